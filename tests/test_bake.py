@@ -1,0 +1,250 @@
+"""Every option combination bakes the exact expected project, committed, linted, clean.
+
+The matrix is the product of the options that change files (problem type, remote);
+the independent ones (Python version, license) are cycled through it. FAST=1 keeps
+one configuration per problem type.
+"""
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from harness.bake import TEMPLATE, bake, choices
+from harness.lint import actionlint, unpinned_actions, zizmor
+
+from .conftest import git
+
+
+def configurations():
+    interacting = itertools.product(choices("problem_type"), choices("dvc_remote"))
+    cycled = zip(
+        itertools.cycle(choices("python_version")),
+        itertools.cycle(choices("license")),
+        strict=False,
+    )
+    configs = [
+        {
+            "problem_type": problem,
+            "dvc_remote": remote,
+            "python_version": python,
+            "license": license_,
+        }
+        for (problem, remote), (python, license_) in zip(interacting, cycled, strict=False)
+    ]
+    if os.environ.get("FAST"):
+        configs = [c for c in configs if c["dvc_remote"] == "local"]
+    return [pytest.param(c, id="-".join(c.values())) for c in configs]
+
+
+def expected_files(answers: dict) -> set[str]:
+    package = "churn_model"
+    modules = [
+        "__init__",
+        "__main__",
+        "cli",
+        "config",
+        "data",
+        "errors",
+        "evaluate",
+        "model",
+        "outputs",
+        "paths",
+        "prepare",
+        "train",
+    ]
+    tests = [
+        "__init__",
+        "conftest",
+        "test_cli",
+        "test_config",
+        "test_data",
+        "test_paths",
+        "test_stages",
+    ]
+    files = {
+        ".cookiecutter.json",
+        ".dvc/.gitignore",
+        ".dvc/config",
+        ".dvcignore",
+        ".github/workflows/ci.yaml",
+        ".gitignore",
+        ".python-version",
+        "Makefile",
+        "README.md",
+        "data/prepared/.gitignore",
+        "data/raw/.gitkeep",
+        "dvc.yaml",
+        "eval/.gitignore",
+        "lifecycle.yaml",
+        "models/.gitignore",
+        "params.yaml",
+        "pyproject.toml",
+        *(f"src/{package}/{module}.py" for module in modules),
+        *(f"tests/{name}.py" for name in tests),
+    }
+    if answers["license"] != "Proprietary":
+        files.add("LICENSE")
+    return files
+
+
+# `{{`, `{%` or `%}` left by Jinja; GitHub's own `${{ }}` expressions are allowed.
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+
+
+@pytest.fixture(scope="module")
+def bakes(tmp_path_factory):
+    """One bake per configuration, shared by the checks below."""
+    root = tmp_path_factory.mktemp("matrix")
+    made = {}
+
+    def get(answers):
+        key = json.dumps(answers, sort_keys=True)
+        if key not in made:
+            made[key] = bake(root / str(len(made)), **answers)
+        return made[key]
+
+    return get
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_exact_files_committed_on_main(bakes, answers):
+    """The project holds exactly the expected files, all committed on main, tree clean."""
+    project = bakes(answers)
+    assert set(git(project, "ls-files").splitlines()) == expected_files(answers)
+    assert git(project, "branch", "--show-current") == "main"
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_nothing_left_unrendered(bakes, answers):
+    """No Jinja survives rendering, in any file."""
+    project = bakes(answers)
+    for name in git(project, "ls-files").splitlines():
+        text = (project / name).read_text(encoding="utf-8")
+        assert not UNRENDERED.search(text), f"unrendered Jinja in {name}"
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_answers_reach_their_files(bakes, answers):
+    """Remote, Python version and license answers each land where they act."""
+    project = bakes(answers)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = {"local": "", "s3": "[s3]", "gcs": "[gs]", "azure": "[azure]", "ssh": "[ssh]"}
+    assert f"dvc{extra[answers['dvc_remote']]}==3.67.1" in pyproject["project"]["dependencies"]
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(
+        ".", ""
+    )
+    assert (project / ".python-version").read_text().strip() == answers["python_version"]
+    config = (project / ".dvc" / "config").read_text(encoding="utf-8")
+    url = re.search(r"url = (.+)", config).group(1)
+    if answers["dvc_remote"] == "local":
+        assert url == "../../churn-model-dvc-storage"
+    else:
+        scheme = {"s3": "s3", "gcs": "gs", "azure": "azure", "ssh": "ssh"}[answers["dvc_remote"]]
+        assert url.startswith(f"{scheme}://")
+    if answers["license"] != "Proprietary":
+        assert pyproject["project"]["license"] == answers["license"]
+        first_line = (project / "LICENSE").read_text(encoding="utf-8").splitlines()[0].strip()
+        assert first_line.split()[0] in {"MIT", "BSD", "Apache"}
+    recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
+    for key, value in answers.items():
+        assert recorded["cookiecutter"][key] == value
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_generated_code_passes_ruff(bakes, answers):
+    """The baked project is clean under its own ruff configuration."""
+    project = bakes(answers)
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for command in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+        result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_workflows_pass_actionlint_and_zizmor(bakes, answers):
+    """Generated workflows: no actionlint or zizmor finding, every action pinned by SHA."""
+    workflows = sorted((bakes(answers) / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows
+    assert unpinned_actions(workflows) == []
+    lint = actionlint(workflows)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    audit = zizmor(workflows)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_every_question_is_recorded(bakes):
+    """.cookiecutter.json records every public answer, so the project can be replayed."""
+    project = bakes(
+        {
+            "problem_type": "classification",
+            "dvc_remote": "local",
+            "python_version": "3.11",
+            "license": "MIT",
+        }
+    )
+    recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
+    public = {
+        key
+        for key in json.loads((TEMPLATE / "cookiecutter.json").read_text())
+        if not key.startswith("_")
+    }
+    assert set(recorded["cookiecutter"]) - {"_template"} == public
+
+
+def test_replay_regenerates_the_same_files(tmp_path, bakes):
+    """Replaying .cookiecutter.json gives the same files as the original answers."""
+    answers = {
+        "problem_type": "regression",
+        "dvc_remote": "s3",
+        "python_version": "3.12",
+        "license": "Apache-2.0",
+    }
+    first = bakes(answers)
+    from cookiecutter.main import cookiecutter
+
+    again = Path(
+        cookiecutter(
+            str(TEMPLATE), replay=str(first / ".cookiecutter.json"), output_dir=str(tmp_path)
+        )
+    )
+    for name in git(first, "ls-files").splitlines():
+        assert (again / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def test_template_workflows_pass_the_same_linters():
+    """The template's own CI workflow meets the bar it sets for generated ones."""
+    workflows = sorted((TEMPLATE / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows
+    assert unpinned_actions(workflows) == []
+    assert actionlint(workflows).returncode == 0
+    assert zizmor(workflows).returncode == 0
+
+
+def test_linters_catch_what_they_should(tmp_path):
+    """The lint helpers are not blind: a tag-pinned action, a bad expression and an
+    injectable `run:` are each reported."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  x:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+        "      - run: echo ${{ matrix.nope.deeper }}\n",
+        encoding="utf-8",
+    )
+    assert unpinned_actions([bad]) == ["bad.yaml: actions/checkout@v4"]
+    assert actionlint([bad]).returncode != 0
+    assert zizmor([bad]).returncode != 0

@@ -1,0 +1,175 @@
+"""The hooks: rendered with cookiecutter's own Jinja environment and imported, then run
+whole through cookiecutter for every answer they refuse."""
+
+import json
+import subprocess
+import types
+
+import pytest
+from cookiecutter.environment import StrictEnvironment
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+
+from harness.bake import QUESTIONS, TEMPLATE, bake
+
+from .conftest import git
+
+
+def defaults(**changes):
+    """The default answers as cookiecutter renders them with --no-input, then ``changes``."""
+    answers = prompt_for_config({"cookiecutter": dict(QUESTIONS)}, no_input=True)
+    return {**answers, **changes}
+
+
+def load_hook(name, answers):
+    """Render hooks/<name>.py with these answers and import it as a module."""
+    source = (TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")
+    env = StrictEnvironment(context={"cookiecutter": answers}, keep_trailing_newline=True)
+    code = env.from_string(source).render(cookiecutter=answers)
+    module = types.ModuleType(name)
+    exec(compile(code, f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
+def test_defaults_pass_validation():
+    """Every default answer is valid, so --no-input always bakes."""
+    answers = defaults()
+    assert load_hook("pre_gen_project", answers).problems(answers) == []
+
+
+INVALID = [
+    ("project_slug", "My Project", "lowercase letters, digits and single hyphens"),
+    ("package_name", "1model", "valid Python identifier"),
+    ("package_name", "class", "not a keyword"),
+    ("package_name", "pandas", "does not shadow"),
+    ("package_name", "json", "does not shadow"),
+    ("model_name", "-model", "GTO's naming rule"),
+    ("model_name", "my model", "GTO's naming rule"),
+    ("author_email", "not-an-email", "an e-mail address"),
+    ("python_version", "3.9", "one of 3.10, 3.11, 3.12, 3.13"),
+    ("problem_type", "clustering", "one of classification, regression"),
+    ("dvc_remote", "gdrive", "one of local, s3, gcs, azure, ssh"),
+    ("license", "GPL", "one of MIT"),
+    ("training_runner", "ubuntu latest", "one runner label"),
+    ("project_name", "Two\nlines", "non-empty, single-line"),
+    ("description", "two\nlines", "single line"),
+    ("model_owner", "", "non-empty"),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "value", "expected"), INVALID, ids=[f"{a}={v!r}" for a, v, _ in INVALID]
+)
+def test_invalid_answer_is_refused_and_nothing_is_written(
+    tmp_path, capfd, answer, value, expected
+):
+    """cookiecutter stops with a message naming the answer; no folder is left behind.
+
+    Choice answers go through a replay file: cookiecutter checks choices given on the
+    command line itself, but not those replayed from a recorded .cookiecutter.json.
+    """
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FailedHookException):
+        if isinstance(QUESTIONS[answer], list):
+            replay = tmp_path / "replay.json"
+            replay.write_text(json.dumps({"cookiecutter": defaults(**{answer: value})}))
+            cookiecutter(str(TEMPLATE), replay=str(replay), output_dir=str(out))
+        else:
+            bake(out, **{answer: value})
+    error = capfd.readouterr().err
+    assert f"answer '{answer}' = {value!r}: expected" in error
+    assert expected in error
+    assert list(out.iterdir()) == []
+
+
+def test_remote_url_must_match_the_remote(tmp_path, capfd):
+    """An s3 remote with a URL of another scheme is refused, naming both answers."""
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, dvc_remote="s3", dvc_remote_url="gs://bucket/path")
+    assert "dvc_remote_url" in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_all_problems_are_reported_at_once():
+    """Several bad answers give one message each, in a single run."""
+    answers = defaults(author_email="x", python_version="2.7")
+    found = load_hook("pre_gen_project", answers).problems(answers)
+    assert [message.split("'")[1] for message in found] == ["author_email", "python_version"]
+
+
+def test_code_injection_in_answers_is_inert(tmp_path):
+    """Answers are read as JSON data: a payload in free text is never executed."""
+    payload = 'x"""); import pathlib; pathlib.Path("pwned").touch(); ("""'
+    project = bake(
+        tmp_path,
+        project_name="Payload",
+        description=payload,
+        author_name=payload,
+        model_owner=payload,
+    )
+    assert not list(tmp_path.rglob("pwned"))
+    recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
+    assert recorded["cookiecutter"]["description"] == payload
+
+
+def test_post_gen_removes_the_license_when_proprietary(tmp_path):
+    """Only the files of unchosen options are removed."""
+    (tmp_path / "LICENSE").write_text("x")
+    (tmp_path / "README.md").write_text("x")
+    hook = load_hook("post_gen_project", defaults(license="Proprietary"))
+    hook.remove_unchosen_files(hook.ANSWERS, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+
+
+def test_post_gen_falls_back_to_the_author_identity(tmp_path, monkeypatch):
+    """With no git identity configured, the first commit uses the author's answers,
+    and the user's git configuration is not changed."""
+    empty = tmp_path / "empty-gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    project = bake(tmp_path / "out", author_name="Ada Lovelace", author_email="ada@example.org")
+    assert git(project, "log", "-1", "--format=%an <%ae>") == "Ada Lovelace <ada@example.org>"
+    assert empty.read_text() == ""
+    assert git(project, "config", "--local", "--list").count("user.") == 0
+
+
+def test_post_gen_keeps_a_configured_identity(tmp_path):
+    """A configured git identity is used as it is."""
+    project = bake(tmp_path, author_name="Someone Else")
+    assert git(project, "log", "-1", "--format=%an") == "Template Tests"
+
+
+def test_post_gen_is_idempotent(tmp_path):
+    """Running generation again over the project makes no second repository or commit."""
+    project = bake(tmp_path)
+    head = git(project, "rev-parse", "HEAD")
+    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True)
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+
+
+def test_post_gen_keeps_files_when_git_cannot_commit(tmp_path, monkeypatch, capfd):
+    """A commit that fails (here: a mandatory signing key that does not exist) leaves the
+    generated files in place with a warning, instead of deleting the project."""
+    config = tmp_path / "gitconfig"
+    config.write_text(
+        "[user]\n\tname = T\n\temail = t@example.com\n\tsigningkey = none\n"
+        "[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    project = bake(tmp_path / "out")
+    assert (project / "dvc.yaml").is_file()
+    assert "the first commit could not be made" in capfd.readouterr().err
+    status = subprocess.run(
+        ["git", "rev-parse", "--verify", "HEAD"], cwd=project, capture_output=True, check=False
+    )
+    assert status.returncode != 0
+
+
+def test_hook_choices_match_the_questions():
+    """The hook checks choice answers against the same options cookiecutter.json offers."""
+    hook = load_hook("pre_gen_project", defaults())
+    for question, allowed in hook.CHOICES.items():
+        assert sorted(allowed) == sorted(QUESTIONS[question]), question

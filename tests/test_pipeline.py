@@ -1,0 +1,172 @@
+"""A baked project, installed, runs its own checks and its DVC pipeline end to end."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from harness.env import run
+
+from .conftest import git
+
+METRICS = {
+    "classification": {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"},
+    "regression": {"rmse", "mae", "r2"},
+}
+PLOTS = {
+    "classification": {"roc.csv", "precision_recall.csv", "confusion.csv"},
+    "regression": {"residuals.csv"},
+}
+
+
+def set_params(project, **sections):
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section, values in sections.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+
+
+def dvc_status(project) -> dict:
+    return json.loads(run(project, "dvc", "status", "--json").stdout or "{}")
+
+
+@pytest.mark.parametrize("problem_type", ["classification", "regression"])
+def test_project_checks_and_pipeline(baked, problem_type):
+    """Its tests and ruff pass; `dvc repro` trains, evaluates and locks; a second run
+    does nothing; the model registers in GTO under the declared name."""
+    project = baked(problem_type=problem_type, model_name="churn-model")
+    run(project, "make", "test")
+    run(project, "make", "lint")
+    run(project, "make", "validate")
+
+    run(project, "make", "repro")
+    lock = yaml.safe_load((project / "dvc.lock").read_text(encoding="utf-8"))
+    assert list(lock["stages"]) == ["prepare", "train", "evaluate"]
+    assert lock["stages"]["train"]["outs"][0]["path"] == "models/model.joblib"
+    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["estimator"] == (
+        "hist_gradient_boosting"
+    )
+    metrics = json.loads((project / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics) == METRICS[problem_type]
+    quality = metrics["roc_auc"] if problem_type == "classification" else metrics["r2"]
+    assert quality > 0.3
+    assert {p.name for p in (project / "eval" / "plots").iterdir()} == PLOTS[problem_type]
+    predictions = pd.read_parquet(project / "eval" / "predictions.parquet")
+    test_rows = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
+    assert list(predictions.index) == list(test_rows.index)
+    assert dvc_status(project) == {}
+
+    # Only the outputs kept in Git are new to Git: DVC's own .gitignore entries were shipped.
+    untracked = set(git(project, "status", "--porcelain", "--untracked-files=all").splitlines())
+    expected = {"?? dvc.lock", "?? eval/metrics.json"} | {
+        f"?? eval/plots/{name}" for name in PLOTS[problem_type]
+    }
+    assert untracked == expected
+
+    model_mtime = (project / "models" / "model.joblib").stat().st_mtime_ns
+    again = run(project, "dvc", "repro")
+    assert "Running stage" not in again.stdout
+    assert (project / "models" / "model.joblib").stat().st_mtime_ns == model_mtime
+
+    # The README's other commands: plots render, metrics compare, format is a no-op.
+    run(project, "make", "plots")
+    assert (project / "dvc_plots" / "index.html").is_file()
+    diff = run(project, "make", "metrics").stdout
+    assert "eval/metrics.json" in diff and sorted(METRICS[problem_type])[0] in diff
+    run(project, "make", "format")
+    assert "prepare" in run(project, "python", "-m", "churn_model", "--help").stdout
+
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Train the first model")
+    run(project, "gto", "register", "churn-model")
+    shown = json.loads(run(project, "gto", "show", "--json").stdout)
+    assert shown["churn-model"]["version"] == "v0.0.1"
+    # DVC resolves the registered version to the commit and the path dvc.yaml declares.
+    resolved = run(
+        project,
+        "python",
+        "-c",
+        ("import json, dvc.api; print(json.dumps(dvc.api.artifacts_show('churn-model')))"),
+    )
+    assert json.loads(resolved.stdout) == {
+        "rev": git(project, "rev-parse", "HEAD"),
+        "path": "models/model.joblib",
+    }
+
+
+def test_a_parameter_change_retrains_only_what_depends_on_it(baked):
+    """Changing a training hyperparameter reruns train and evaluate, not prepare."""
+    project = baked()
+    run(project, "dvc", "repro")
+    set_params(project, train={"hyperparameters": {"learning_rate": 0.05, "max_iter": 50}})
+    status = dvc_status(project)
+    assert set(status) == {"train"}  # evaluate follows once train's output changes
+    result = run(project, "dvc", "repro")
+    assert "Running stage 'prepare'" not in result.stdout
+    assert "Running stage 'train'" in result.stdout
+    assert "Running stage 'evaluate'" in result.stdout
+
+
+def test_bring_your_own_csv(baked):
+    """The README's recipe: `dvc add` a CSV, point params.yaml at it, `dvc repro`."""
+    project = baked(problem_type="regression")
+    rows = 300
+    frame = pd.DataFrame({"size": range(rows), "rooms": [i % 7 for i in range(rows)]})
+    frame["price"] = frame["size"] * 3.0 + frame["rooms"] * 10.0 + (frame.index % 5)
+    frame.to_csv(project / "data" / "raw" / "dataset.csv", index=False)
+    run(project, "dvc", "add", "data/raw/dataset.csv")
+    assert (project / "data" / "raw" / "dataset.csv.dvc").is_file()
+    set_params(
+        project, prepare={"source": "file", "path": "data/raw/dataset.csv", "target": "price"}
+    )
+    result = run(project, "dvc", "repro")
+    assert "60 test rows from data/raw/dataset.csv" in result.stdout
+    model = run(
+        project,
+        "python",
+        "-c",
+        (
+            "from churn_model.model import load; from churn_model import paths; "
+            "print(sorted(load(paths.MODEL).features))"
+        ),
+    )
+    assert model.stdout.strip() == "['rooms', 'size']"
+
+    # Changing the data reruns the pipeline from prepare.
+    frame.assign(price=frame["price"] * 2).to_csv(
+        project / "data" / "raw" / "dataset.csv", index=False
+    )
+    run(project, "dvc", "add", "data/raw/dataset.csv")
+    assert "prepare" in dvc_status(project)
+
+
+@pytest.mark.parametrize(
+    ("csv", "target", "message"),
+    [
+        ("a,b\n1,2\n3,4\n", "label", "target column 'label' not found"),
+        (
+            "a,label\nx,1\ny,0\nz,1\nw,0\nv,1\nu,0\n",
+            "label",
+            "feature column 'a' is not numeric (found 'x')",
+        ),
+        ("a,label\n1,\n2,1\n3,0\n4,1\n5,0\n6,1\n", "label", "'label' is missing in 1 row(s)"),
+        ("a,label\n", "label", "the table has no rows"),
+        ("a,label\n1,1\n2,0\n3,1\n", "label", "too few to split"),
+    ],
+    ids=["missing-target", "text-feature", "missing-label", "empty", "too-few-rows"],
+)
+def test_bad_data_fails_the_pipeline_with_a_clear_error(baked, csv, target, message):
+    """`dvc repro` stops at prepare with the message, writes no output, loses nothing."""
+    project = baked()
+    (project / "data" / "raw" / "dataset.csv").write_text(csv, encoding="utf-8")
+    set_params(project, prepare={"source": "file", "target": target})
+    result = run(project, "dvc", "repro", check=False)
+    assert result.returncode != 0
+    assert "error: data/raw/dataset.csv: " in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "data" / "prepared" / "train.parquet").exists()
+    assert not (project / "dvc.lock").exists()
+    assert (project / "data" / "raw" / "dataset.csv").read_text(encoding="utf-8") == csv

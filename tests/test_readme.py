@@ -1,0 +1,95 @@
+"""Every command the template's README shows is run here (`make test` is CI itself,
+`make lint` runs in .ci/run)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.bake import TEMPLATE
+
+from .conftest import git
+
+README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+
+
+def make(*args, **env):
+    return subprocess.run(
+        ["make", *args],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def test_readme_commands_are_the_tested_ones():
+    """The README shows exactly the make targets that are run by CI or below."""
+    shown = set(re.findall(r"`?make (\w[\w-]*)", README))
+    assert shown == {"demo", "test", "bench", "lint", "help", "install", "repro"}
+
+
+def test_make_help_lists_the_commands():
+    result = make("help")
+    assert result.returncode == 0
+    for target in ("demo", "test", "bench", "lint"):
+        assert f"make {target}" in result.stdout
+
+
+def test_cookiecutter_cli_with_defaults(tmp_path):
+    """`cookiecutter --no-input <template>` makes a committed project on main."""
+    cli = str(Path(sys.executable).with_name("cookiecutter"))
+    subprocess.run(
+        [cli, "--no-input", str(TEMPLATE)], cwd=tmp_path, check=True, capture_output=True
+    )
+    project = tmp_path / "churn-model"
+    assert git(project, "branch", "--show-current") == "main"
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_replay_file_from_the_cli(tmp_path):
+    """`cookiecutter --replay-file .cookiecutter.json <template>` regenerates the project."""
+    cli = str(Path(sys.executable).with_name("cookiecutter"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    subprocess.run(
+        [cli, "--no-input", "-o", str(first), str(TEMPLATE), "problem_type=regression"],
+        check=True,
+        capture_output=True,
+    )
+    replay = first / "churn-model" / ".cookiecutter.json"
+    subprocess.run(
+        [cli, "--replay-file", str(replay), "-o", str(second), str(TEMPLATE)],
+        check=True,
+        capture_output=True,
+    )
+    again = json.loads((second / "churn-model" / ".cookiecutter.json").read_text())
+    assert again == json.loads(replay.read_text())
+    assert again["cookiecutter"]["problem_type"] == "regression"
+
+
+def test_make_demo(tmp_path):
+    """`make demo` generates, installs (the project's own `make install`), trains and
+    commits a first model, and shows the metrics."""
+    demo = tmp_path / "demo"
+    result = make("demo", DEMO_DIR=str(demo))
+    assert result.returncode == 0, result.stdout + result.stderr
+    project = demo / "churn-model"
+    assert (project / ".venv" / "bin" / "dvc").is_file()
+    assert "roc_auc" in result.stdout
+    assert git(project, "log", "--format=%s") == (
+        "Train the first model\nGenerate project from the GitOps ML template"
+    )
+    assert git(project, "status", "--porcelain") == ""
+    assert (project / "dvc.lock").is_file()
+
+
+def test_make_bench_on_small_data():
+    """`make bench` runs end to end and prints its table of ratios (small sizes here)."""
+    result = make("bench", BENCH_ROWS="3000,6000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if re.match(r"\| [\d,]+ \|", line)]
+    assert [row.split("|")[1].strip() for row in rows] == ["3,000", "6,000"]
+    assert all("×" in row for row in rows)

@@ -1,0 +1,55 @@
+"""The project's command line: one subcommand per pipeline stage or lifecycle action.
+
+Run it from the project root as ``python -m {{ cookiecutter.package_name }} <command>``.
+Problems the user can fix are printed as one clear message and exit with status 1.
+"""
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import ProjectError
+
+
+def validate() -> None:
+    """Check params.yaml and lifecycle.yaml against their schemas."""
+    from .config import load_lifecycle, load_params
+
+    load_params()
+    load_lifecycle()
+    print("params.yaml and lifecycle.yaml are valid")
+
+
+# command -> (module whose main() runs it, help); stages import their libraries lazily.
+COMMANDS = {
+    "prepare": ("prepare", "load the source data, validate it, split train and test"),
+    "train": ("train", "fit the estimator chosen in params.yaml"),
+    "evaluate": ("evaluate", "score the test rows; write metrics, plots and predictions"),
+    "validate": (None, "check params.yaml and lifecycle.yaml"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m {{ cookiecutter.package_name }}", description=__doc__.splitlines()[0]
+    )
+    root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (_, text) in COMMANDS.items():
+        commands.add_parser(name, help=text, description=text)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    module, _ = COMMANDS[arguments.command]
+    try:
+        if module is None:
+            validate()
+        else:
+            importlib.import_module(f"{__package__}.{module}").main()
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

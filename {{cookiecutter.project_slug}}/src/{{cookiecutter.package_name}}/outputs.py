@@ -1,0 +1,41 @@
+"""Writing outputs all-or-nothing: a failed stage never leaves a half-written file."""
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path beside ``path``; move it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        Path(temporary).replace(path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def write_with(path: Path, writer: Callable[[Path], object]) -> None:
+    with atomic_path(path) as temporary:
+        writer(temporary)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    write_with(path, lambda temporary: frame.to_parquet(temporary, index=True))
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_with(path, lambda temporary: frame.to_csv(temporary, index=False))
+
+
+def write_json(data: dict, path: Path) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_with(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))

@@ -1,0 +1,26 @@
+"""Every path the project reads or writes, relative to the project root.
+
+``dvc.yaml`` names the same paths; ``tests/test_paths.py`` checks that the two agree.
+"""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+LIFECYCLE = Path("lifecycle.yaml")
+
+RAW_DIR = Path("data/raw")
+TRAIN = Path("data/prepared/train.parquet")
+TEST = Path("data/prepared/test.parquet")
+
+MODEL = Path("models/model.joblib")
+
+METRICS = Path("eval/metrics.json")
+PREDICTIONS = Path("eval/predictions.parquet")
+PLOTS_DIR = Path("eval/plots")
+{%- if cookiecutter.problem_type == "classification" %}
+ROC = PLOTS_DIR / "roc.csv"
+PRECISION_RECALL = PLOTS_DIR / "precision_recall.csv"
+CONFUSION = PLOTS_DIR / "confusion.csv"
+{%- else %}
+RESIDUALS = PLOTS_DIR / "residuals.csv"
+{%- endif %}

@@ -1,0 +1,37 @@
+"""Shared fixtures: a scratch copy of the project's declarative files, small tables."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }}.data import synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A scratch project root with this project's params, lifecycle and dvc.yaml."""
+    for name in ("params.yaml", "lifecycle.yaml", "dvc.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def set_params(root: Path, **changes) -> None:
+    """Change params.yaml in place, e.g. set_params(root, prepare={"source": "file"})."""
+    path = root / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section, values in changes.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    """A small synthetic table with a ``target`` column."""
+    return synthetic(rows=200, features=4, seed=0)

@@ -1,0 +1,72 @@
+"""The command line: stages end to end on small data, and clear errors."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }} import __version__, paths
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.model import load
+
+from .conftest import set_params
+
+
+def test_version(capsys):
+    """--version prints the package version."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_pipeline_smoke(project, capsys):
+    """prepare, train and evaluate run in order and write every output."""
+    set_params(project, prepare={"source": "synthetic", "synthetic": {"rows": 400, "features": 5}})
+    for command in ("validate", "prepare", "train", "evaluate"):
+        assert main([command]) == 0, capsys.readouterr().err
+    model = load(paths.MODEL)
+    assert list(model.features) == [f"x{i:02d}" for i in range(5)]
+    scores = json.loads(paths.METRICS.read_text(encoding="utf-8"))
+    assert scores and all(isinstance(value, float) for value in scores.values())
+    predictions = pd.read_parquet(paths.PREDICTIONS)
+    assert len(predictions) == 80 and predictions.index.name == "row"
+    assert all(path.is_file() for path in paths.PLOTS_DIR.iterdir())
+
+
+def test_bad_data_exits_non_zero_and_writes_nothing(project, capsys):
+    """A data problem is one line on stderr, exit status 1, and no output file."""
+    (project / "data" / "raw" / "dataset.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    set_params(project, prepare={"source": "file", "target": "label"})
+    assert main(["prepare"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: data/raw/dataset.csv: target column 'label' not found")
+    assert not paths.TRAIN.exists() and not paths.TEST.exists()
+
+
+def test_missing_params_file(tmp_path, monkeypatch, capsys):
+    """Run outside the project root, it says which file is missing."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train"]) == 1
+    assert "params.yaml: file not found" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("project")
+def test_train_before_prepare_is_explained(capsys):
+    """Evaluating with no model says to run the pipeline first."""
+    assert main(["evaluate"]) == 1
+    assert "model not found; run 'dvc repro'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("project")
+def test_module_entry_point():
+    """python -m <package> works, as dvc.yaml calls it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "validate"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,43 @@
+"""dvc.yaml and paths.py name the same files, so the code and the pipeline agree."""
+
+from pathlib import Path
+
+import yaml
+
+from {{ cookiecutter.package_name }} import paths
+
+from .conftest import ROOT
+
+
+def declared(stage: dict, key: str) -> set[Path]:
+    return {Path(next(iter(item)) if isinstance(item, dict) else item) for item in stage[key]}
+
+
+def test_dvc_yaml_uses_the_paths_module():
+    """Every data dependency and output in dvc.yaml is a path from paths.py, and back."""
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+    stages = pipeline["stages"]
+    known = {value for value in vars(paths).values() if isinstance(value, Path)}
+    outs = set().union(*(declared(stage, "outs") for stage in stages.values()))
+    data_deps = {
+        dep
+        for stage in stages.values()
+        for dep in declared(stage, "deps")
+        if dep.parts[0] != "src"
+    }
+    assert outs | data_deps <= known
+    plot_files = {path for path in known if path.parent == paths.PLOTS_DIR}
+    assert paths.PLOTS_DIR in outs and plot_files
+    assert {paths.TRAIN, paths.TEST, paths.MODEL, paths.METRICS, paths.PREDICTIONS} <= outs
+    assert pipeline["metrics"] == [str(paths.METRICS)]
+    artifact = next(iter(pipeline["artifacts"].values()))
+    assert Path(artifact["path"]) == paths.MODEL
+
+
+def test_stage_sources_exist():
+    """Each source file a stage depends on exists, so DVC tracks real code."""
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+    for stage in pipeline["stages"].values():
+        for dep in declared(stage, "deps"):
+            if dep.parts[0] == "src":
+                assert (ROOT / dep).is_file(), dep

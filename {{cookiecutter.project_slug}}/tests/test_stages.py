@@ -1,0 +1,81 @@
+"""The stages as pure functions: split, fit, evaluate."""
+
+from typing import get_args
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }} import PROBLEM_TYPE
+from {{ cookiecutter.package_name }} import evaluate as evaluate_stage
+from {{ cookiecutter.package_name }}.config import Metric
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.prepare import prepare
+from {{ cookiecutter.package_name }}.train import ESTIMATORS, build_estimator, train
+
+STRATIFY = "target" if PROBLEM_TYPE == "classification" else None
+
+
+def test_split_is_reproducible_and_keeps_row_ids(table):
+    """The same seed gives the same split; every row lands in exactly one split."""
+    train_a, test_a = prepare(table, 0.25, seed=1, stratify_by=STRATIFY)
+    _, test_b = prepare(table, 0.25, seed=1, stratify_by=STRATIFY)
+    assert list(test_a.index) == list(test_b.index)
+    assert len(test_a) == 50
+    assert sorted([*train_a.index, *test_a.index]) == list(range(len(table)))
+    assert test_a.index.name == "row"
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_every_estimator_trains_and_evaluates(table, name):
+    """Each estimator offered in params.yaml fits and gives every metric."""
+    train_rows, test_rows = prepare(table, 0.25, seed=0, stratify_by=STRATIFY)
+    model = train(train_rows.drop(columns="target"), train_rows["target"], name, {}, seed=0)
+    assert list(model.features) == [c for c in table.columns if c != "target"]
+    scores, predictions, plots = evaluate_stage.evaluate(
+        model, test_rows.drop(columns="target"), test_rows["target"], seed=0
+    )
+    assert set(scores) == set(get_args(Metric))
+    assert list(predictions.index) == list(test_rows.index)
+    assert all(not frame.empty for frame in plots.values())
+
+
+def test_training_is_seeded(table):
+    """The same seed gives the same model and the same metrics."""
+    train_rows, test_rows = prepare(table, 0.25, seed=0, stratify_by=STRATIFY)
+    runs = []
+    for _ in range(2):
+        model = train(
+            train_rows.drop(columns="target"), train_rows["target"], "random_forest", {}, seed=3
+        )
+        runs.append(
+            evaluate_stage.evaluate(
+                model, test_rows.drop(columns="target"), test_rows["target"], seed=0
+            )[0]
+        )
+    assert runs[0] == runs[1]
+
+
+def test_unknown_hyperparameter_is_named():
+    """A hyperparameter the estimator does not take is named with the file and key."""
+    with pytest.raises(ProjectError, match=r"train.hyperparameters.depth: not a parameter"):
+        build_estimator("hist_gradient_boosting", {"depth": 3}, seed=0)
+
+
+def test_invalid_hyperparameter_value_is_a_clear_error(table):
+    """A value scikit-learn refuses is reported against params.yaml, not as a traceback."""
+    with pytest.raises(ProjectError, match=r"params.yaml: train.hyperparameters: .*max_iter"):
+        train(
+            table.drop(columns="target"),
+            table["target"],
+            "hist_gradient_boosting",
+            {"max_iter": -1},
+            seed=0,
+        )
+
+
+def test_curves_are_thinned_but_keep_their_ends():
+    """Long curves are cut to CURVE_POINTS points, first and last kept."""
+    curve = pd.DataFrame({"x": range(10_000)})
+    thinned = evaluate_stage.thin(curve)
+    assert len(thinned) == evaluate_stage.CURVE_POINTS
+    assert thinned["x"].iloc[0] == 0 and thinned["x"].iloc[-1] == 9_999
