@@ -248,3 +248,36 @@ def test_linters_catch_what_they_should(tmp_path):
     assert unpinned_actions([bad]) == ["bad.yaml: actions/checkout@v4"]
     assert actionlint([bad]).returncode != 0
     assert zizmor([bad]).returncode != 0
+
+
+@pytest.mark.parametrize("python", choices("python_version"))
+def test_pins_resolve_on_every_offered_python(tmp_path, python):
+    """The generated pins install together on each Python version the template offers
+    (resolved by uv against the package index, for every remote's DVC plugin)."""
+    project = bake(tmp_path, python_version=python, dvc_remote="s3")
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    plugins = ",".join(["s3", "gs", "azure", "ssh"])
+    (project / "pyproject.toml").write_text(
+        pyproject.replace('"dvc[s3]==', f'"dvc[{plugins}]=='), encoding="utf-8"
+    )
+    uv = str(Path(sys.executable).with_name("uv"))
+    result = subprocess.run(
+        [
+            uv,
+            "pip",
+            "compile",
+            "--quiet",
+            "--python-version",
+            python,
+            "--extra",
+            "dev",
+            "pyproject.toml",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "scikit-learn==1.7.2" in result.stdout

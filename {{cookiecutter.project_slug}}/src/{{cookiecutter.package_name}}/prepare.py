@@ -1,27 +1,28 @@
 """Stage 1: load the source, validate it, split it into train and test tables."""
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.model_selection import train_test_split
 
 from . import PROBLEM_TYPE, paths
 from .config import load_params
-from .data import load_source, validate
-from .outputs import write_parquet
+from .data import ROW, load_source, validate
+from .outputs import write_table
 
 
 def prepare(
     frame: pd.DataFrame, test_size: float, seed: int, stratify_by: str | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``frame`` reproducibly; each row keeps its source position as the index ``row``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split the rows of ``frame`` reproducibly: (train positions, test positions), sorted.
 
     ``stratify_by`` names a column whose proportions both splits keep (the class labels).
     """
-    frame = frame.rename_axis("row")
-    stratify = frame[stratify_by] if stratify_by else None
+    stratify = frame[stratify_by].to_numpy() if stratify_by else None
     train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=stratify
+        np.arange(len(frame)), test_size=test_size, random_state=seed, stratify=stratify
     )
-    return train, test
+    return np.sort(train), np.sort(test)
 
 
 def main() -> None:
@@ -30,7 +31,11 @@ def main() -> None:
     validate(frame, params.prepare.target, params.prepare.test_size, source)
     stratify_by = params.prepare.target if PROBLEM_TYPE == "classification" else None
     train, test = prepare(frame, params.prepare.test_size, params.base.seed, stratify_by)
+    # Each row keeps its position in the source as the index `row`. The Arrow table
+    # shares the frame's memory; each split is copied out of it in turn.
+    frame.index = pd.RangeIndex(len(frame), name=ROW)
+    table = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
-    write_parquet(train, paths.TRAIN)
-    write_parquet(test, paths.TEST)
+    write_table(table.take(train), paths.TRAIN)
+    write_table(table.take(test), paths.TEST)
     print(f"prepare: {len(train)} training rows, {len(test)} test rows from {source}")
