@@ -60,7 +60,7 @@ def test_project_checks_and_pipeline(baked, problem_type):
 
     # Only the outputs kept in Git are new to Git: DVC's own .gitignore entries were shipped.
     untracked = set(git(project, "status", "--porcelain", "--untracked-files=all").splitlines())
-    expected = {"?? dvc.lock", "?? eval/metrics.json"} | {
+    expected = {"?? dvc.lock", "?? eval/metrics.json", "?? eval/data.json"} | {
         f"?? eval/plots/{name}" for name in PLOTS[problem_type]
     }
     assert untracked == expected

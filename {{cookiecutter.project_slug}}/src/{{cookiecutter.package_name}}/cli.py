@@ -27,6 +27,9 @@ COMMANDS = {
     "train": ("train", "fit the estimator chosen in params.yaml"),
     "evaluate": ("evaluate", "score the test rows; write metrics, plots and predictions"),
     "validate": (None, "check params.yaml and lifecycle.yaml"),
+    "lock-check": ("lockcheck", "record whether dvc.lock matches the code, params and data"),
+    "report": ("report", "compare this model with production and base; write the report"),
+    "gate": ("gate", "exit non-zero when the report's verdict is a failure"),
 }
 
 
@@ -37,7 +40,13 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, text) in COMMANDS.items():
-        commands.add_parser(name, help=text, description=text)
+        command = commands.add_parser(name, help=text, description=text)
+        if name == "report":
+            command.add_argument(
+                "--base", default="origin/main", help="base branch or commit (%(default)s)"
+            )
+            command.add_argument("--pull-request", default="", help="the PR's number, in CI")
+            command.add_argument("--head-sha", default="", help="the PR's head commit, in CI")
     return root
 
 
@@ -47,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if module is None:
             validate()
+        elif arguments.command == "report":
+            importlib.import_module(f"{__package__}.report").main(arguments)
         else:
             importlib.import_module(f"{__package__}.{module}").main()
     except ProjectError as error:

@@ -93,9 +93,14 @@ class Gate(Section):
     reproducibility_tolerance: float = Field(default=1e-6, ge=0)
 
 
+class Promotion(Section):
+    stage: str = Field(default="prod", pattern=GTO_NAME, description="the production stage")
+
+
 class Lifecycle(Section):
     model: ModelCard
     gate: Gate
+    promotion: Promotion = Promotion()
 
 
 # loading -------------------------------------------------------------------------------

@@ -16,18 +16,25 @@ CURVE_POINTS = 500
 {%- if cookiecutter.problem_type == "classification" %}
 
 
-def evaluate(
-    model: Model, features: pd.DataFrame, actual: pd.Series, seed: int
-) -> tuple[dict[str, float], pd.DataFrame, dict]:
-    """Return (metrics, per-row predictions, plot tables) for the test rows."""
-    estimator = model.estimator
-    classes = list(estimator.classes_)
-    probabilities = estimator.predict_proba(features)
-    predicted = pd.Series(np.asarray(classes)[probabilities.argmax(axis=1)], index=actual.index)
-    binary = len(classes) == 2
+def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    """(predicted labels, class probabilities in the order of ``classes(model)``)."""
+    probabilities = model.estimator.predict_proba(features)
+    labels = np.asarray(classes(model))[probabilities.argmax(axis=1)]
+    return pd.Series(labels, index=features.index), probabilities
+
+
+def classes(model: Model) -> list:
+    return list(model.estimator.classes_)
+
+
+def scores(
+    actual: pd.Series, predicted: pd.Series, probabilities: np.ndarray, labels: list
+) -> dict[str, float]:
+    """The metrics of one model on the given rows (scikit-learn's definitions)."""
+    binary = len(labels) == 2
     average = "binary" if binary else "macro"
-    positive = classes[1] if binary else None
-    scores = {
+    positive = labels[1] if binary else None
+    values = {
         "accuracy": metrics.accuracy_score(actual, predicted),
         "precision": metrics.precision_score(
             actual, predicted, average=average, pos_label=positive, zero_division=0
@@ -42,19 +49,28 @@ def evaluate(
             actual,
             probabilities[:, 1] if binary else probabilities,
             multi_class="ovr",
-            labels=None if binary else classes,
+            labels=None if binary else labels,
         ),
-        "log_loss": metrics.log_loss(actual, probabilities, labels=classes),
+        "log_loss": metrics.log_loss(actual, probabilities, labels=labels),
     }
+    return {name: float(value) for name, value in values.items()}
+
+
+def evaluate(
+    model: Model, features: pd.DataFrame, actual: pd.Series, seed: int
+) -> tuple[dict[str, float], pd.DataFrame, dict]:
+    """Return (metrics, per-row predictions, plot tables) for the test rows."""
+    labels = classes(model)
+    predicted, probabilities = predict(model, features)
     predictions = pd.DataFrame({"actual": actual, "predicted": predicted})
-    for index, label in enumerate(classes):
+    for index, label in enumerate(labels):
         predictions[f"proba_{label}"] = probabilities[:, index]
 
     # Curves of the positive class (binary) or micro-averaged over classes (multiclass).
-    if binary:
-        truth, score = (actual == positive).to_numpy(), probabilities[:, 1]
+    if len(labels) == 2:
+        truth, score = (actual == labels[1]).to_numpy(), probabilities[:, 1]
     else:
-        truth = (actual.to_numpy()[:, None] == np.asarray(classes)[None, :]).ravel()
+        truth = (actual.to_numpy()[:, None] == np.asarray(labels)[None, :]).ravel()
         score = probabilities.ravel()
     fpr, tpr, _ = metrics.roc_curve(truth, score)
     precision, recall, _ = metrics.precision_recall_curve(truth, score)
@@ -63,24 +79,34 @@ def evaluate(
         paths.PRECISION_RECALL: thin(pd.DataFrame({"recall": recall, "precision": precision})),
         paths.CONFUSION: sample(predictions[["actual", "predicted"]], seed),
     }
-    return {name: float(value) for name, value in scores.items()}, predictions, plots
+    return scores(actual, predicted, probabilities, labels), predictions, plots
 {%- else %}
+
+
+def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, None]:
+    """(predicted values, None): regression has no class probabilities."""
+    return pd.Series(model.estimator.predict(features), index=features.index), None
+
+
+def scores(actual: pd.Series, predicted: pd.Series) -> dict[str, float]:
+    """The metrics of one model on the given rows (scikit-learn's definitions)."""
+    values = {
+        "rmse": metrics.root_mean_squared_error(actual, predicted),
+        "mae": metrics.mean_absolute_error(actual, predicted),
+        "r2": metrics.r2_score(actual, predicted),
+    }
+    return {name: float(value) for name, value in values.items()}
 
 
 def evaluate(
     model: Model, features: pd.DataFrame, actual: pd.Series, seed: int
 ) -> tuple[dict[str, float], pd.DataFrame, dict]:
     """Return (metrics, per-row predictions, plot tables) for the test rows."""
-    predicted = pd.Series(model.estimator.predict(features), index=actual.index)
-    scores = {
-        "rmse": metrics.root_mean_squared_error(actual, predicted),
-        "mae": metrics.mean_absolute_error(actual, predicted),
-        "r2": metrics.r2_score(actual, predicted),
-    }
+    predicted, _ = predict(model, features)
     predictions = pd.DataFrame({"actual": actual, "predicted": predicted})
     residuals = predictions.assign(residual=predictions["predicted"] - predictions["actual"])
     plots = {paths.RESIDUALS: sample(residuals, seed)}
-    return {name: float(value) for name, value in scores.items()}, predictions, plots
+    return scores(actual, predicted), predictions, plots
 {%- endif %}
 
 

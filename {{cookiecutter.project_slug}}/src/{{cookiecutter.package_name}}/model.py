@@ -33,7 +33,11 @@ def save(model: Model, path: Path) -> None:
 def load(path: Path) -> Model:
     if not path.is_file():
         raise ProjectError(f"{path}: model not found; run 'dvc repro' (or 'dvc pull') first")
-    model = joblib.load(path)
+    return check(joblib.load(path), path)
+
+
+def check(model: object, path: Path) -> Model:
+    """``model`` if this project wrote it with the installed scikit-learn; else a clear error."""
     if not isinstance(model, Model):
         raise ProjectError(f"{path}: not a model file written by this project")
     if model.sklearn_version != sklearn.__version__:

@@ -11,6 +11,7 @@ LIFECYCLE = Path("lifecycle.yaml")
 RAW_DIR = Path("data/raw")
 TRAIN = Path("data/prepared/train.parquet")
 TEST = Path("data/prepared/test.parquet")
+DATA_PROFILE = Path("eval/data.json")  # rows, columns and types of the prepared data
 
 MODEL = Path("models/model.joblib")
 
@@ -24,3 +25,10 @@ CONFUSION = PLOTS_DIR / "confusion.csv"
 {%- else %}
 RESIDUALS = PLOTS_DIR / "residuals.csv"
 {%- endif %}
+
+# The pull-request report: written by `report`, read by `gate` and the workflows.
+REPORT_DIR = Path("build/pr")
+FRESHNESS = REPORT_DIR / "freshness.json"
+REPORT = REPORT_DIR / "report.md"
+RESULT = REPORT_DIR / "result.json"
+PULL_REQUEST = REPORT_DIR / "pull-request.json"

@@ -8,7 +8,7 @@ from sklearn.model_selection import train_test_split
 from . import PROBLEM_TYPE, paths
 from .config import load_params
 from .data import ROW, load_source, validate
-from .outputs import write_table
+from .outputs import write_json, write_table
 
 
 def prepare(
@@ -34,8 +34,15 @@ def main() -> None:
     # Each row keeps its position in the source as the index `row`. The Arrow table
     # shares the frame's memory; each split is copied out of it in turn.
     frame.index = pd.RangeIndex(len(frame), name=ROW)
+    profile = {
+        "source": source,
+        "target": params.prepare.target,
+        "rows": {"train": len(train), "test": len(test)},
+        "columns": {str(name): str(dtype) for name, dtype in frame.dtypes.items()},
+    }
     table = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
     write_table(table.take(train), paths.TRAIN)
     write_table(table.take(test), paths.TEST)
+    write_json(profile, paths.DATA_PROFILE)
     print(f"prepare: {len(train)} training rows, {len(test)} test rows from {source}")

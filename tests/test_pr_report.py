@@ -1,0 +1,123 @@
+"""The pull-request comparison on a real repository: `make pr-report` and `make gate` as
+the PR workflow runs them, with a bare repository as `origin` and GTO tags for production.
+"""
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from harness.env import run
+
+from .conftest import git
+
+
+def edit_yaml(path, change):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture
+def repository(baked, tmp_path):
+    """A project trained and committed on main, pushed to a bare origin."""
+    project = baked(problem_type="classification")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(origin)], check=True)
+    run(project, "dvc", "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", "Train the first model")
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "-q", "origin", "main")
+    git(project, "fetch", "-q", "origin")
+    git(project, "checkout", "-q", "-b", "proposal")
+    return project
+
+
+def propose(project, change, message="Propose a change", repro=True):
+    edit_yaml(project / "params.yaml", change)
+    if repro:
+        run(project, "dvc", "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", message)
+
+
+def report(project, base="origin/main") -> tuple[str, dict, int]:
+    run(project, "make", "pr-report", f"BASE={base}")
+    text = (project / "build" / "pr" / "report.md").read_text(encoding="utf-8")
+    result = json.loads((project / "build" / "pr" / "result.json").read_text(encoding="utf-8"))
+    return text, result, run(project, "make", "gate", check=False).returncode
+
+
+def test_improvement_passes_and_is_compared_on_the_same_rows(repository):
+    """A parameter change: the report compares base and production (after a GTO
+    assignment) on this PR's rows, with intervals, and the gate passes."""
+    run(repository, "gto", "register", "churn-model", "main", "--version", "v1.0.0")
+    run(repository, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+    propose(repository, lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05))
+    text, result, exit_code = report(repository)
+    assert result["passed"] and exit_code == 0
+    assert text.startswith("## ✅ Model report: the gate passes")
+    assert "Production `v1.0.0`" in text and "Every model scored on this pull request's" in text
+    assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in text
+    assert "```mermaid" in text and "xychart-beta" in text
+    assert "[95% CI]" in text and "*within noise*" in text
+    assert len(text) < 65_536
+    assert (repository / "build" / "pr" / "plots" / "index.html").is_file()
+
+
+def test_regression_past_the_gate_fails_with_the_reason(repository):
+    """A much worse model fails the job, and the report says which criterion and why."""
+    propose(
+        repository,
+        lambda p: p["train"].update(
+            hyperparameters={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
+        ),
+    )
+    text, result, exit_code = report(repository)
+    assert exit_code != 0 and not result["passed"]
+    assert text.startswith("## ❌ Model report: the gate fails")
+    failed = [item for item in result["criteria"] if not item["passed"]]
+    assert any("worse than base" in item["reason"] for item in failed)
+    assert any(item["reason"] in text for item in failed)
+
+
+def test_stale_lock_fails_and_gives_the_fix(repository):
+    """Parameters changed without rerunning the pipeline: stale lock, with the command."""
+    propose(repository, lambda p: p["train"]["hyperparameters"].update(max_iter=50), repro=False)
+    text, result, exit_code = report(repository)
+    assert exit_code != 0
+    [stale] = [item for item in result["criteria"] if item["name"] == "dvc.lock is fresh"]
+    assert not stale["passed"] and "stage train" in stale["reason"]
+    assert "dvc repro`, then commit `dvc.lock`" in text
+
+
+def test_gate_edit_is_flagged_and_an_invalid_gate_names_the_key(repository):
+    """Editing the gate puts a warning at the top; a wrong key fails with its name."""
+    edit_yaml(repository / "lifecycle.yaml", lambda d: d["gate"]["metrics"]["f1"].update(min=0.5))
+    git(repository, "commit", "-q", "-am", "Relax the gate")
+    text, _, exit_code = report(repository)
+    assert exit_code == 0
+    assert "> [!WARNING]" in text.split("### Metrics")[0]
+    edit_yaml(
+        repository / "lifecycle.yaml",
+        lambda d: d["gate"]["metrics"]["f1"].update(minimum=0.5),
+    )
+    failed = run(repository, "make", "pr-report", "BASE=origin/main", check=False)
+    assert failed.returncode != 0
+    assert "lifecycle.yaml: gate.metrics.f1.minimum: unknown key" in failed.stderr
+    report_text = (repository / "build" / "pr" / "report.md").read_text(encoding="utf-8")
+    assert "gate.metrics.f1.minimum" in report_text
+
+
+def test_first_run_without_base_metrics_is_a_first_run_report(baked, tmp_path):
+    """A base branch with no trained model yet: a first-run report, not an error."""
+    project = baked(problem_type="regression")
+    git(project, "checkout", "-q", "-b", "first-model")
+    run(project, "dvc", "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", "Train the first model")
+    text, result, exit_code = report(project, base="main")
+    assert exit_code == 0 and result["passed"]
+    assert "First run for base" in text and "First run for production" in text

@@ -1,0 +1,146 @@
+"""The promotion gate declared in lifecycle.yaml, applied to a pull request's model.
+
+Criteria: each metric's floor or ceiling; its largest regression against production
+and base (counted only when its 95% interval excludes zero, if the gate says so); a
+fresh dvc.lock; metrics that CI reproduced within the declared tolerance.
+"""
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+from . import paths
+from .compare import Baseline
+from .config import Gate
+from .errors import ProjectError
+from .stats import HIGHER_IS_BETTER
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    passed: bool
+    reason: str  # why it fails; empty when it passes
+
+    def __post_init__(self):
+        if self.passed:
+            object.__setattr__(self, "reason", "")
+
+
+def worsening(metric: str, new: float, old: float) -> float:
+    """How much worse ``new`` is than ``old`` (negative when it is better)."""
+    return old - new if metric in HIGHER_IS_BETTER else new - old
+
+
+def significant(metric: str, interval: tuple[float, float] | None) -> bool:
+    """Whether a worsening's 95% interval of (new - old) excludes zero; unknown counts."""
+    if interval is None or any(math.isnan(bound) for bound in interval):
+        return True
+    low, high = interval
+    return high < 0 if metric in HIGHER_IS_BETTER else low > 0
+
+
+def metric_criteria(
+    gate: Gate, scores: dict[str, float], baselines: list[Baseline]
+) -> list[Criterion]:
+    criteria = []
+    for metric, rule in gate.metrics.items():
+        value = scores.get(metric)
+        if value is None:
+            criteria.append(Criterion(metric, False, f"`{metric}` is not in {paths.METRICS}"))
+            continue
+        if rule.min is not None:
+            ok = value >= rule.min
+            criteria.append(
+                Criterion(
+                    f"{metric} ≥ {rule.min:g}",
+                    ok,
+                    f"`{metric}` is {value:.4f}, below the floor {rule.min:g}",
+                )
+            )
+        if rule.max is not None:
+            ok = value <= rule.max
+            criteria.append(
+                Criterion(
+                    f"{metric} ≤ {rule.max:g}",
+                    ok,
+                    f"`{metric}` is {value:.4f}, above the ceiling {rule.max:g}",
+                )
+            )
+        if rule.max_regression is None:
+            continue
+        for other in baselines:
+            old = other.scores.get(metric, (other.recorded or {}).get(metric))
+            if old is None:
+                continue
+            worse = worsening(metric, value, old)
+            interval = other.intervals.get(metric)
+            counted = worse > rule.max_regression and (
+                not gate.regression_must_be_significant or significant(metric, interval)
+            )
+            criteria.append(
+                Criterion(
+                    f"{metric} vs {other.role}",
+                    not counted,
+                    f"`{metric}` is {worse:.4f} worse than {other.role} ({other.label}); "
+                    f"at most {rule.max_regression:g} is allowed",
+                )
+            )
+    return criteria
+
+
+def freshness_criterion(freshness: dict, remote: bool) -> Criterion:
+    stale = freshness.get("stale", {})
+    detail = "; ".join(f"stage {stage}: {', '.join(why)}" for stage, why in stale.items())
+    fix = (
+        "`dvc pull --run-cache && dvc repro`, then commit `dvc.lock` and `eval/`"
+        if remote
+        else "`dvc repro`, then commit `dvc.lock` and `eval/`"
+    )
+    return Criterion(
+        "dvc.lock is fresh",
+        not stale,
+        f"`dvc.lock` does not match this pull request ({detail}); run {fix}",
+    )
+
+
+def reproducibility_criterion(
+    committed: dict[str, float] | None, obtained: dict[str, float], tolerance: float
+) -> Criterion:
+    if committed is None:
+        return Criterion(
+            "metrics reproduced",
+            False,
+            f"`{paths.METRICS}` is not committed; run `dvc repro` and commit it",
+        )
+    differ = [
+        f"`{name}` committed {committed.get(name, float('nan')):.6g}, CI {value:.6g}"
+        for name, value in obtained.items()
+        if not abs(committed.get(name, float("inf")) - value) <= tolerance
+    ]
+    return Criterion(
+        "metrics reproduced",
+        not differ,
+        f"CI's metrics differ from the committed ones by more than {tolerance:g}: "
+        + "; ".join(differ),
+    )
+
+
+def write_result(criteria: list[Criterion]) -> bool:
+    passed = all(criterion.passed for criterion in criteria)
+    paths.RESULT.parent.mkdir(parents=True, exist_ok=True)
+    data = {"passed": passed, "criteria": [asdict(criterion) for criterion in criteria]}
+    paths.RESULT.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return passed
+
+
+def main() -> None:
+    """Exit non-zero when the last report's verdict is a failure, naming each reason."""
+    if not paths.RESULT.is_file():
+        raise ProjectError(f"{paths.RESULT}: not found; run 'make pr-report' first")
+    result = json.loads(paths.RESULT.read_text(encoding="utf-8"))
+    failed = [item for item in result["criteria"] if not item["passed"]]
+    if failed:
+        reasons = "\n".join(f"  - {item['reason']}" for item in failed)
+        raise ProjectError(f"the promotion gate failed:\n{reasons}")
+    print(f"gate: passed ({len(result['criteria'])} criteria)")
