@@ -1,0 +1,857 @@
+"""The local GitHub Actions runner (harness/runner.py) and its stand-ins, on tiny
+hand-written workflows against a real git repository pushed to the emulated origin."""
+
+import hashlib
+import json
+import re
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.runner import (
+    Ctx,
+    Evaluator,
+    GitHub,
+    RunnerError,
+    hash_files,
+    run_workflow,
+)
+from harness.standins import localgh
+
+from .conftest import git
+
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
+CACHE = "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae"
+UPLOAD = "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"
+DOWNLOAD = "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
+SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"
+SETUP_CML = "iterative/setup-cml@f12ea7685438c1fc438d50f77519b3860cf5fa98"
+
+
+def workflow(tmp_path: Path, text: str, name: str = "wf.yaml") -> Path:
+    path = tmp_path / "workflows" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def commit(work: Path, files: dict[str, str], message: str) -> str:
+    for name, content in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(content, encoding="utf-8")
+    git(work, "add", "-A")
+    git(work, "commit", "--quiet", "-m", message)
+    return git(work, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A GitHub with a main branch (tagged v1) and a clone to push from."""
+    gh = GitHub(tmp_path / "github")
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "--quiet", "--initial-branch=main")
+    commit(
+        work, {"README.md": "hello\n", "data.txt": "main\n", ".python-version": "3.11\n"}, "one"
+    )
+    git(work, "tag", "v1")
+    git(work, "remote", "add", "origin", str(gh.origin))
+    git(work, "push", "--quiet", "origin", "main", "--tags")
+    return gh, work
+
+
+def open_pr(gh: GitHub, work: Path, branch: str, files: dict[str, str]) -> int:
+    git(work, "checkout", "--quiet", "-B", branch, "main")
+    commit(work, files, f"change on {branch}")
+    git(work, "push", "--quiet", "--force", "origin", branch)
+    git(work, "checkout", "--quiet", "main")
+    return gh.open_pull_request(branch)
+
+
+# ---------------------------------------------------------------------- expressions
+
+EVENT = {"pull_request": {"number": 7, "head": {"ref": "feature"}}, "list": ["a", "B"]}
+
+
+def evaluate(text: str, **contexts):
+    base = {
+        "github": Ctx("github", {"event": EVENT, "event_name": "pull_request", "ref": "x"}),
+        "env": Ctx("env", {"EMPTY": "", "NAME": "Model"}, strict=False),
+        "secrets": Ctx("secrets", {"GITHUB_TOKEN": "t"}, strict=False),
+    }
+    return Evaluator("test", {**base, **contexts}).expression(text)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("1 == 1.0", True),
+        ("'abc' == 'ABC'", True),
+        ("null == 0 && '' == 0 && '1' == 1 && true == 1", True),
+        ("'a' != 'b'", True),
+        ("NaN == NaN", False),
+        ("1 < 2 && 'a' < 'B' && !(2 <= 1) && 3 >= 3 && 4 > 3", True),
+        ("0x10 == 16 && -1 < 0 && 1e2 == 100 && 1.5 > 1", True),
+        ("!0 && !'' && !null && !false", True),
+        ("'' || 'x'", "x"),
+        ("'a' && 'b'", "b"),
+        ("0 && 'b'", 0),
+        ("true || false && false", True),
+        ("'it''s'", "it's"),
+        ("contains('Hello', 'ELL') && contains(fromJSON('[1, 2]'), 2)", True),
+        ("contains(github.event.list, 'b')", True),
+        ("startsWith('Hello', 'he') && endsWith('Hello', 'LO')", True),
+        ("format('{0}-{{x}}-{1}', 'a', 1)", "a-{x}-1"),
+        ("join(github.event.list, ', ')", "a, B"),
+        ("join('solo')", "solo"),
+        ("toJSON(fromJSON('{\"a\": [1, 2]}'))", '{\n  "a": [\n    1,\n    2\n  ]\n}'),
+        ("fromJSON('{\"a\": [1, 2]}').a[1]", 2),
+        ("github.event.pull_request.number", 7),
+        ("github['event']['PULL_REQUEST'].head.ref", "feature"),
+        ("github.event.missing.deeper", None),
+        ("env.NAME == 'model' && env.EMPTY == '' && env.UNSET == ''", True),
+        ("secrets.NOT_SET != ''", False),
+        ("github.event_name == 'pull_request' && github.event.pull_request.number > 5", True),
+    ],
+)
+def test_expressions(expression, expected):
+    assert evaluate(expression) == expected
+
+
+def test_templates_render_values_as_github_does():
+    evaluator = Evaluator("test", {"github": Ctx("github", {"n": 1.0, "event": EVENT})})
+    assert evaluator.template("v${{ github.n }}-${{ true }}-${{ null }}-${{ 'a}}b' }}") == (
+        "v1-true--a}}b"
+    )
+    assert evaluator.template("${{ github.n }}") == 1  # a lone expression keeps its type
+    assert evaluator.template("${{ github.event }}-x") == "Object-x"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("foo()", "Unrecognized function: 'foo'"),
+        ("bogus.x", "Unrecognized named-value: 'bogus'"),
+        ("matrix.os", "context 'matrix' is not available"),
+        ("1 ==", "unexpected end of expression"),
+        ("'unterminated", "unexpected character"),
+        ("github.nope", "github.nope does not exist"),
+        ("contains('a')", "contains() takes 2 arguments"),
+        ("success()", "only available in if:"),
+        ("hashFiles('x')", "only available in steps"),
+        ("github.event.*", "not emulated"),
+        ("fromJSON('{')", "fromJSON: invalid JSON"),
+    ],
+)
+def test_expression_errors_are_loud(expression, message):
+    with pytest.raises(RunnerError, match=re.escape(message)):
+        evaluate(expression)
+
+
+def test_conditions_wrap_success_and_reject_mixed_text():
+    def status(failed):
+        return lambda name: {"success": not failed, "failure": failed}.get(name, name == "always")
+
+    def condition(text, failed):
+        return Evaluator("if", {"env": Ctx("env", {}, False)}, status(failed)).condition(text)
+
+    assert condition("true", failed=False) and not condition("true", failed=True)
+    assert condition("${{ always() }}", failed=True)
+    assert condition("failure() && true", failed=True)
+    assert condition(None, failed=False) and not condition("", failed=True)
+    with pytest.raises(RunnerError, match="mixes"):
+        condition("${{ env.X }} == 'y'", failed=False)
+
+
+def test_hash_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "dvc.lock").write_text("one")
+    (tmp_path / "a" / "other.txt").write_text("two")
+    expected = hashlib.sha256(hashlib.sha256(b"one").digest()).hexdigest()
+    assert hash_files(tmp_path, ["**/dvc.lock"]) == expected
+    assert hash_files(tmp_path, ["a/*", "!a/other.txt"]) == expected
+    assert hash_files(tmp_path, ["missing.lock"]) == ""
+
+
+# ------------------------------------------------------------------------- triggers
+
+
+def test_triggers(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    only_opened = workflow(
+        tmp_path,
+        """
+        on:
+          pull_request:
+            types: [opened]
+            branches: [main]
+        jobs:
+          j: {runs-on: ubuntu-latest, steps: [{run: 'true'}]}
+        """,
+    )
+    assert run_workflow(gh, only_opened, "pull_request", gh.event(number)).conclusion == "success"
+    with pytest.raises(RunnerError, match=r"action 'synchronize' not in types \['opened'\]"):
+        run_workflow(gh, only_opened, "pull_request", gh.event(number, "synchronize"))
+    with pytest.raises(RunnerError, match="on: lists"):
+        run_workflow(gh, only_opened, "push", gh.push_event("main"))
+
+    chained = workflow(
+        tmp_path,
+        """
+        on:
+          workflow_run: {workflows: [Pull request], types: [completed]}
+          push: {branches: ['release/**']}
+          schedule: [{cron: '0 3 * * 1'}]
+          workflow_dispatch:
+            inputs:
+              flag: {type: boolean, default: true}
+              level: {type: choice, options: [low, high], default: low}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "${{ inputs.flag }} ${{ inputs.level }} ${{ github.event.inputs.flag }}"
+        """,
+        "chained.yaml",
+    )
+    earlier = run_workflow(gh, only_opened, "pull_request", gh.event(number))
+    ok = run_workflow(gh, chained, "workflow_run", gh.workflow_run_event(earlier, "Pull request"))
+    assert ok.sha == gh.tip("refs/heads/main") and ok.ref == "refs/heads/main"
+    with pytest.raises(RunnerError, match="not in workflows"):
+        run_workflow(gh, chained, "workflow_run", gh.workflow_run_event(earlier, "Other"))
+    with pytest.raises(RunnerError, match="not in branches"):
+        run_workflow(gh, chained, "push", gh.push_event("main"))
+    assert run_workflow(gh, chained, "schedule", gh.schedule_event("0 3 * * 1")).jobs["j"]
+    with pytest.raises(RunnerError, match="schedule"):
+        run_workflow(gh, chained, "schedule", gh.schedule_event("0 4 * * 1"))
+    dispatched = run_workflow(
+        gh, chained, "workflow_dispatch", gh.dispatch_event(), inputs={"level": "high"}
+    )
+    assert "true high true" in dispatched.jobs["j"].steps[0].log
+    with pytest.raises(RunnerError, match="unexpected workflow_dispatch inputs"):
+        run_workflow(gh, chained, "workflow_dispatch", gh.dispatch_event(), inputs={"x": "1"})
+    with pytest.raises(RunnerError, match="not in"):
+        run_workflow(gh, chained, "workflow_dispatch", gh.dispatch_event(), inputs={"level": "x"})
+    with pytest.raises(RunnerError, match="does not emulate the 'release' event"):
+        run_workflow(gh, chained, "release", {})
+
+
+def test_conflicting_pull_request_has_no_merge_ref(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "clash", {"data.txt": "feature\n"})
+    commit(work, {"data.txt": "main again\n"}, "main moves")
+    git(work, "push", "--quiet", "origin", "main")
+    gh.synchronize(number)
+    assert gh.pull(number)["mergeable"] is False
+    assert git(gh.origin, "for-each-ref", f"refs/pull/{number}").count("refs/pull") == 1
+    wf = workflow(tmp_path, "on: pull_request\njobs: {j: {runs-on: x, steps: [{run: 'true'}]}}")
+    with pytest.raises(RunnerError, match="merge conflicts"):
+        run_workflow(gh, wf, "pull_request", gh.event(number, "synchronize"))
+
+
+# --------------------------------------------------------------------- jobs, steps
+
+
+def test_needs_if_status_functions_and_outcomes(repo, tmp_path):
+    gh, _ = repo
+    wf = workflow(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            outputs:
+              color: ${{ steps.pick.outputs.color }}
+            steps:
+              - id: pick
+                run: echo "color=blue" >> "$GITHUB_OUTPUT"
+              - id: soft
+                continue-on-error: true
+                run: exit 2
+              - id: hard
+                run: exit 3
+              - name: skipped after the failure
+                run: echo never
+              - name: runs on failure
+                if: >-
+                  failure() && steps.soft.outcome == 'failure'
+                  && steps.soft.conclusion == 'success'
+                run: echo "job status ${{ job.status }}"
+              - name: always
+                if: always()
+                run: echo always
+          after-success:
+            needs: build
+            runs-on: ubuntu-latest
+            steps: [{run: echo never}]
+          after-failure:
+            needs: build
+            if: failure()
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "${{ needs.build.result }} ${{ needs.build.outputs.color }}"
+          transitive:
+            needs: after-success
+            if: always() && needs.after-success.result == 'skipped'
+            runs-on: ubuntu-latest
+            steps: [{run: echo ran}]
+        """,
+    )
+    run = run_workflow(gh, wf, "push", gh.push_event("main"))
+    build = run.jobs["build"]
+    assert run.conclusion == "failure" and build.conclusion == "failure"
+    assert [(s.outcome, s.conclusion) for s in build.steps] == [
+        ("success", "success"),
+        ("failure", "success"),
+        ("failure", "failure"),
+        ("skipped", "skipped"),
+        ("success", "success"),
+        ("success", "success"),
+    ]
+    assert "job status failure" in build.step("runs on failure").log
+    assert "exit code 3" in build.step("hard").log
+    assert build.outputs == {"color": "blue"}
+    assert run.jobs["after-success"].conclusion == "skipped"
+    assert "failure blue" in run.jobs["after-failure"].steps[0].log
+    assert run.jobs["transitive"].conclusion == "success"
+    assert "=== job build" in run.log() and "--- step 'always' [success] ---" in run.log()
+
+
+def test_environment_files_env_precedence_and_shells(repo, tmp_path):
+    gh, _ = repo
+    wf = workflow(
+        tmp_path,
+        """
+        name: Env
+        on: push
+        env: {LEVEL: workflow, W: w}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            env: {LEVEL: job, J: j}
+            defaults:
+              run:
+                working-directory: sub
+            steps:
+              - working-directory: .
+                run: |
+                  mkdir -p sub tools
+                  printf '#!/bin/sh\\necho tool-ran\\n' > tools/mytool && chmod +x tools/mytool
+                  echo "$PWD/tools" >> "$GITHUB_PATH"
+                  echo "LEVEL=github-env" >> "$GITHUB_ENV"
+                  {
+                    echo "NOTE<<EOF"
+                    echo "line 1"
+                    echo "line 2"
+                    echo "EOF"
+                  } >> "$GITHUB_ENV"
+                  echo "### Summary" >> "$GITHUB_STEP_SUMMARY"
+              - id: look
+                env: {S: s}
+                run: |
+                  echo "$LEVEL $W $J $S $(basename "$PWD") ${{ env.LEVEL }}"
+                  echo "$NOTE"
+                  mytool
+                  echo "$CI $GITHUB_ACTIONS $GITHUB_WORKFLOW $GITHUB_JOB" \
+                    "$RUNNER_OS $GITHUB_REF_NAME"
+                  test -f "$GITHUB_EVENT_PATH" && test -d "$RUNNER_TEMP"
+                  test -z "${GITHUB_TOKEN:-}"
+                  echo "caller: $EXTRA $(caller-tool) ${{ vars.COLOR }}"
+                  echo "multi<<X" >> "$GITHUB_OUTPUT"; printf 'a\\nb\\nX\\n' >> "$GITHUB_OUTPUT"
+              - env:
+                  LEVEL: step
+                  SAME: ${{ steps.look.outputs.multi == format('a{0}b', fromJSON('"\\n"')) }}
+                run: echo "$LEVEL $SAME"
+              - run: false | true
+              - shell: bash
+                continue-on-error: true
+                run: false | true
+        """,
+    )
+    tools = tmp_path / "caller-bin"
+    tools.mkdir()
+    (tools / "caller-tool").write_text("#!/bin/sh\necho from-path\n")
+    (tools / "caller-tool").chmod(0o755)
+    run = run_workflow(
+        gh,
+        wf,
+        "push",
+        gh.push_event("main"),
+        env={"EXTRA": "extra"},
+        path=[tools],
+        vars={"COLOR": "teal"},
+        workdir=tmp_path / "workspaces",
+    )
+    job = run.jobs["j"]
+    assert job.workspace == tmp_path / "workspaces" / "j"
+    assert "caller: extra from-path teal" in job.steps[1].log, run.log()
+    assert "github-env w j s sub github-env" in job.steps[1].log
+    assert "line 1\nline 2" in job.steps[1].log and "tool-ran" in job.steps[1].log
+    assert "true true Env j Linux main" in job.steps[1].log
+    assert "step true" in job.steps[2].log
+    assert job.steps[3].outcome == "success"  # no pipefail without shell:
+    assert job.steps[4].outcome == "failure"  # bash --noprofile --norc -eo pipefail
+    assert job.summary == "### Summary\n"
+
+
+def test_timeout_and_missing_working_directory(repo, tmp_path):
+    gh, _ = repo
+    wf = workflow(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - {timeout-minutes: 0.01, continue-on-error: true, run: sleep 5}
+              - run: sleep 30 &  # a background process does not hold the step open
+              - {working-directory: nowhere, run: 'true'}
+        """,
+    )
+    started = time.monotonic()
+    job = run_workflow(gh, wf, "push", gh.push_event("main")).jobs["j"]
+    assert time.monotonic() - started < 10
+    assert "timed out" in job.steps[0].log and job.steps[1].outcome == "success"
+    assert "No such file or directory" in job.steps[2].log and job.conclusion == "failure"
+
+
+# ------------------------------------------------------------------------- checkout
+
+
+def test_checkout_of_a_pull_request_merge_commit(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    wf = workflow(
+        tmp_path,
+        f"""
+        on: pull_request
+        jobs:
+          full:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: {CHECKOUT}
+                with: {{fetch-depth: 0, persist-credentials: false}}
+              - run: |
+                  git rev-parse HEAD HEAD^1 HEAD^2 > heads
+                  git tag > tags
+                  git rev-parse origin/main > main
+                  git config --get-regexp extraheader > header || true
+                  git rev-parse --is-shallow-repository > shallow
+          shallow:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: {CHECKOUT}
+              - run: |
+                  git rev-parse --is-shallow-repository > shallow
+                  git config --get-regexp extraheader > header
+        """,
+    )
+    run = run_workflow(gh, wf, "pull_request", gh.event(number))
+    assert run.conclusion == "success", run.log()
+    pull = gh.pull(number)
+    full = run.jobs["full"].workspace
+    merge = pull["merge_commit_sha"]
+    assert run.sha == merge and run.ref == f"refs/pull/{number}/merge"
+    assert (full / "heads").read_text().split() == [
+        merge,
+        pull["base"]["sha"],
+        pull["head"]["sha"],
+    ]
+    assert (full / "tags").read_text().split() == ["v1"]
+    assert (full / "main").read_text().strip() == gh.tip("refs/heads/main")
+    assert (full / "header").read_text() == "" and (full / "shallow").read_text() == "false\n"
+    assert (full / "x.txt").is_file()
+    shallow = run.jobs["shallow"].workspace
+    assert (shallow / "shallow").read_text() == "true\n"
+    token = base64_token((shallow / "header").read_text())
+    assert token == "ghs_local.contents=read.metadata=read"
+
+
+def base64_token(header: str) -> str:
+    import base64
+
+    encoded = header.split("basic ")[1].strip()
+    return base64.b64decode(encoded).decode().removeprefix("x-access-token:")
+
+
+def test_setup_python_validates_its_files(repo, tmp_path):
+    gh, _ = repo
+    wf = workflow(
+        tmp_path,
+        f"""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: {CHECKOUT}
+              - id: py
+                uses: {SETUP_PYTHON}
+                with: {{python-version-file: .python-version, cache: pip,
+                        cache-dependency-path: README.md}}
+              - run: echo "${{{{ steps.py.outputs.python-version }}}}"
+              - uses: {SETUP_PYTHON}
+                with: {{python-version-file: .python-version, cache: pip,
+                        cache-dependency-path: pyproject.toml}}
+        """,
+    )
+    job = run_workflow(gh, wf, "push", gh.push_event("main")).jobs["j"]
+    assert [s.outcome for s in job.steps] == ["success", "success", "success", "failure"]
+    assert "Resolved .python-version as 3.11" in job.steps[1].log
+    assert "No file in" in job.steps[3].log
+
+
+# ---------------------------------------------------------------------------- cache
+
+CACHE_WORKFLOW = f"""
+on: [push, pull_request]
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {CHECKOUT}
+      - id: cache
+        uses: {CACHE}
+        with:
+          path: store
+          key: k-${{{{ runner.os }}}}-${{{{ hashFiles('data.txt') }}}}
+          restore-keys: k-${{{{ runner.os }}}}-
+      - run: |
+          echo "hit=${{{{ steps.cache.outputs.cache-hit }}}} restored=$(cat store/v 2>/dev/null)"
+          mkdir -p store && cp data.txt store/v
+"""
+
+
+def test_cache_restore_save_and_scopes(repo, tmp_path):
+    gh, work = repo
+    wf = workflow(tmp_path, CACHE_WORKFLOW)
+
+    def line(run):
+        assert run.conclusion == "success", run.log()
+        return run.jobs["j"].steps[2].log.splitlines()[-1]
+
+    first_pr = open_pr(gh, work, "pr-one", {"data.txt": "pr-one\n"})
+    assert line(run_workflow(gh, wf, "pull_request", gh.event(first_pr))) == "hit= restored="
+    # main cannot see the PR's entry, even through restore-keys
+    assert line(run_workflow(gh, wf, "push", gh.push_event("main"))) == "hit= restored="
+    assert line(run_workflow(gh, wf, "push", gh.push_event("main"))) == "hit=true restored=main"
+    # the PR restores its own entry exactly
+    again = run_workflow(gh, wf, "pull_request", gh.event(first_pr, "synchronize"))
+    assert line(again) == "hit=true restored=pr-one"
+    assert all("Post" not in step.name for step in again.jobs["j"].steps)  # no save on a hit
+    # a new PR falls back to main's entry through restore-keys, then saves its own
+    second_pr = open_pr(gh, work, "pr-two", {"data.txt": "pr-two\n"})
+    run = run_workflow(gh, wf, "pull_request", gh.event(second_pr))
+    assert line(run) == "hit=false restored=main"
+    assert "Cache saved with key: k-Linux-" in run.jobs["j"].steps[-1].log
+    scopes = sorted(p.name for p in (gh.root / "cache").iterdir())
+    assert scopes == ["refs%2Fheads%2Fmain", "refs%2Fpull%2F1%2Fmerge", "refs%2Fpull%2F2%2Fmerge"]
+
+
+# ------------------------------------------------------------------------ artifacts
+
+PR_WORKFLOW = f"""
+name: Pull request
+on: pull_request
+permissions: {{}}
+jobs:
+  train:
+    runs-on: ubuntu-latest
+    permissions: {{contents: read, pull-requests: write}}
+    env:
+      SECRET: ${{{{ secrets.MY_SECRET }}}}
+    steps:
+      - uses: {CHECKOUT}
+        with: {{persist-credentials: false}}
+      - run: |
+          mkdir -p build/pr/sub .hidden
+          echo "report for ${{{{ github.event.pull_request.head.sha }}}}" > build/pr/report.md
+          echo x > build/pr/sub/x.txt
+          echo "${{{{ secrets.GITHUB_TOKEN }}}}" > token
+          echo "secret=[$SECRET]" > secret
+          echo "$SECRET"
+      - uses: {UPLOAD}
+        with:
+          name: pr-report
+          path: build/pr/
+      - uses: {UPLOAD}
+        with:
+          name: nothing
+          path: missing/
+"""
+
+COMMENT_WORKFLOW = f"""
+name: Pull request comment
+on:
+  workflow_run:
+    workflows: [Pull request]
+    types: [completed]
+permissions: {{}}
+jobs:
+  comment:
+    if: github.event.workflow_run.event == 'pull_request'
+    runs-on: ubuntu-latest
+    permissions: {{actions: read, pull-requests: write}}
+    steps:
+      - uses: {DOWNLOAD}
+        with:
+          name: pr-report
+          path: build/pr-artifact
+          run-id: ${{{{ github.event.workflow_run.id }}}}
+          github-token: ${{{{ github.token }}}}
+      - run: cat build/pr-artifact/report.md build/pr-artifact/sub/x.txt
+  no-actions-read:
+    runs-on: ubuntu-latest
+    permissions: {{pull-requests: write}}
+    steps:
+      - uses: {DOWNLOAD}
+        with:
+          name: pr-report
+          run-id: ${{{{ github.event.workflow_run.id }}}}
+          github-token: ${{{{ github.token }}}}
+  no-token:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {DOWNLOAD}
+        with:
+          name: pr-report
+          run-id: ${{{{ github.event.workflow_run.id }}}}
+"""
+
+
+def test_artifacts_across_runs(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    pr = run_workflow(
+        gh,
+        workflow(tmp_path, PR_WORKFLOW, "pr.yaml"),
+        "pull_request",
+        gh.event(number),
+        secrets={"MY_SECRET": "hunter2"},
+    )
+    assert pr.conclusion == "success", pr.log()
+    stored = gh.root / "artifacts" / str(pr.run_id) / "pr-report"
+    assert sorted(p.relative_to(stored).as_posix() for p in stored.rglob("*.*")) == [
+        "report.md",
+        "sub/x.txt",
+    ]
+    assert "No files were found" in pr.jobs["train"].steps[-1].log
+    assert "***" in pr.jobs["train"].steps[1].log and "hunter2" not in pr.log()
+    event = gh.workflow_run_event(pr, "Pull request")
+    assert event["workflow_run"]["pull_requests"][0]["number"] == number
+    assert event["workflow_run"]["head_sha"] == gh.pull(number)["head"]["sha"]
+    comment = run_workflow(
+        gh, workflow(tmp_path, COMMENT_WORKFLOW, "c.yaml"), "workflow_run", event
+    )
+    jobs = comment.jobs
+    assert jobs["comment"].conclusion == "success", comment.log()
+    assert "report for" in jobs["comment"].steps[1].log
+    assert "Resource not accessible by integration" in jobs["no-actions-read"].steps[0].log
+    assert "Artifact not found for name: pr-report" in jobs["no-token"].steps[0].log
+    assert "ignored without github-token" in jobs["no-token"].steps[0].log
+
+
+def test_fork_pull_request_gets_no_secrets_and_a_read_only_token(repo, tmp_path):
+    gh, work = repo
+    fork = tmp_path / "fork.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(gh.origin), str(fork))
+    git(work, "checkout", "--quiet", "-b", "from-fork")
+    commit(work, {"x.txt": "fork\n"}, "fork change")
+    git(work, "push", "--quiet", str(fork), "from-fork")
+    number = gh.open_pull_request("from-fork", fork=fork)
+    event = gh.event(number)
+    assert event["pull_request"]["head"]["repo"]["full_name"] == "forker/model"
+    run = run_workflow(
+        gh,
+        workflow(tmp_path, PR_WORKFLOW, "pr.yaml"),
+        "pull_request",
+        event,
+        secrets={"MY_SECRET": "hunter2"},
+    )
+    workspace = run.jobs["train"].workspace
+    assert (workspace / "secret").read_text() == "secret=[]\n"
+    assert (workspace / "token").read_text().strip() == (
+        "ghs_local.contents=read.metadata=read.pull-requests=read"
+    )
+    assert (workspace / "x.txt").read_text() == "fork\n"
+    assert gh.workflow_run_event(run)["workflow_run"]["pull_requests"] == []
+
+
+# ------------------------------------------------------------------------ stand-ins
+
+CML_WORKFLOW = f"""
+name: Comment
+on: pull_request
+permissions: {{}}
+jobs:
+  post:
+    runs-on: ubuntu-latest
+    permissions: {{pull-requests: LEVEL}}
+    steps:
+      - uses: {SETUP_CML}
+        with: {{version: 0.20.6, vega: false}}
+      - env:
+          REPO_TOKEN: ${{{{ github.token }}}}
+          GH_TOKEN: ${{{{ github.token }}}}
+          BODY: ${{{{ github.event.pull_request.head.sha }}}}
+        run: |
+          echo "report $BODY" > report.md
+          cml comment update --target=pr --watermark-title=report --no-publish report.md
+          gh api "repos/$GITHUB_REPOSITORY/pulls/${{{{ github.event.number }}}}" --jq .head.sha
+      - continue-on-error: true
+        run: cml comment update --target=pr report.md
+      - env: {{GH_TOKEN: x}}
+        run: gh pr list
+"""
+
+
+def test_cml_sticky_comment_and_gh_api(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    wf = workflow(tmp_path, CML_WORKFLOW.replace("LEVEL", "write"))
+    first = run_workflow(gh, wf, "pull_request", gh.event(number))
+    steps = first.jobs["post"].steps
+    assert steps[1].outcome == "success", first.log()
+    head = gh.pull(number)["head"]["sha"]
+    assert steps[1].log.splitlines()[-1] == head  # gh api --jq .head.sha
+    assert f"https://github.com/acme/model/pull/{number}#issuecomment-" in steps[1].log
+    assert "token not found" in steps[2].log  # the token is not in the environment
+    assert "does not emulate gh pr" in steps[3].log
+    git(work, "checkout", "--quiet", "feature")
+    commit(work, {"x.txt": "y\n"}, "more")
+    git(work, "push", "--quiet", "origin", "feature")
+    gh.synchronize(number)
+    run_workflow(gh, wf, "pull_request", gh.event(number, "synchronize"))
+    comments = gh.comments(number)
+    assert len(comments) == 1
+    assert comments[0]["body"].startswith(f"report {gh.pull(number)['head']['sha']}\n")
+    assert "<!-- cml watermark: report -->" in comments[0]["body"]
+    stored = localgh.read(gh.state_file)["comments"][0]
+    assert stored["publish"] is False and stored["updates"] == 1
+
+
+def test_cml_and_gh_refuse_without_permissions(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    wf = workflow(tmp_path, CML_WORKFLOW.replace("LEVEL", "none"))
+    run = run_workflow(gh, wf, "pull_request", gh.event(number))
+    assert "Resource not accessible by integration" in run.jobs["post"].steps[1].log
+    assert gh.comments(number) == []
+
+
+def run_standin(gh: GitHub, name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    script = Path(localgh.__file__).with_name(f"{name}.py")
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))},
+        "LOCAL_GITHUB_STATE": str(gh.state_file),
+        "GITHUB_REPOSITORY": gh.repository,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_standins_directly(repo, tmp_path):
+    gh, work = repo
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    write = "ghs_local.metadata=read.pull-requests=write"
+    report = tmp_path / "r.md"
+    report.write_text("x" * 70_000)
+    refused = run_standin(gh, "cml", "comment", "create", f"--target=pr/{number}", str(report),
+                          REPO_TOKEN=write)  # fmt: skip
+    assert refused.returncode == 1 and "too long" in refused.stderr
+    report.write_text("![plot](plot.png)\n")
+    (tmp_path / "plot.png").write_bytes(b"png")
+    for _ in range(2):
+        created = run_standin(gh, "cml", "comment", "create", "--target", f"pr/{number}",
+                              "--token", write, str(report))  # fmt: skip
+        assert created.returncode == 0, created.stderr
+    stored = localgh.read(gh.state_file)["comments"]
+    assert len(stored) == 2 and stored[0]["publish"] is True
+    assert stored[0]["local_images"] == ["plot.png"]
+    for args, message in [
+        (["--bogus", str(report)], "unknown option --bogus"),
+        ([str(tmp_path / "missing.md")], "no such file"),
+        (["--target=pr/99", str(report)], "pr #99 not found"),
+    ]:
+        failed = run_standin(gh, "cml", "comment", "update", *args, REPO_TOKEN=write)
+        assert failed.returncode == 1 and message in failed.stderr
+    pull = run_standin(gh, "gh", "api", f"repos/acme/model/pulls/{number}", GH_TOKEN=write)
+    assert json.loads(pull.stdout)["head"]["sha"] == gh.pull(number)["head"]["sha"]
+    assert "_source" not in pull.stdout
+    assert run_standin(gh, "gh", "api", "repos/acme/model/pulls/1").returncode == 4
+    missing = run_standin(gh, "gh", "api", "repos/{owner}/{repo}/pulls/42", GH_TOKEN=write)
+    assert missing.returncode == 1 and "Not Found (HTTP 404)" in missing.stderr
+    other = run_standin(gh, "gh", "api", "repos/acme/model/releases", GH_TOKEN=write)
+    assert "does not emulate gh api GET repos/acme/model/releases" in other.stderr
+
+
+# --------------------------------------------------------------------- loud errors
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("{uses: actions/checkout@v4}", "not pinned to a full 40-character commit SHA"),
+        (f"{{uses: 'someone/thing@{'a' * 40}'}}", "someone/thing is not emulated"),
+        (f"{{uses: '{CHECKOUT}', with: {{fetch-dept: 0}}}}", "unknown input of actions/checkout"),
+        (f"{{uses: '{CHECKOUT}', with: {{submodules: true}}}}", "input of actions/checkout not"),
+        ("{runs: 'true'}", r"unknown step key\(s\) \['runs'\]"),
+        ("{run: 'true', shell: sh}", "only bash"),
+        ("{if: 'false', run: 'echo ${{ github.bogus_thing }}'}", None),
+        ("{if: 'false', run: 'echo ${{ bogus.x }}'}", "Unrecognized named-value: 'bogus'"),
+        ("{if: 'false', run: 'echo ${{ toYAML(1) }}'}", "Unrecognized function: 'toYAML'"),
+        ("{if: 'secrets.X', run: 'true'}", "context 'secrets' is not available"),
+        ("{if: \"steps.nope.outcome == 'success'\", run: 'true'}", "steps.nope does not exist"),
+        ("{run: 'echo ${{ GitHub.Ref_Name }}'}", None),
+        (f"{{uses: '{SETUP_CML}', with: {{version: latest}}}}", "pin an exact version"),
+    ],
+)
+def test_unknown_things_raise(repo, tmp_path, step, message):
+    gh, _ = repo
+    wf = workflow(tmp_path, f"on: push\njobs:\n  build:\n    runs-on: x\n    steps: [{step}]\n")
+    if message is None:  # fine: strict contexts of skipped steps; case-insensitive names
+        assert run_workflow(gh, wf, "push", gh.push_event("main")).conclusion == "success"
+        return
+    with pytest.raises(RunnerError, match=message) as error:
+        run_workflow(gh, wf, "push", gh.push_event("main"))
+    assert "wf.yaml" in str(error.value) and "jobs.build" in str(error.value)
+
+
+JOB = "jobs: {j: {runs-on: x, steps: [{run: 'true'}]}}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"on: push\nfoo: 1\n{JOB}", "unknown workflow key"),
+        (
+            "on: push\njobs: {j: {runs-on: x, strategy: {}, steps: [{run: 'true'}]}}",
+            "not emulated",
+        ),
+        ("on: push\njobs: {j: {runs-on: x, timeout: 1, steps: [{run: 'true'}]}}", "unknown job"),
+        ("on: push\njobs: {j: {runs-on: x, needs: k, steps: [{run: 'true'}]}}", "unknown job 'k'"),
+        ("on: push\non: pull_request\njobs: {}", "duplicate key"),
+        (f"on: push\npermissions: {{pull-request: write}}\n{JOB}", "unknown permission scope"),
+        (f"on: {{push: {{branch: [main]}}}}\n{JOB}", "unknown key"),
+        (f"on: push\nconcurrency: {{group: x, cancel: true}}\n{JOB}", "concurrency"),
+    ],
+)
+def test_unknown_workflow_structure_raises(repo, tmp_path, text, message):
+    gh, _ = repo
+    with pytest.raises(RunnerError, match=message):
+        run_workflow(gh, workflow(tmp_path, text), "push", gh.push_event("main"))
