@@ -804,7 +804,9 @@ def effective_permissions(spec: Any, where: str, *, fork: bool) -> dict[str, str
 # ----------------------------------------------------------------------------- git
 
 
-def _git(*args: str, cwd: Path | None = None, env: dict | None = None, check=True) -> str:
+def _git(*args: str, cwd: Path | None = None, env: dict | None = None, check=True):
+    """Git's stdout, raising RunnerError on failure; with ``check=False`` the completed
+    process itself, for callers that read the exit code (e.g. a conflicting merge)."""
     result = subprocess.run(
         ["git", *args],
         cwd=cwd,

@@ -31,6 +31,10 @@ class Baseline:
     scores: dict[str, float] = field(default_factory=dict)  # on this PR's test rows
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    def value(self, metric: str) -> float | None:
+        """The metric on this PR's rows when it was scored there, else as recorded."""
+        return self.scores.get(metric, (self.recorded or {}).get(metric))
+
 
 def git(*args: str) -> str:
     """Run git; a failure is a ProjectError with git's own message."""
@@ -49,15 +53,12 @@ def show(commit: str, path: Path) -> str | None:
 
 
 def merge_base(base: str) -> str:
-    found = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", base + "^{commit}"],
-        capture_output=True,
-        check=False,
-    )
-    if found.returncode != 0:
+    try:
+        git("rev-parse", "--verify", "--quiet", base + "^{commit}")
+    except ProjectError:
         raise ProjectError(
             f"base revision {base!r} not found; fetch it (git fetch origin) or pass BASE=<branch>"
-        )
+        ) from None
     return git("merge-base", "HEAD", base)
 
 
@@ -82,7 +83,6 @@ def production(name: str, stage: str) -> tuple[str, str] | None:
     from gto.api import find_versions_in_stage
 
     found = find_versions_in_stage(".", name, stage)
-    found = found if isinstance(found, list) else [found] if found else []
     return (found[0].version, found[0].commit_hexsha) if found else None
 
 

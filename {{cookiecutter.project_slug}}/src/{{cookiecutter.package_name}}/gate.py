@@ -70,7 +70,7 @@ def metric_criteria(
         if rule.max_regression is None:
             continue
         for other in baselines:
-            old = other.scores.get(metric, (other.recorded or {}).get(metric))
+            old = other.value(metric)
             if old is None:
                 continue
             worse = worsening(metric, value, old)

@@ -144,6 +144,7 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
         reproduce(arguments),
         details(started, len(actual)),
     ]
+    plots_diff(commit)
     return fit("\n\n".join(section for section in sections if section) + "\n"), criteria
 
 
@@ -176,7 +177,7 @@ def number(value: float | None) -> str:
 
 
 def delta_cell(metric: str, new: float, other: Baseline) -> str:
-    old = other.scores.get(metric, (other.recorded or {}).get(metric))
+    old = other.value(metric)
     if old is None:
         return "—"
     delta = new - old
@@ -214,7 +215,7 @@ def label(other: Baseline) -> str:
 
 
 def metrics_table(gate, pr_scores: dict, baselines: list[Baseline], rows: int) -> str:
-    production, base = pair = baselines
+    production, base = baselines
     lines = ["### Metrics", ""]
     same = [other.role for other in baselines if other.scores]
     lines.append(
@@ -232,7 +233,7 @@ def metrics_table(gate, pr_scores: dict, baselines: list[Baseline], rows: int) -
     ]
     for metric, value in pr_scores.items():
         direction = "↑" if metric in HIGHER_IS_BETTER else "↓"
-        olds = [other.scores.get(metric, (other.recorded or {}).get(metric)) for other in pair]
+        olds = [other.value(metric) for other in baselines]
         lines.append(
             f"| {metric} {direction} | {number(olds[0])} | {number(olds[1])} | **{value:.4f}** "
             f"| {delta_cell(metric, value, production)} | {delta_cell(metric, value, base)} "
@@ -425,6 +426,5 @@ def main(arguments: argparse.Namespace) -> None:
         publish(verdict(criteria, False, []) + "\n", criteria)
         raise
     passed = publish(text, criteria)
-    plots_diff(merge_base(arguments.base))
     outcome = "passes" if passed else "fails"
     print(f"report: {paths.REPORT} ({len(text):,} characters); the gate {outcome}")
