@@ -5,6 +5,11 @@ of one plain Python script doing the same work in one process (the baseline), of
 full `dvc repro` in a freshly generated project, and of a `dvc repro` with nothing
 changed. Figures are printed as ratios against the baseline of the same run.
 BENCH_ROWS overrides the sizes, e.g. BENCH_ROWS=20000.
+
+Then a pull request (BENCH_PR_TEST_ROWS test rows, 200,000 by default): the report
+and the gate, with production and base scored on the same rows and the bootstrap,
+against a plain script that only loads the model and scores it three times; and a
+pull request that changes nothing the pipeline reads, which must rerun no stage.
 """
 
 import json
@@ -12,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -48,20 +54,124 @@ def measure(command: list[str], cwd: Path, env: dict) -> dict:
     return figures
 
 
-def prepare_project(rows: int) -> Path:
-    shutil.rmtree(WORK / str(rows), ignore_errors=True)
-    project = bake(WORK / str(rows))
-    params_path = project / "params.yaml"
-    params = yaml.safe_load(params_path.read_text(encoding="utf-8"))
-    params["prepare"]["source"] = "synthetic"
-    params["prepare"]["synthetic"] = {"rows": rows, "features": FEATURES}
-    params_path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+def edit_params(project: Path, change) -> None:
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+
+
+def prepare_project(rows: int, name: str | None = None) -> Path:
+    shutil.rmtree(WORK / (name or str(rows)), ignore_errors=True)
+    project = bake(WORK / (name or str(rows)))
+    edit_params(
+        project,
+        lambda p: p["prepare"].update(
+            source="synthetic", synthetic={"rows": rows, "features": FEATURES}
+        ),
+    )
     return project
 
 
 LIBRARIES = (
     "import pandas, pyarrow.parquet, sklearn.ensemble, sklearn.metrics, sklearn.model_selection"
 )
+
+
+# The work no comparison can skip: read the test rows, load the model, score three
+# models (this PR, base, production) with two metrics each. No DVC, Git or bootstrap.
+SCORE_ONLY = """
+from pathlib import Path
+import joblib
+from sklearn import metrics
+from {package}.data import read_split
+features, actual = read_split(Path("data/prepared/test.parquet"), "target")
+model = joblib.load("models/model.joblib").estimator
+for _ in range(3):
+    probabilities = model.predict_proba(features)
+    metrics.roc_auc_score(actual, probabilities[:, 1])
+    metrics.f1_score(actual, model.classes_[probabilities.argmax(axis=1)])
+"""
+IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
+
+
+def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
+    """Report and gate on ``test_rows`` rows; a no-op pull request reruns nothing."""
+    project = prepare_project(test_rows * 2, name="pr")
+    edit_params(project, lambda p: p["prepare"].update(test_size=0.5))
+    install(project, env_dir)
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    package, model = answers["package_name"], answers["model_name"]
+
+    def sh(*command: str) -> str:
+        return subprocess.run(
+            command, cwd=project, env=env, check=True, capture_output=True, text=True
+        ).stdout
+
+    sh("dvc", "repro")
+    sh("git", "add", "--all")
+    sh("git", *IDENTITY, "commit", "-q", "-m", "First model")
+    sh("gto", "register", model, "main", "--version", "v1.0.0")
+    sh("gto", "assign", model, "--version", "v1.0.0", "--stage", "prod")
+    sh("git", "checkout", "-q", "-b", "proposal")
+    edit_params(project, lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05))
+    sh("dvc", "repro")
+    sh("git", "add", "--all")
+    sh("git", *IDENTITY, "commit", "-q", "-m", "Lower the learning rate")
+
+    sh("python", "-m", package, "lock-check")  # as `make pr-report` does before repro
+    python = str(env_dir / "bin" / "python")
+    base = measure([python, "-c", SCORE_ONLY.format(package=package)], project, env)
+    report = measure([python, "-m", package, "report", "--base", "main"], project, env)
+    gate = measure([python, "-m", package, "gate"], project, env)
+    text = (project / "build" / "pr" / "report.md").read_text(encoding="utf-8")
+    if "Every model scored on this pull request's" not in text:
+        raise SystemExit("the benchmark's report did not score the baselines on its rows")
+
+    # As CI sees it: a fresh clone of a branch that changes only the README, with the
+    # DVC cache that actions/cache restores.
+    sh("git", "checkout", "-q", "-b", "docs-only", "main")
+    (project / "README.md").write_text("Only the README changes.\n", encoding="utf-8")
+    sh("git", *IDENTITY, "commit", "-q", "-am", "Reword the README")
+    clone = project.parent / "ci-clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    sh("git", "clone", "-q", "--branch", "docs-only", ".", str(clone))
+    shutil.copytree(project / ".dvc" / "cache", clone / ".dvc" / "cache")
+    start = time.perf_counter()
+    output = subprocess.run(
+        ["make", "pr-report", "BASE=origin/main"],
+        cwd=clone,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    noop = time.perf_counter() - start
+    reran = output.count("Running stage")
+
+    both = report["seconds"] + gate["seconds"]
+    print(
+        f"\nPull request, {test_rows:,} test rows, three models (this PR, base, production); "
+        "baseline = a plain script that reads the rows and scores the model three times.\n"
+    )
+    print("| | time | ratio to baseline | peak memory |")
+    print("|---|---:|---:|---:|")
+    mib = 2**20
+    for name, figures, seconds in (
+        ("score only (baseline)", base, base["seconds"]),
+        ("report, bootstrap included", report, report["seconds"]),
+        ("gate", gate, gate["seconds"]),
+        ("report and gate", report, both),
+    ):
+        print(
+            f"| {name} | {seconds:.2f} s | {seconds / base['seconds']:.2f}× "
+            f"| {figures['peak'] / mib:.0f} MiB |"
+        )
+    print(
+        f"\nNothing changed (`make pr-report` on a README-only branch): {noop:.2f} s, "
+        f"stages rerun: {reran}."
+    )
+    print("Targets: report and gate ≤ 5 s at 200,000 test rows; no stage rerun.")
 
 
 def main() -> None:
@@ -110,6 +220,7 @@ def main() -> None:
         "Targets at 1,000,000 rows: overhead ≤ 3 s and time ratio ≤ 1.15×; no-op repro "
         "≤ 1.5 s; peak memory ≤ 3× the dataset's in-memory size."
     )
+    pull_request(env_dir, env, int(os.environ.get("BENCH_PR_TEST_ROWS", "200000")))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """`make demo`: the lifecycle so far, on this machine, with no accounts.
 
 Generates the default project into demo/ (or $DEMO_DIR), installs it with its own
-`make install`, trains and evaluates the first model with `make repro`, commits the
-result, and shows the metrics and what Git and DVC now hold.
+`make install`, trains and evaluates the first model with `make repro`, commits and
+pushes it. Then a pull request: a branch that changes a parameter, the generated
+"Pull request" workflow run by the local workflow runner (harness/runner.py) against a
+bare repository standing in for GitHub, and the comment the "Pull request comment"
+workflow would post.
 """
 
 import os
@@ -11,7 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from .bake import TEMPLATE, bake
+from .runner import GitHub, run_workflow
+
+IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
 
 
 def step(title: str) -> None:
@@ -40,23 +48,57 @@ def main() -> None:
     step("Train and evaluate the first model: prepare -> train -> evaluate")
     sh(project, "make", "repro")
 
-    step("Version it: dvc.lock and the metrics go to Git, the model to DVC's cache")
+    step("Version it: dvc.lock and the metrics go to Git, the model to DVC's remote")
     sh(project, "git", "add", "--all")
-    sh(
-        project,
-        "git",
-        "-c",
-        "user.name=Demo",
-        "-c",
-        "user.email=demo@example.com",
-        "commit",
-        "--quiet",
-        "-m",
-        "Train the first model",
-    )
+    sh(project, "git", *IDENTITY, "commit", "--quiet", "-m", "Train the first model")
     sh(project, "git", "log", "--oneline", "--stat")
-    sh(project, ".venv/bin/dvc", "status")
-    print(f"\nThe project is in {project}.", flush=True)
+    sh(project, ".venv/bin/dvc", "push")
+    gh = GitHub(demo / "github")  # origin.git stands in for the repository on GitHub
+    sh(project, "git", "remote", "add", "origin", str(gh.origin))
+    sh(project, "git", "push", "--quiet", "origin", "main")
+
+    step("Propose a change in a pull request: a lower learning rate")
+    sh(project, "git", "checkout", "--quiet", "-b", "lower-learning-rate")
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    params["train"]["hyperparameters"]["learning_rate"] = 0.05
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(project, "make", "repro")
+    sh(project, "git", "add", "--all")
+    sh(project, "git", *IDENTITY, "commit", "--quiet", "-m", "Lower the learning rate")
+    sh(project, ".venv/bin/dvc", "push")
+    sh(project, "git", "push", "--quiet", "origin", "lower-learning-rate")
+    number = gh.open_pull_request("lower-learning-rate")
+
+    step(f"CI on pull request #{number}: .github/workflows/pr.yaml, run locally")
+    workflows = project / ".github" / "workflows"
+    # The runner works in demo/train, where the folder remote resolves as it does for
+    # the project: a self-hosted runner on this machine would see it the same way.
+    checked = run_workflow(
+        gh, workflows / "pr.yaml", "pull_request", gh.event(number), workdir=demo
+    )
+    show_jobs(checked)
+    posted = run_workflow(
+        gh, workflows / "pr-comment.yaml", "workflow_run", gh.workflow_run_event(checked)
+    )
+    show_jobs(posted)
+    if posted.conclusion != "success":
+        print(checked.log() + posted.log(), flush=True)
+        raise SystemExit("no comment was posted; the workflows' logs are above")
+
+    step(f"The comment on pull request #{number} (one, updated by every push)")
+    for comment in gh.comments(number):
+        print(comment["body"], flush=True)
+    sh(project, "git", "checkout", "--quiet", "main")
+    if checked.conclusion != "success":
+        raise SystemExit("the pull request fails its gate: the comment above says why")
+    print(f"\nThe project is in {project}; the runs are in {demo / 'github'}.", flush=True)
+
+
+def show_jobs(run) -> None:
+    print(f"{run.workflow_name}: {run.conclusion}", flush=True)
+    for job in run.jobs.values():
+        for result in job.steps:
+            print(f"  {result.outcome:<8} {result.name}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,17 +6,10 @@ import json
 import subprocess
 
 import pytest
-import yaml
 
 from harness.env import run
 
-from .conftest import git
-
-
-def edit_yaml(path, change):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+from .conftest import edit_yaml, git
 
 
 @pytest.fixture
@@ -90,7 +83,7 @@ def test_stale_lock_fails_and_gives_the_fix(repository):
     assert exit_code != 0
     [stale] = [item for item in result["criteria"] if item["name"] == "dvc.lock is fresh"]
     assert not stale["passed"] and "stage train" in stale["reason"]
-    assert "dvc repro`, then commit `dvc.lock`" in text
+    assert "run `dvc repro --pull`, then commit `dvc.lock`" in text
 
 
 def test_gate_edit_is_flagged_and_an_invalid_gate_names_the_key(repository):

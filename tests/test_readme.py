@@ -72,24 +72,37 @@ def test_replay_file_from_the_cli(tmp_path):
 
 def test_make_demo(tmp_path):
     """`make demo` generates, installs (the project's own `make install`), trains and
-    commits a first model, and shows the metrics."""
+    commits a first model; then opens a pull request that changes a parameter, runs the
+    PR workflows locally and prints the one comment they posted."""
     demo = tmp_path / "demo"
     result = make("demo", DEMO_DIR=str(demo))
     assert result.returncode == 0, result.stdout + result.stderr
     project = demo / "churn-model"
     assert (project / ".venv" / "bin" / "dvc").is_file()
     assert "roc_auc" in result.stdout
-    assert git(project, "log", "--format=%s") == (
+    assert git(project, "log", "--format=%s", "main") == (
         "Train the first model\nGenerate project from the GitOps ML template"
+    )
+    assert git(project, "log", "-1", "--format=%s", "lower-learning-rate") == (
+        "Lower the learning rate"
     )
     assert git(project, "status", "--porcelain") == ""
     assert (project / "dvc.lock").is_file()
+    comment = result.stdout.split("(one, updated by every push)")[1]
+    assert comment.lstrip("\x1b[0m\n").startswith("## ✅ Model report: the gate passes")
+    assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in comment
+    assert "Every model scored on this pull request's 114 test rows (base)" in comment
+    assert comment.count("<!-- cml watermark: model-report -->") == 1
 
 
 def test_make_bench_on_small_data():
-    """`make bench` runs end to end and prints its table of ratios (small sizes here)."""
-    result = make("bench", BENCH_ROWS="3000,6000")
+    """`make bench` runs end to end and prints its tables of ratios (small sizes here),
+    including the pull request's report and gate, and a no-op pull request."""
+    result = make("bench", BENCH_ROWS="3000,6000", BENCH_PR_TEST_ROWS="2000")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if re.match(r"\| [\d,]+ \|", line)]
     assert [row.split("|")[1].strip() for row in rows] == ["3,000", "6,000"]
     assert all("×" in row for row in rows)
+    assert "Pull request, 2,000 test rows" in result.stdout
+    assert re.search(r"\| report and gate \| [\d.]+ s \| [\d.]+× \|", result.stdout)
+    assert "stages rerun: 0." in result.stdout

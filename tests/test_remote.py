@@ -3,16 +3,12 @@ default local folder remote."""
 
 import hashlib
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import boto3
-import pytest
 
 from harness.env import run
+
+from .conftest import AWS
 
 OUTPUTS = [
     "data/prepared/train.parquet",
@@ -24,45 +20,6 @@ OUTPUTS = [
 
 def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def s3_server():
-    """moto's S3-compatible server on 127.0.0.1, stopped after the test."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(endpoint, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto server did not start")
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 def round_trip(project, **env):

@@ -10,12 +10,13 @@ from {{ cookiecutter.package_name }} import post
 from {{ cookiecutter.package_name }}.compare import Baseline
 from {{ cookiecutter.package_name }}.config import Gate
 from {{ cookiecutter.package_name }}.gate import (
+    HIGHER_IS_BETTER,
     freshness_criterion,
     metric_criteria,
     reproducibility_criterion,
 )
 from {{ cookiecutter.package_name }}.lockcheck import stale_stages
-from {{ cookiecutter.package_name }}.stats import HIGHER_IS_BETTER, paired_intervals, row_sums
+from {{ cookiecutter.package_name }}.stats import paired_intervals, row_sums
 
 ROWS = 2_000
 rng = np.random.default_rng(0)

@@ -70,9 +70,15 @@ def recorded_metrics(commit: str) -> dict[str, float] | None:
 def load_model_at(commit: str) -> Model:
     """The model file of a commit, read through DVC (its cache, then the remote)."""
     import dvc.api
+    from dvc.exceptions import PathMissingError
 
-    with dvc.api.open(str(paths.MODEL), rev=commit, mode="rb") as stream:
-        model = joblib.load(io.BytesIO(stream.read()))
+    try:
+        with dvc.api.open(str(paths.MODEL), rev=commit, mode="rb") as stream:
+            model = joblib.load(io.BytesIO(stream.read()))
+    except PathMissingError:  # DVC's own message blames the repository
+        raise FileNotFoundError(
+            f"{paths.MODEL} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
+        ) from None
     return check(model, Path(f"{paths.MODEL}@{commit[:7]}"))
 
 
@@ -124,11 +130,17 @@ def changed_params(commit: str) -> list[tuple[str, object, object]]:
 
 
 def lock_entries(text: str | None) -> dict[str, dict[str, str]]:
-    """stage -> {path: md5} of its dependencies (code and data) in a dvc.lock."""
-    lock = yaml.safe_load(text or "") or {}
+    """stage -> {path: md5} of its dependencies in a dvc.lock: code and data, not the
+    outputs of other stages (a retrained model is the change's result, not its cause)."""
+    stages = (yaml.safe_load(text or "") or {}).get("stages") or {}
+    produced = {item["path"] for stage in stages.values() for item in stage.get("outs", [])}
     return {
-        name: {item["path"]: item.get("md5", "") for item in stage.get("deps", [])}
-        for name, stage in (lock.get("stages") or {}).items()
+        name: {
+            item["path"]: item.get("md5", "")
+            for item in stage.get("deps", [])
+            if item["path"] not in produced
+        }
+        for name, stage in stages.items()
     }
 
 

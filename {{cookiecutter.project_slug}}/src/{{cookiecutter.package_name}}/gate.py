@@ -5,15 +5,26 @@ and base (counted only when its 95% interval excludes zero, if the gate says so)
 fresh dvc.lock; metrics that CI reproduced within the declared tolerance.
 """
 
+from __future__ import annotations
+
 import json
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from . import paths
-from .compare import Baseline
-from .config import Gate
 from .errors import ProjectError
-from .stats import HIGHER_IS_BETTER
+
+if TYPE_CHECKING:  # `make gate` only reads the verdict: no model libraries to import
+    from .compare import Baseline
+    from .config import Gate
+
+# Metrics for which a larger value is better; for the others, smaller is.
+{%- if cookiecutter.problem_type == "classification" %}
+HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc"}
+{%- else %}
+HIGHER_IS_BETTER = {"r2"}
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,7 @@ def freshness_criterion(freshness: dict, remote: bool) -> Criterion:
     stale = freshness.get("stale", {})
     detail = "; ".join(f"stage {stage}: {', '.join(why)}" for stage, why in stale.items())
     fix = (
-        "`dvc pull --run-cache && dvc repro`, then commit `dvc.lock` and `eval/`"
+        "`dvc repro --pull`, then commit `dvc.lock` and `eval/`"
         if remote
         else "`dvc repro`, then commit `dvc.lock` and `eval/`"
     )

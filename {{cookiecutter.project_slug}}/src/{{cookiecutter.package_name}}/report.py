@@ -35,6 +35,7 @@ from .data import read_split
 from .errors import ProjectError
 from .evaluate import predict, scores
 from .gate import (
+    HIGHER_IS_BETTER,
     Criterion,
     freshness_criterion,
     metric_criteria,
@@ -44,9 +45,9 @@ from .gate import (
 from .lockcheck import check
 from .model import load
 {%- if cookiecutter.problem_type == "classification" %}
-from .stats import HIGHER_IS_BETTER, auc_interval, paired_intervals, row_sums
+from .stats import auc_interval, paired_intervals, row_sums
 {%- else %}
-from .stats import HIGHER_IS_BETTER, paired_intervals, row_sums
+from .stats import paired_intervals, row_sums
 {%- endif %}
 
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
@@ -265,11 +266,11 @@ def changes(commit: str, freshness: dict) -> str:
     lines += cut([f"- `{stage}`: {', '.join(map(code, found))}" for stage, found in files.items()])
     if not files:
         lines.append("- nothing changed")
+    for stage, reasons in freshness.get("stale", {}).items():
+        lines.append(f"- ⚠️ stage `{stage}` had to run: {', '.join(reasons)}")
     before, after = data_profile(commit), data_profile(None)
     if after:
         lines += ["", "**Data**: " + dataset_line(before, after)]
-    for stage, reasons in freshness.get("stale", {}).items():
-        lines.append(f"- ⚠️ stage `{stage}` had to run: {', '.join(reasons)}")
     return "\n".join(lines)
 
 
@@ -365,8 +366,7 @@ def reproduce(arguments: argparse.Namespace) -> str:
             "```bash",
             fetch,
             "make install",
-            "dvc pull --allow-missing   # when a DVC remote is configured",
-            f"make pr-report BASE={base}",
+            f"make pr-report BASE={base} REPRO_FLAGS=--pull   # --pull: reuse what CI computed",
             "```",
         ]
     )

@@ -18,11 +18,6 @@ RESAMPLES = 1000
 CHUNK = 50  # resamples drawn at once: CHUNK x rows float32 weights in memory
 LEVEL = 0.95
 _TABLE_BITS = 16
-{%- if cookiecutter.problem_type == "classification" %}
-HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc"}
-{%- else %}
-HIGHER_IS_BETTER = {"r2"}
-{%- endif %}
 
 
 def poisson_table() -> np.ndarray:

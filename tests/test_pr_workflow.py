@@ -1,0 +1,254 @@
+"""The generated pull-request workflows, run: `pr.yaml` for each pull-request event, then
+`pr-comment.yaml` for the `workflow_run` that follows, by the local workflow runner
+(harness/runner.py). A bare repository is `origin`; GitHub's API and CML are the
+stand-ins in harness/standins, which record the comment that would be posted.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from harness.env import run
+from harness.runner import GitHub, run_workflow
+
+from .conftest import AWS, edit_yaml, git
+
+WORKFLOWS = Path(".github") / "workflows"
+TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make install` uses
+REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
+SHARE_STEP = "Share stage results with the DVC remote"
+
+
+class Repository:
+    """A generated project, its GitHub (a bare origin plus recorded state), and the
+    environment its workflows run with: the project environment stands in for the
+    virtual environment `make install` creates; uv installs offline from its cache."""
+
+    def __init__(self, project: Path, gh: GitHub, project_env: Path, env=None, credentials=None):
+        self.project, self.gh, self.project_env = project, gh, project_env
+        self.env = env or {}  # for the workflows and the developer's machine alike
+        self.credentials = credentials or {}  # the developer's; workflows get secrets
+        git(project, "remote", "add", "origin", str(gh.origin))
+
+    def sh(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return run(cwd or self.project, *command, **self.env, **self.credentials)
+
+    def commit(self, message: str, remote: str = "origin") -> None:
+        git(self.project, "add", "--all")
+        git(self.project, "commit", "-q", "-m", message)
+        git(self.project, "push", "-q", remote, "HEAD")
+
+    def propose(self, change, message: str, repro: bool = True) -> None:
+        """Edit params.yaml, retrain (unless told not to), commit and push the branch."""
+        edit_yaml(self.project / "params.yaml", change)
+        if repro:
+            self.sh("dvc", "repro")
+        self.commit(message)
+
+    def run(self, workflow: str, event: str, payload: dict, secrets=None):
+        return run_workflow(
+            self.gh,
+            self.project / WORKFLOWS / workflow,
+            event,
+            payload,
+            secrets=secrets,
+            env={"VENV": str(self.project_env), "UV_OFFLINE": "1", **self.env},
+            path=[self.project_env / "bin", TEMPLATE_BIN],
+        )
+
+    def pull_request(self, number: int, action: str, secrets=None):
+        """`pr.yaml` for a pull_request event, then `pr-comment.yaml` for its completion."""
+        if action == "synchronize":
+            self.gh.synchronize(number)
+        checked = self.run("pr.yaml", "pull_request", self.gh.event(number, action), secrets)
+        posted = self.run("pr-comment.yaml", "workflow_run", self.gh.workflow_run_event(checked))
+        assert posted.conclusion == "success", posted.log()
+        return checked
+
+    def report(self, checked) -> str:
+        """report.md of a run's `pr-report` artifact: what the comment workflow reads."""
+        artifact = self.gh.root / "artifacts" / str(checked.run_id) / "pr-report"
+        return (artifact / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def trained(baked, tmp_path, project_env):
+    """A classification project whose first model is trained on main, pushed to origin,
+    and in production (`v1.0.0`, GTO tags on origin)."""
+
+    def make(env=None, credentials=None, **answers: str) -> Repository:
+        project = baked(problem_type="classification", **answers)
+        gh = GitHub(tmp_path / "github")
+        repo = Repository(project, gh, project_env, env, credentials)
+        repo.sh("dvc", "repro")
+        if credentials:  # a remote the developer can write: share the model and stage results
+            repo.sh("dvc", "push", "--run-cache")
+        repo.commit("Train the first model")
+        repo.sh("gto", "register", "churn-model", "main", "--version", "v1.0.0")
+        repo.sh("gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+        git(project, "push", "-q", "origin", "--tags")
+        git(project, "checkout", "-q", "-b", "proposal")
+        return repo
+
+    return make
+
+
+def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
+    """Improvement (passes), then a push that regresses past the gate (the job fails and
+    the comment says why), then a push with a stale lock: one comment, updated each time."""
+    repo = trained()
+    gh = repo.gh
+    repo.propose(
+        lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05), "Lower the rate"
+    )
+    number = gh.open_pull_request("proposal")
+
+    checked = repo.pull_request(number, "opened")
+    job = checked.jobs["train"]
+    assert job.conclusion == "success", job.log
+    assert "dvc repro --pull" not in job.step(REPORT_STEP).log  # CI can't reach a folder
+    assert job.summary.startswith("## ✅ Model report: the gate passes")
+    assert "Production `v1.0.0`" in job.summary
+    assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in job.summary
+    # a fresh runner has neither the baselines' models nor the folder remote: said so
+    assert "is in neither the DVC cache nor a reachable DVC remote" in job.summary
+    [first] = gh.comments(number)
+    assert first["body"].startswith(repo.report(checked))
+    assert "<!-- cml watermark: model-report -->" in first["body"]
+
+    repo.propose(
+        lambda p: p["train"].update(
+            hyperparameters={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
+        ),
+        "Train far less",
+    )
+    job = repo.pull_request(number, "synchronize").jobs["train"]
+    assert job.conclusion == "failure"
+    assert job.step(REPORT_STEP).outcome == "success"
+    assert job.step("Keep the report").outcome == "success"
+    assert job.step("Gate").outcome == "failure"
+    [second] = gh.comments(number)
+    assert second["id"] == first["id"]
+    assert second["body"].startswith("## ❌ Model report: the gate fails")
+    assert re.search(r"- ❌ `\w+` is [0-9.]+ worse than production \(v1.0.0\)", second["body"])
+
+    repo.propose(lambda p: p["train"]["hyperparameters"].update(max_iter=80), "Tune", repro=False)
+    job = repo.pull_request(number, "synchronize").jobs["train"]
+    assert job.conclusion == "failure"
+    [third] = gh.comments(number)
+    assert third["id"] == first["id"]
+    assert "`dvc.lock` does not match this pull request (stage train: " in third["body"]
+    assert "run `dvc repro --pull`, then commit `dvc.lock` and `eval/`" in third["body"]
+
+
+@pytest.fixture
+def s3(s3_server):
+    """The environment in which DVC reaches moto's S3 server (not a secret: GitHub's
+    runner would reach AWS itself), and the bucket the s3 projects use."""
+    boto3.client("s3", endpoint_url=s3_server, **aws_client()).create_bucket(Bucket="models")
+    return {
+        "AWS_ENDPOINT_URL": s3_server,
+        "AWS_DEFAULT_REGION": AWS["AWS_DEFAULT_REGION"],
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def aws_client() -> dict[str, str]:
+    return {
+        "region_name": AWS["AWS_DEFAULT_REGION"],
+        "aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": AWS["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+SECRETS = {key: AWS[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+
+
+def test_s3_remote_restores_unchanged_stages_and_ci_training_is_reused(trained, s3, tmp_path):
+    """With the S3 remote and its secrets: the unchanged stage is fetched, not rerun;
+    baselines are scored on the PR's rows; the stale lock's fix fetches CI's training
+    from the run-cache instead of retraining; the next run retrains nothing."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    repo.propose(
+        lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05),
+        "Lower the rate, without retraining",
+        repro=False,
+    )
+    number = repo.gh.open_pull_request("proposal")
+    job = repo.pull_request(number, "opened", secrets=SECRETS).jobs["train"]
+    log = job.step(REPORT_STEP).log
+    assert "dvc repro --pull" in log
+    assert "Running stage 'prepare'" not in log
+    assert "Running stage 'train'" in log
+    assert job.step(SHARE_STEP).outcome == "success"
+    assert "Every model scored on this pull request's" in job.summary
+    assert job.conclusion == "failure" and job.step("Gate").outcome == "failure"
+    fix = re.search(r"run `(dvc repro --pull)`, then commit", job.summary)
+    assert fix, job.summary
+
+    laptop = tmp_path / "laptop"
+    git(tmp_path, "clone", "-q", "--branch", "proposal", str(repo.gh.origin), str(laptop))
+    fixed = repo.sh("bash", "-c", fix.group(1), cwd=laptop)
+    assert "Stage 'train' is cached - skipping run" in fixed.stdout, fixed.stdout
+    assert "Running stage 'train'" not in fixed.stdout
+    git(laptop, "add", "--all")
+    git(laptop, "commit", "-q", "-m", "Lock what CI trained")
+    git(laptop, "push", "-q", "origin", "proposal")
+
+    job = repo.pull_request(number, "synchronize", secrets=SECRETS).jobs["train"]
+    assert job.conclusion == "success", job.log
+    assert "Running stage" not in job.step(REPORT_STEP).log
+    [comment] = repo.gh.comments(number)
+    assert comment["body"].startswith("## ✅ Model report: the gate passes")
+
+
+def test_fork_pull_request_gets_no_secrets_but_a_report_and_a_comment(trained, s3, tmp_path):
+    """A fork's PR that relaxes the gate: no secrets and a read-only token, so no remote;
+    the pipeline runs from scratch, the report flags the gate edit, and the comment is
+    posted by the workflow_run workflow (whose payload lists no pull request for forks)."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    fork = tmp_path / "fork.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo.gh.origin), str(fork))
+    git(repo.project, "remote", "add", "fork", str(fork))
+    edit_yaml(
+        repo.project / "lifecycle.yaml", lambda d: d["gate"]["metrics"]["f1"].update(min=0.5)
+    )
+    repo.commit("Relax the gate", remote="fork")
+    number = repo.gh.open_pull_request("proposal", fork=fork)
+
+    checked = repo.run("pr.yaml", "pull_request", repo.gh.event(number), SECRETS)
+    job = checked.jobs["train"]
+    assert job.conclusion == "success", job.log
+    assert job.permissions == {"contents": "read", "metadata": "read"}
+    assert "dvc repro --pull" not in job.step(REPORT_STEP).log
+    assert job.step(SHARE_STEP).outcome == "skipped"
+    assert "Running stage 'prepare'" in job.step(REPORT_STEP).log
+    assert "> [!WARNING]" in job.summary.split("### Metrics")[0]
+
+    event = repo.gh.workflow_run_event(checked)
+    assert event["workflow_run"]["pull_requests"] == []
+    posted = repo.run("pr-comment.yaml", "workflow_run", event)
+    assert posted.conclusion == "success", posted.log()
+    [comment] = repo.gh.comments(number)
+    assert comment["body"].startswith(repo.report(checked))
+
+
+def test_first_model_gets_a_first_run_report(baked, tmp_path, project_env):
+    """main has no model yet: the pull request that trains the first one gets a
+    first-run report and passes."""
+    project = baked(problem_type="regression")
+    repo = Repository(project, GitHub(tmp_path / "github"), project_env)
+    git(project, "push", "-q", "origin", "main")
+    git(project, "checkout", "-q", "-b", "first-model")
+    repo.sh("dvc", "repro")
+    repo.commit("Train the first model")
+    number = repo.gh.open_pull_request("first-model")
+    job = repo.pull_request(number, "opened").jobs["train"]
+    assert job.conclusion == "success", job.log
+    [comment] = repo.gh.comments(number)
+    assert "First run for base" in comment["body"]
+    assert "First run for production" in comment["body"]
