@@ -1,9 +1,11 @@
 """What a pull request's model is compared with, and what changed since its base.
 
 Two baselines: the version at the production stage of the registry (GTO tags) and the
-base branch at the merge base. Each is scored on this pull request's own test rows
-when its model can be obtained (DVC cache or remote); otherwise its recorded metrics
-(eval/metrics.json in Git at its commit) are used, and the report says so.
+base branch at the merge base. Each is scored on this pull request's own test rows:
+with the predictions its own evaluate stage made when its test table is byte for byte
+this PR's (the same hash in both dvc.lock files), else by its model. Both come through
+DVC (cache, then remote); when neither can be had, its recorded metrics
+(eval/metrics.json in Git at its commit) are compared, and the report says so.
 """
 
 import io
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
+import pandas as pd
 import yaml
 
 from . import paths
@@ -27,6 +30,7 @@ class Baseline:
     commit: str | None
     recorded: dict[str, float] | None  # metrics committed at that commit
     model: Model | None = None
+    own_predictions: pd.DataFrame | None = None  # made on this PR's very rows
     note: str = ""  # why it is compared by recorded metrics, or absent
     scores: dict[str, float] = field(default_factory=dict)  # on this PR's test rows
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -67,19 +71,33 @@ def recorded_metrics(commit: str) -> dict[str, float] | None:
     return json.loads(text) if text else None
 
 
-def load_model_at(commit: str) -> Model:
-    """The model file of a commit, read through DVC (its cache, then the remote)."""
+def read_at(commit: str, path: Path) -> io.BytesIO:
+    """A DVC-tracked file of a commit, read through DVC (its cache, then the remote)."""
     import dvc.api
     from dvc.exceptions import PathMissingError
 
     try:
-        with dvc.api.open(str(paths.MODEL), rev=commit, mode="rb") as stream:
-            model = joblib.load(io.BytesIO(stream.read()))
+        with dvc.api.open(str(path), rev=commit, mode="rb") as stream:
+            return io.BytesIO(stream.read())
     except PathMissingError:  # DVC's own message blames the repository
         raise FileNotFoundError(
-            f"{paths.MODEL} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
+            f"{path} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
         ) from None
-    return check(model, Path(f"{paths.MODEL}@{commit[:7]}"))
+
+
+def load_model_at(commit: str) -> Model:
+    return check(joblib.load(read_at(commit, paths.MODEL)), Path(f"{paths.MODEL}@{commit[:7]}"))
+
+
+def predictions_on_these_rows(commit: str) -> pd.DataFrame | None:
+    """The predictions ``commit``'s evaluate stage made, if it made them on this PR's test
+    table (same hash in both dvc.lock files): scoring its model again would repeat them."""
+    before = lock_outputs(show(commit, paths.LOCK))
+    now = lock_outputs(working_lock())
+    test, predictions = paths.TEST.as_posix(), paths.PREDICTIONS.as_posix()
+    if predictions not in before or test not in now or before.get(test) != now[test]:
+        return None
+    return pd.read_parquet(read_at(commit, paths.PREDICTIONS))
 
 
 def production(name: str, stage: str) -> tuple[str, str] | None:
@@ -93,7 +111,8 @@ def production(name: str, stage: str) -> tuple[str, str] | None:
 
 
 def baseline(role: str, label: str, commit: str | None, note: str = "") -> Baseline:
-    """A baseline with its recorded metrics and, when it can be loaded, its model."""
+    """A baseline with its recorded metrics and, when DVC has them, its predictions on
+    these rows or else its model."""
     if commit is None:
         return Baseline(role, label, None, None, note=note)
     found = Baseline(role, label, commit, recorded_metrics(commit))
@@ -101,7 +120,9 @@ def baseline(role: str, label: str, commit: str | None, note: str = "") -> Basel
         found.note = f"no {paths.METRICS} at {commit[:7]}: nothing to compare"
         return found
     try:
-        found.model = load_model_at(commit)
+        found.own_predictions = predictions_on_these_rows(commit)
+        if found.own_predictions is None:
+            found.model = load_model_at(commit)
     except Exception as error:  # any failure means: compare recorded metrics instead
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         found.note = f"model not available ({reason}); recorded metrics compared"
@@ -129,27 +150,41 @@ def changed_params(commit: str) -> list[tuple[str, object, object]]:
     ]
 
 
+def working_lock() -> str | None:
+    return paths.LOCK.read_text(encoding="utf-8") if paths.LOCK.is_file() else None
+
+
+def lock_stages(text: str | None) -> dict[str, dict]:
+    return (yaml.safe_load(text or "") or {}).get("stages") or {}
+
+
+def lock_outputs(text: str | None) -> dict[str, str]:
+    """path -> md5 of every stage output in a dvc.lock."""
+    return {
+        item["path"]: item.get("md5", "")
+        for stage in lock_stages(text).values()
+        for item in stage.get("outs", [])
+    }
+
+
 def lock_entries(text: str | None) -> dict[str, dict[str, str]]:
     """stage -> {path: md5} of its dependencies in a dvc.lock: code and data, not the
     outputs of other stages (a retrained model is the change's result, not its cause)."""
-    stages = (yaml.safe_load(text or "") or {}).get("stages") or {}
-    produced = {item["path"] for stage in stages.values() for item in stage.get("outs", [])}
+    produced = lock_outputs(text)
     return {
         name: {
             item["path"]: item.get("md5", "")
             for item in stage.get("deps", [])
             if item["path"] not in produced
         }
-        for name, stage in stages.items()
+        for name, stage in lock_stages(text).items()
     }
 
 
 def changed_files(commit: str) -> dict[str, list[str]]:
     """stage -> the dependencies whose content differs between base and this PR."""
-    before = lock_entries(show(commit, Path("dvc.lock")))
-    after = lock_entries(
-        Path("dvc.lock").read_text(encoding="utf-8") if Path("dvc.lock").is_file() else ""
-    )
+    before = lock_entries(show(commit, paths.LOCK))
+    after = lock_entries(working_lock())
     changes = {}
     for stage, files in after.items():
         old = before.get(stage, {})

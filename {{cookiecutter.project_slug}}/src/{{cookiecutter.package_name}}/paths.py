@@ -6,6 +6,7 @@
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
+LOCK = Path("dvc.lock")
 LIFECYCLE = Path("lifecycle.yaml")
 
 RAW_DIR = Path("data/raw")

@@ -53,42 +53,68 @@ from .stats import paired_intervals, row_sums
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
 LIST_LIMIT = 40  # rows of a "what changed" list before it is cut
 COLOURS = ["#2563eb", "#f59e0b", "#6b7280"]  # this PR, production, base
-
-
-def score_on_rows(model, features: pd.DataFrame, actual: pd.Series):
-    """(metrics, per-row sums for intervals, predictions) of a model on these rows."""
-    predicted, probabilities = predict(model, features[list(model.features)])
 {%- if cookiecutter.problem_type == "classification" %}
-    labels = list(model.estimator.classes_)
-    values = scores(actual, predicted, probabilities, labels)
-    return values, row_sums(actual, predicted, probabilities, labels), (predicted, probabilities)
+
+
+def score(actual: pd.Series, predicted: pd.Series, probabilities, labels: list):
+    """(metrics, per-row sums for intervals) of one model's predictions on these rows."""
+    return (
+        scores(actual, predicted, probabilities, labels),
+        row_sums(actual, predicted, probabilities, labels),
+    )
+
+
+def from_table(table: pd.DataFrame, actual: pd.Series, labels: list):
+    """(predicted, probabilities) from an eval/predictions.parquet, or None when that
+    table is not for these rows and classes."""
+    columns = [f"proba_{label}" for label in labels]
+    if not table.index.equals(actual.index) or not set(columns) <= set(table.columns):
+        return None
+    return table["predicted"], table[columns].to_numpy()
 {%- else %}
-    return scores(actual, predicted), row_sums(actual, predicted), (predicted, probabilities)
+
+
+def score(actual: pd.Series, predicted: pd.Series, _probabilities, _labels: list):
+    """(metrics, per-row sums for intervals) of one model's predictions on these rows."""
+    return scores(actual, predicted), row_sums(actual, predicted)
+
+
+def from_table(table: pd.DataFrame, actual: pd.Series, _labels: list):
+    """(predicted, None) from an eval/predictions.parquet, or None when that table is
+    not for these rows."""
+    return (table["predicted"], None) if table.index.equals(actual.index) else None
 {%- endif %}
 
 
-def compatible(other: Baseline, model, features: pd.DataFrame) -> bool:
-    """Whether a baseline model can score this PR's rows; if not, say why."""
+def on_these_rows(other: Baseline, model, features: pd.DataFrame, actual: pd.Series, labels):
+    """A baseline's (predicted, probabilities) on this PR's rows: the predictions it made
+    on them itself, else its model's; None, with the reason in its note, without either."""
+    if other.own_predictions is not None:
+        found = from_table(other.own_predictions, actual, labels)
+        if found is None:
+            other.note = "its predictions do not match this PR's rows; recorded metrics compared"
+        return found
     if other.model is None:
-        return False
+        return None
     missing = [name for name in other.model.features if name not in features.columns]
     if other.model.target != model.target or missing:
         why = f"columns {', '.join(missing[:5])} are gone" if missing else "the target changed"
         other.note = f"cannot score this PR's rows ({why}); recorded metrics compared"
-        other.model = None
-        return False
+        return None
 {%- if cookiecutter.problem_type == "classification" %}
-    if list(other.model.estimator.classes_) != list(model.estimator.classes_):
+    if list(other.model.estimator.classes_) != labels:
         other.note = "its classes differ from this PR's; recorded metrics compared"
-        other.model = None
-        return False
+        return None
 {%- endif %}
-    return True
+    return predict(other.model, features[list(other.model.features)])
 
 
 def remote_configured() -> bool:
-    result = subprocess.run(["dvc", "remote", "default"], capture_output=True, check=False)
-    return result.returncode == 0 and bool(result.stdout.strip())
+    """Whether DVC has a default remote (.dvc/config, or config.local)."""
+    from dvc.repo import Repo
+
+    with Repo() as repo:
+        return bool(repo.config["core"].get("remote"))
 
 
 def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
@@ -96,9 +122,21 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
     lifecycle = load_lifecycle()
     params = load_params()
     commit = merge_base(arguments.base)
+    plots = plots_diff(commit)
     model = load(paths.MODEL)
     features, actual = read_split(paths.TEST, model.target)
-    pr_scores, pr_rows, pr_predictions = score_on_rows(model, features, actual)
+{%- if cookiecutter.problem_type == "classification" %}
+    labels = list(model.estimator.classes_)
+{%- else %}
+    labels = []
+{%- endif %}
+    # After `dvc repro`, eval/predictions.parquet holds this model's predictions on
+    # these rows: nothing to predict again.
+    own = pd.read_parquet(paths.PREDICTIONS) if paths.PREDICTIONS.is_file() else None
+    pr_predictions = from_table(own, actual, labels) if own is not None else None
+    if pr_predictions is None:
+        pr_predictions = predict(model, features[list(model.features)])
+    pr_scores, pr_rows = score(actual, *pr_predictions, labels)
 
     found = production(lifecycle.model.name, lifecycle.promotion.stage)
     baselines = [
@@ -107,17 +145,20 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
         else baseline("production", "none", None, note="no version in production yet"),
         baseline("base", commit[:7], commit),
     ]
-    scored = [other for other in baselines if compatible(other, model, features)]
-    rows, predictions = [], {}
+    predictions = {}
+    for other in baselines:
+        if (pair := on_these_rows(other, model, features, actual, labels)) is not None:
+            predictions[other.role] = pair
+    scored = [other for other in baselines if other.role in predictions]
+    rows = []
     for other in scored:
-        other.scores, sums, predictions[other.role] = score_on_rows(other.model, features, actual)
+        other.scores, sums = score(actual, *predictions[other.role], labels)
         rows.append(sums)
     for other, intervals in zip(
         scored, paired_intervals(pr_rows, rows, params.base.seed), strict=True
     ):
         other.intervals = intervals
 {%- if cookiecutter.problem_type == "classification" %}
-    labels = list(model.estimator.classes_)
     if len(labels) == 2:
         truth = (actual == labels[1]).to_numpy()
         for other in scored:
@@ -145,7 +186,7 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
         reproduce(arguments),
         details(started, len(actual)),
     ]
-    plots_diff(commit)
+    plots.wait()
     return fit("\n\n".join(section for section in sections if section) + "\n"), criteria
 
 
@@ -395,12 +436,13 @@ def fit(text: str) -> str:
     return text[:limit] + "\n\n…cut to fit a GitHub comment; the full report is in the artifact.\n"
 
 
-def plots_diff(commit: str) -> None:
-    """The full DVC plots of this PR against the base, as HTML for the artifact."""
-    subprocess.run(
+def plots_diff(commit: str) -> subprocess.Popen:
+    """Start rendering the full DVC plots of this PR against the base, as HTML for the
+    artifact: it runs while the models are scored."""
+    return subprocess.Popen(
         ["dvc", "plots", "diff", commit, "--out", str(paths.REPORT_DIR / "plots")],
-        capture_output=True,
-        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -124,10 +124,13 @@ def paired_intervals(
     rng = np.random.default_rng(seed)
     table = poisson_table()
     sums = np.empty((resamples, stacked.shape[1]))
+    weights = np.empty((CHUNK, len(stacked)), dtype=np.float32)
     for start in range(0, resamples, CHUNK):
         count = min(CHUNK, resamples - start)
         draws = rng.integers(0, len(table), size=(count, len(stacked)), dtype=np.uint16)
-        sums[start : start + count] = table[draws] @ stacked
+        # np.take into a buffer: about twice as fast as table[draws] on large tables
+        np.take(table, draws, out=weights[:count], mode="clip")
+        sums[start : start + count] = weights[:count] @ stacked
     edges = np.cumsum([0] + [block.shape[1] for block in blocks])
     values = [
         recipe(sums[:, edges[index] : edges[index + 1]])
