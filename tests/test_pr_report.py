@@ -120,7 +120,7 @@ def test_new_test_rows_are_scored_by_the_baseline_models(repository):
     """A new split: the base's own predictions are for other rows, so its model is
     loaded and scores this PR's rows (same rows, paired intervals, as always)."""
     propose(repository, lambda p: p["prepare"].update(test_size=0.3))
-    text, result, _ = report(repository)
+    text, _, _ = report(repository)
     assert "Every model scored on this pull request's 171 test rows (base)" in text
     assert "(base: 455 and 114)" in text
     assert "[95% CI]" in text
