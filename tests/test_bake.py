@@ -60,6 +60,7 @@ def expected_files(answers: dict) -> set[str]:
         "outputs",
         "paths",
         "post",
+        "predict",
         "prepare",
         "report",
         "stats",
@@ -73,6 +74,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_data",
         "test_gate",
         "test_paths",
+        "test_predict",
         "test_stages",
     ]
     files = {

@@ -30,6 +30,7 @@ COMMANDS = {
     "lock-check": ("lockcheck", "record whether dvc.lock matches the code, params and data"),
     "report": ("report", "compare this model with production and base; write the report"),
     "gate": ("gate", "exit non-zero when the report's verdict is a failure"),
+    "predict": ("predict", "score a CSV or Parquet file with the model in production"),
 }
 
 
@@ -47,6 +48,16 @@ def parser() -> argparse.ArgumentParser:
             )
             command.add_argument("--pull-request", default="", help="the PR's number, in CI")
             command.add_argument("--head-sha", default="", help="the PR's head commit, in CI")
+        if name == "predict":
+            command.add_argument("input", help="a .csv or .parquet file with the features")
+            command.add_argument("output", help="where to write predictions (.csv or .parquet)")
+            model = command.add_mutually_exclusive_group()
+            model.add_argument("--stage", help="the registry stage (lifecycle.yaml's by default)")
+            model.add_argument("--version", help="a registered version, e.g. v1.2.0")
+            model.add_argument("--model", help="a model file instead of the registry")
+            command.add_argument(
+                "--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"
+            )
     return root
 
 
@@ -56,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if module is None:
             validate()
-        elif arguments.command == "report":
-            importlib.import_module(f"{__package__}.report").main(arguments)
+        elif arguments.command in ("report", "predict"):
+            importlib.import_module(f"{__package__}.{module}").main(arguments)
         else:
             importlib.import_module(f"{__package__}.{module}").main()
     except ProjectError as error:
