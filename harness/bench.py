@@ -10,6 +10,8 @@ Then a pull request (BENCH_PR_TEST_ROWS test rows, 200,000 by default): the repo
 and the gate, with production and base scored on the same rows and the bootstrap,
 against a plain script that only loads the model and scores it three times; and a
 pull request that changes nothing the pipeline reads, which must rerun no stage.
+And batch scoring (BENCH_PREDICT_ROWS new rows, 1,000,000 by default) with the
+`predict` command against one plain predict_proba call on the same in-memory frame.
 """
 
 import json
@@ -93,6 +95,54 @@ for _ in range(3):
     metrics.f1_score(actual, model.classes_[probabilities.argmax(axis=1)])
 """
 IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
+
+
+# Batch scoring: the `predict` command against a plain script that reads the same file
+# into one in-memory frame and calls the estimator once.
+MAKE_BATCH = """
+import sys
+from {package}.data import synthetic
+rows, features, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+synthetic(rows, features, seed=7).drop(columns="target").to_parquet(path, index=False)
+"""
+PLAIN_PREDICT = """
+import sys
+import joblib
+import pandas as pd
+model = joblib.load("models/model.joblib")
+frame = pd.read_parquet(sys.argv[1])
+model.estimator.predict_proba(frame[list(model.features)])
+"""
+
+
+def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
+    """`predict` on ``rows`` new rows: throughput and peak memory against one plain call."""
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    package = answers["package_name"]
+    python = str(env_dir / "bin" / "python")
+    batch, scored = project.parent / "batch.parquet", project.parent / "scored.parquet"
+    subprocess.run(
+        [python, "-c", MAKE_BATCH.format(package=package), str(rows), str(FEATURES), str(batch)],
+        cwd=project,
+        env=env,
+        check=True,
+    )
+    plain = measure([python, "-c", PLAIN_PREDICT, str(batch)], project, env)
+    command = [python, "-m", package, "predict", str(batch), str(scored)]
+    ours = measure([*command, "--model", "models/model.joblib"], project, env)
+    mib = 2**20
+    print(
+        f"\nBatch scoring, {rows:,} rows × {FEATURES} features, the model trained above; "
+        "baseline = a plain script: read the file, one predict_proba call.\n"
+    )
+    print("| | time | rows/s | ratio | peak memory | peak ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, figures in (("plain predict (baseline)", plain), ("`predict` command", ours)):
+        print(
+            f"| {name} | {figures['seconds']:.2f} s | {rows / figures['seconds']:,.0f} "
+            f"| {figures['seconds'] / plain['seconds']:.2f}× | {figures['peak'] / mib:.0f} MiB "
+            f"| {figures['peak'] / plain['peak']:.2f}× |"
+        )
 
 
 def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
@@ -220,6 +270,7 @@ def main() -> None:
         "Targets at 1,000,000 rows: overhead ≤ 3 s and time ratio ≤ 1.15×; no-op repro "
         "≤ 1.5 s; peak memory ≤ 3× the dataset's in-memory size."
     )
+    batch_scoring(project, env_dir, env, int(os.environ.get("BENCH_PREDICT_ROWS", "1000000")))
     pull_request(env_dir, env, int(os.environ.get("BENCH_PR_TEST_ROWS", "200000")))
 
 

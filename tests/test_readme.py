@@ -98,7 +98,9 @@ def test_make_demo(tmp_path):
 def test_make_bench_on_small_data():
     """`make bench` runs end to end and prints its tables of ratios (small sizes here),
     including the pull request's report and gate, and a no-op pull request."""
-    result = make("bench", BENCH_ROWS="3000,6000", BENCH_PR_TEST_ROWS="2000")
+    result = make(
+        "bench", BENCH_ROWS="3000,6000", BENCH_PR_TEST_ROWS="2000", BENCH_PREDICT_ROWS="5000"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if re.match(r"\| [\d,]+ \|", line)]
     assert [row.split("|")[1].strip() for row in rows] == ["3,000", "6,000"]
@@ -106,3 +108,5 @@ def test_make_bench_on_small_data():
     assert "Pull request, 2,000 test rows" in result.stdout
     assert re.search(r"\| report and gate \| [\d.]+ s \| [\d.]+× \|", result.stdout)
     assert "stages rerun: 0." in result.stdout
+    assert "Batch scoring, 5,000 rows" in result.stdout
+    assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
