@@ -56,6 +56,11 @@ def measure(command: list[str], cwd: Path, env: dict) -> dict:
     return figures
 
 
+def answers(project: Path) -> dict:
+    """The answers a project was generated with."""
+    return json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+
+
 def edit_params(project: Path, change) -> None:
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -117,8 +122,7 @@ model.estimator.predict_proba(frame[list(model.features)])
 
 def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
     """`predict` on ``rows`` new rows: throughput and peak memory against one plain call."""
-    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
-    package = answers["package_name"]
+    package = answers(project)["package_name"]
     python = str(env_dir / "bin" / "python")
     batch, scored = project.parent / "batch.parquet", project.parent / "scored.parquet"
     subprocess.run(
@@ -150,8 +154,8 @@ def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
     project = prepare_project(test_rows * 2, name="pr")
     edit_params(project, lambda p: p["prepare"].update(test_size=0.5))
     install(project, env_dir)
-    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
-    package, model = answers["package_name"], answers["model_name"]
+    given = answers(project)
+    package, model = given["package_name"], given["model_name"]
 
     def sh(*command: str) -> str:
         return subprocess.run(

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 import yaml
 
@@ -111,3 +112,16 @@ AWS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def s3_bucket(endpoint: str, name: str):
+    """A bucket on moto's server, and the boto3 client that made it."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=AWS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_bucket(Bucket=name)
+    return client

@@ -9,13 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from harness.env import run
 from harness.runner import GitHub, run_workflow
 
-from .conftest import AWS, edit_yaml, git
+from .conftest import AWS, edit_yaml, git, s3_bucket
 
 WORKFLOWS = Path(".github") / "workflows"
 TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make install` uses
@@ -149,19 +148,11 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
 def s3(s3_server):
     """The environment in which DVC reaches moto's S3 server (not a secret: GitHub's
     runner would reach AWS itself), and the bucket the s3 projects use."""
-    boto3.client("s3", endpoint_url=s3_server, **aws_client()).create_bucket(Bucket="models")
+    s3_bucket(s3_server, "models")
     return {
         "AWS_ENDPOINT_URL": s3_server,
         "AWS_DEFAULT_REGION": AWS["AWS_DEFAULT_REGION"],
         "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def aws_client() -> dict[str, str]:
-    return {
-        "region_name": AWS["AWS_DEFAULT_REGION"],
-        "aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": AWS["AWS_SECRET_ACCESS_KEY"],
     }
 
 

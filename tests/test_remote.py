@@ -4,11 +4,9 @@ default local folder remote."""
 import hashlib
 import shutil
 
-import boto3
-
 from harness.env import run
 
-from .conftest import AWS
+from .conftest import AWS, s3_bucket
 
 OUTPUTS = [
     "data/prepared/train.parquet",
@@ -38,14 +36,7 @@ def round_trip(project, **env):
 def test_s3_remote_push_and_pull(baked, s3_server):
     """The s3 answer gives a working remote: push, empty the cache, pull identical files."""
     project = baked(dvc_remote="s3", dvc_remote_url="s3://models-bucket/churn")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name=AWS["AWS_DEFAULT_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    s3.create_bucket(Bucket="models-bucket")
+    s3 = s3_bucket(s3_server, "models-bucket")
     # The endpoint is machine-specific, so it goes to the git-ignored config.local.
     run(project, "dvc", "remote", "modify", "--local", "storage", "endpointurl", s3_server)
     round_trip(project, **AWS)

@@ -11,6 +11,7 @@ from .errors import ProjectError
 
 MIN_ROWS_PER_SPLIT = 2
 ROW = "row"  # the index of prepared tables: each row's position in the source
+PARQUET, CSV = {".parquet", ".pq"}, {".csv", ".txt"}  # the file suffixes read as tables
 
 
 def load_source(params: PrepareParams, seed: int) -> tuple[pd.DataFrame, str]:
@@ -70,9 +71,9 @@ def read_table(path: Path) -> pd.DataFrame:
             f"{path}: file not found (params.yaml: prepare.path; add it with 'dvc add {path}')"
         )
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
+        if path.suffix.lower() in PARQUET:
             return pd.read_parquet(path)
-        if path.suffix.lower() in {".csv", ".txt"}:
+        if path.suffix.lower() in CSV:
             return pd.read_csv(path)
     except (ValueError, OSError, pd.errors.ParserError) as error:
         raise ProjectError(f"{path}: cannot be read as a table: {error}") from None

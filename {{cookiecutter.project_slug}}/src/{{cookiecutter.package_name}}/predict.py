@@ -20,12 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .data import CSV, PARQUET
 from .errors import ProjectError
 from .evaluate import predict
 from .model import Model, check, load
 from .outputs import atomic_path
-
-PARQUET, CSV = {".parquet", ".pq"}, {".csv", ".txt"}
 
 
 def registered_model(name: str, stage: str | None, version: str | None) -> tuple[str, Model]:
