@@ -2,10 +2,12 @@
 
 Generates the default project into demo/ (or $DEMO_DIR), installs it with its own
 `make install`, trains and evaluates the first model with `make repro`, commits and
-pushes it. Then a pull request: a branch that changes a parameter, the generated
-"Pull request" workflow run by the local workflow runner (harness/runner.py) against a
-bare repository standing in for GitHub, and the comment the "Pull request comment"
-workflow would post.
+pushes it; the generated "Promote" workflow, run by the local workflow runner
+(harness/runner.py) against a bare repository standing in for GitHub, registers it as
+v1.0.0 in production. Then a pull request: a branch that changes a parameter, the
+"Pull request" workflow, and the comment the "Pull request comment" workflow would
+post. Then the merge: "Promote" again, the registry (`gto show`) before and after, and
+the release it would create, whose notes are the model card.
 """
 
 import os
@@ -56,6 +58,8 @@ def main() -> None:
     gh = GitHub(demo / "github")  # origin.git stands in for the repository on GitHub
     sh(project, "git", "remote", "add", "origin", str(gh.origin))
     sh(project, "git", "push", "--quiet", "origin", "main")
+    workflows = project / ".github" / "workflows"
+    promote(gh, project, demo, gh.push_event("main"))
 
     step("Propose a change in a pull request: a lower learning rate")
     sh(project, "git", "checkout", "--quiet", "-b", "lower-learning-rate")
@@ -70,7 +74,6 @@ def main() -> None:
     number = gh.open_pull_request("lower-learning-rate")
 
     step(f"CI on pull request #{number}: .github/workflows/pr.yaml, run locally")
-    workflows = project / ".github" / "workflows"
     # The runner works in demo/train, where the folder remote resolves as it does for
     # the project: a self-hosted runner on this machine would see it the same way.
     checked = run_workflow(
@@ -91,7 +94,37 @@ def main() -> None:
     sh(project, "git", "checkout", "--quiet", "main")
     if checked.conclusion != "success":
         raise SystemExit("the pull request fails its gate: the comment above says why")
+
+    step(f"Merge pull request #{number} into main")
+    before = gh.tip("refs/heads/main")
+    sh(project, "git", *IDENTITY, "merge", "--quiet", "--no-ff", "-m",
+       f"Merge pull request #{number}", "lower-learning-rate")  # fmt: skip
+    sh(project, "git", "push", "--quiet", "origin", "main")
+    promote(gh, project, demo, gh.push_event("main", before))
+    [*_, release] = gh.releases()
+    step(f"The release {release['tag_name']} (its notes are the model card)")
+    print(release["body"], flush=True)
     print(f"\nThe project is in {project}; the runs are in {demo / 'github'}.", flush=True)
+
+
+def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:
+    """Show the registry, run .github/workflows/promote.yaml for a push to main, show
+    the registry again."""
+    step("The registry before: gto show")
+    sh(project, "git", "fetch", "--quiet", "--tags", "origin")
+    sh(project, ".venv/bin/gto", "show")
+    step(f"Promotion of {event['after'][:7]}: .github/workflows/promote.yaml, run locally")
+    workflow = project / ".github" / "workflows" / "promote.yaml"
+    promoted = run_workflow(gh, workflow, "push", event, workdir=demo)
+    show_jobs(promoted)
+    if promoted.conclusion != "success":
+        print(promoted.log(), flush=True)
+        raise SystemExit("the promotion failed; its log is above")
+    log = promoted.jobs["promote"].step("Check dvc.lock, reproduce, gate, register").log
+    print(*[line for line in log.splitlines() if line.startswith("promote: ")], flush=True)
+    step("The registry after: gto show")
+    sh(project, "git", "fetch", "--quiet", "--tags", "origin")
+    sh(project, ".venv/bin/gto", "show")
 
 
 def show_jobs(run) -> None:

@@ -1049,6 +1049,10 @@ class GitHub:
             {"id": c["id"], "body": c["body"]} for c in comments if c["issue_number"] == number
         ]
 
+    def releases(self) -> list[dict]:
+        """The releases created (``gh release create``), oldest first."""
+        return [localgh.public(item) for item in localgh.read(self.state_file)["releases"]]
+
     def workflow_run_event(self, run: Run, workflow_name: str | None = None) -> dict:
         """A ``workflow_run`` completed payload for an earlier run. As on GitHub, its
         pull_requests list is empty when the pull request comes from a fork."""

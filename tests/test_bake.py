@@ -48,6 +48,7 @@ def expected_files(answers: dict) -> set[str]:
     modules = [
         "__init__",
         "__main__",
+        "card",
         "cli",
         "compare",
         "config",
@@ -62,6 +63,8 @@ def expected_files(answers: dict) -> set[str]:
         "post",
         "predict",
         "prepare",
+        "promote",
+        "registry",
         "report",
         "stats",
         "train",
@@ -75,6 +78,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_gate",
         "test_paths",
         "test_predict",
+        "test_registry",
         "test_stages",
     ]
     files = {
@@ -85,6 +89,8 @@ def expected_files(answers: dict) -> set[str]:
         ".github/workflows/ci.yaml",
         ".github/workflows/pr-comment.yaml",
         ".github/workflows/pr.yaml",
+        ".github/workflows/promote.yaml",
+        ".github/workflows/rollback.yaml",
         ".gitignore",
         ".python-version",
         "Makefile",

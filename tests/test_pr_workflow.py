@@ -5,95 +5,13 @@ stand-ins in harness/standins, which record the comment that would be posted.
 """
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from harness.runner import GitHub
 
-from harness.env import run
-from harness.runner import GitHub, run_workflow
+from .conftest import SECRETS, Repository, edit_yaml, git
 
-from .conftest import AWS, edit_yaml, git, s3_bucket
-
-WORKFLOWS = Path(".github") / "workflows"
-TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make install` uses
 REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
 SHARE_STEP = "Share stage results with the DVC remote"
-
-
-class Repository:
-    """A generated project, its GitHub (a bare origin plus recorded state), and the
-    environment its workflows run with: the project environment stands in for the
-    virtual environment `make install` creates; uv installs offline from its cache."""
-
-    def __init__(self, project: Path, gh: GitHub, project_env: Path, env=None, credentials=None):
-        self.project, self.gh, self.project_env = project, gh, project_env
-        self.env = env or {}  # for the workflows and the developer's machine alike
-        self.credentials = credentials or {}  # the developer's; workflows get secrets
-        git(project, "remote", "add", "origin", str(gh.origin))
-
-    def sh(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return run(cwd or self.project, *command, **self.env, **self.credentials)
-
-    def commit(self, message: str, remote: str = "origin") -> None:
-        git(self.project, "add", "--all")
-        git(self.project, "commit", "-q", "-m", message)
-        git(self.project, "push", "-q", remote, "HEAD")
-
-    def propose(self, change, message: str, repro: bool = True) -> None:
-        """Edit params.yaml, retrain (unless told not to), commit and push the branch."""
-        edit_yaml(self.project / "params.yaml", change)
-        if repro:
-            self.sh("dvc", "repro")
-        self.commit(message)
-
-    def run(self, workflow: str, event: str, payload: dict, secrets=None):
-        return run_workflow(
-            self.gh,
-            self.project / WORKFLOWS / workflow,
-            event,
-            payload,
-            secrets=secrets,
-            env={"VENV": str(self.project_env), "UV_OFFLINE": "1", **self.env},
-            path=[self.project_env / "bin", TEMPLATE_BIN],
-        )
-
-    def pull_request(self, number: int, action: str, secrets=None):
-        """`pr.yaml` for a pull_request event, then `pr-comment.yaml` for its completion."""
-        if action == "synchronize":
-            self.gh.synchronize(number)
-        checked = self.run("pr.yaml", "pull_request", self.gh.event(number, action), secrets)
-        posted = self.run("pr-comment.yaml", "workflow_run", self.gh.workflow_run_event(checked))
-        assert posted.conclusion == "success", posted.log()
-        return checked
-
-    def report(self, checked) -> str:
-        """report.md of a run's `pr-report` artifact: what the comment workflow reads."""
-        artifact = self.gh.root / "artifacts" / str(checked.run_id) / "pr-report"
-        return (artifact / "report.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def trained(baked, tmp_path, project_env):
-    """A classification project whose first model is trained on main, pushed to origin,
-    and in production (`v1.0.0`, GTO tags on origin)."""
-
-    def make(env=None, credentials=None, **answers: str) -> Repository:
-        project = baked(problem_type="classification", **answers)
-        gh = GitHub(tmp_path / "github")
-        repo = Repository(project, gh, project_env, env, credentials)
-        repo.sh("dvc", "repro")
-        if credentials:  # a remote the developer can write: share the model and stage results
-            repo.sh("dvc", "push", "--run-cache")
-        repo.commit("Train the first model")
-        repo.sh("gto", "register", "churn-model", "main", "--version", "v1.0.0")
-        repo.sh("gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
-        git(project, "push", "-q", "origin", "--tags")
-        git(project, "checkout", "-q", "-b", "proposal")
-        return repo
-
-    return make
 
 
 def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
@@ -142,21 +60,6 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert third["id"] == first["id"]
     assert "`dvc.lock` does not match this pull request (stage train: " in third["body"]
     assert "run `dvc repro --pull`, then commit `dvc.lock` and `eval/`" in third["body"]
-
-
-@pytest.fixture
-def s3(s3_server):
-    """The environment in which DVC reaches moto's S3 server (not a secret: GitHub's
-    runner would reach AWS itself), and the bucket the s3 projects use."""
-    s3_bucket(s3_server, "models")
-    return {
-        "AWS_ENDPOINT_URL": s3_server,
-        "AWS_DEFAULT_REGION": AWS["AWS_DEFAULT_REGION"],
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-SECRETS = {key: AWS[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 
 
 def test_s3_remote_restores_unchanged_stages_and_ci_training_is_reused(trained, s3, tmp_path):

@@ -34,7 +34,7 @@ def test_predict_uses_production_by_default_and_any_version_on_request(registry,
     project, batch = registry
     default = run(project, "python", "-m", "churn_model", "predict", str(batch), "prod.parquet")
     head = git(project, "rev-parse", "--short=7", "HEAD~1")
-    assert f"114 rows scored with churn-model prod ({head})" in default.stdout
+    assert f"114 rows scored with churn-model prod v1.0.0 ({head})" in default.stdout
     newer = run(
         project, "python", "-m", "churn_model", "predict", str(batch), "v11.csv",
         "--version", "v1.1.0",

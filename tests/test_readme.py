@@ -72,8 +72,10 @@ def test_replay_file_from_the_cli(tmp_path):
 
 def test_make_demo(tmp_path):
     """`make demo` generates, installs (the project's own `make install`), trains and
-    commits a first model; then opens a pull request that changes a parameter, runs the
-    PR workflows locally and prints the one comment they posted."""
+    commits a first model, which the Promote workflow makes v1.0.0 in production; opens
+    a pull request that changes a parameter, runs the PR workflows locally and prints
+    the one comment they posted; merges it, and promotion makes v1.1.0 production, with
+    the registry before and after and the release's model card."""
     demo = tmp_path / "demo"
     result = make("demo", DEMO_DIR=str(demo))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -81,18 +83,26 @@ def test_make_demo(tmp_path):
     assert (project / ".venv" / "bin" / "dvc").is_file()
     assert "roc_auc" in result.stdout
     assert git(project, "log", "--format=%s", "main") == (
-        "Train the first model\nGenerate project from the GitOps ML template"
-    )
-    assert git(project, "log", "-1", "--format=%s", "lower-learning-rate") == (
-        "Lower the learning rate"
+        "Merge pull request #1\nLower the learning rate\nTrain the first model\n"
+        "Generate project from the GitOps ML template"
     )
     assert git(project, "status", "--porcelain") == ""
     assert (project / "dvc.lock").is_file()
-    comment = result.stdout.split("(one, updated by every push)")[1]
+    out = result.stdout
+    comment = out.split("(one, updated by every push)")[1].split("== Merge pull request")[0]
     assert comment.lstrip("\x1b[0m\n").startswith("## ✅ Model report: the gate passes")
     assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in comment
-    assert "Every model scored on this pull request's 114 test rows (base)" in comment
+    assert "Every model scored on this pull request's 114 test rows (production, base)" in (
+        comment
+    )
     assert comment.count("<!-- cml watermark: model-report -->") == 1
+    assert "promote: churn-model v1.0.0 -> prod" in out
+    assert "promote: churn-model v1.1.0 -> prod" in out
+    registry_after = out.split("The registry after: gto show")[-1]
+    assert re.search(r"churn-model\s*│\s*v1.1.0\s*│\s*v1.1.0", registry_after), registry_after
+    card = out.split("(its notes are the model card)")[1]
+    assert "# Model card: churn-model v1.1.0" in card
+    assert "Previous production version: `v1.0.0`" in card
 
 
 def test_make_bench_on_small_data():

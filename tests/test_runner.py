@@ -800,6 +800,30 @@ def test_standins_directly(repo, tmp_path):
     assert "does not emulate gh api GET repos/acme/model/releases" in other.stderr
 
 
+def test_gh_release_stand_in_needs_the_tag_and_write_access(repo, tmp_path):
+    """`gh release create --verify-tag` records the release only when origin has the
+    tag and the token may write contents; a second one for the tag is refused."""
+    gh, work = repo
+    git(work, "tag", "-a", "m@v1.0.0", "-m", "v1.0.0")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Model card\n")
+    create = ["release", "create", "m@v1.0.0", "--verify-tag", "--title", "m v1.0.0",
+              "--notes-file", str(notes)]  # fmt: skip
+    write, read = "ghs_local.contents=write", "ghs_local.contents=read"
+    missing = run_standin(gh, "gh", *create, GH_TOKEN=write)
+    assert missing.returncode == 1 and "doesn't exist in the repo" in missing.stderr
+    git(work, "push", "-q", "origin", "m@v1.0.0")
+    assert run_standin(gh, "gh", *create, GH_TOKEN=read).returncode == 1
+    assert run_standin(gh, "gh", "release", "view", "m@v1.0.0", GH_TOKEN=read).returncode == 1
+    assert run_standin(gh, "gh", *create, GH_TOKEN=write).returncode == 0
+    [release] = gh.releases()
+    assert release["name"] == "m v1.0.0" and release["body"] == "# Model card\n"
+    assert release["target_commitish"] == git(work, "rev-parse", "HEAD")
+    assert run_standin(gh, "gh", "release", "view", "m@v1.0.0", GH_TOKEN=read).returncode == 0
+    again = run_standin(gh, "gh", *create, GH_TOKEN=write)
+    assert again.returncode == 1 and "already_exists" in again.stderr
+
+
 # --------------------------------------------------------------------- loud errors
 
 

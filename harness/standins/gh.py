@@ -3,14 +3,19 @@
 
 Emulated: ``gh api [--method GET] [--jq PATH] [-H HEADER] ENDPOINT`` for the endpoints
 in ROUTES, answered from the emulated GitHub state (localgh.py); ``--jq`` takes dotted
-paths only (``.head.sha``). Anything else exits 1 saying it is not emulated. To add an
-endpoint, add a (method, pattern, handler) row to ROUTES.
+paths only (``.head.sha``). ``gh release view TAG`` and ``gh release create TAG
+[--verify-tag] [--title T] [--notes N | --notes-file F]``, which records the release
+(tag, title, body, target commit) in the state; the tag must be on ``origin`` with
+``--verify-tag``. Anything else exits 1 saying it is not emulated. To add an endpoint,
+add a (method, pattern, handler) row to ROUTES.
 """
 
 import json
 import os
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import localgh
 
@@ -122,12 +127,98 @@ def api(args: list[str]) -> int:
         return 1
 
 
+def token_or_exit() -> str | None:
+    token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN") or ""
+    if not token:
+        print(NO_TOKEN, file=sys.stderr)
+    return token or None
+
+
+def tag_commit(tag: str) -> str | None:
+    """The commit a tag of origin (the bare repository beside the state) points to."""
+    origin = localgh.state_path().parent / "origin.git"
+    found = subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            str(origin),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/tags/{tag}^{{commit}}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() or None
+
+
+def release(args: list[str]) -> int:
+    if not args or args[0] not in ("view", "create") or len(args) < 2:
+        return not_emulated(f"gh release {' '.join(args[:1])}")
+    command, tag, options = args[0], args[1], args[2:]
+    token = token_or_exit()
+    if token is None:
+        return 4
+    need = "write" if command == "create" else "read"
+    if not localgh.allows(token, "contents", need):
+        print("gh: Resource not accessible by integration (HTTP 403)", file=sys.stderr)
+        return 1
+    if command == "view":
+        for found in localgh.read(localgh.state_path())["releases"]:
+            if found["tag_name"] == tag:
+                print(f"title:\t{found['name']}\ntag:\t{tag}\n--\n{found['body']}")
+                return 0
+        print("release not found", file=sys.stderr)
+        return 1
+    title, body, verify = tag, "", False
+    while options:
+        option = options.pop(0)
+        if option == "--verify-tag":
+            verify = True
+        elif option in ("--title", "-t", "--notes", "-n", "--notes-file", "-F") and options:
+            value = options.pop(0)
+            if option in ("--title", "-t"):
+                title = value
+            elif option in ("--notes", "-n"):
+                body = value
+            else:
+                body = Path(value).read_text(encoding="utf-8")
+        else:
+            return not_emulated(f"gh release create option {option}")
+    commit = tag_commit(tag)
+    if verify and commit is None:
+        print(
+            f"tag {tag} doesn't exist in the repo, aborting due to --verify-tag flag",
+            file=sys.stderr,
+        )
+        return 1
+    with localgh.locked(localgh.state_path()) as state:
+        if any(found["tag_name"] == tag for found in state["releases"]):
+            print("HTTP 422: Validation Failed (tag_name already_exists)", file=sys.stderr)
+            return 1
+        number = localgh.next_id(state, "releases")
+        state["releases"].append(
+            {
+                "id": number,
+                "tag_name": tag,
+                "name": title,
+                "body": body,
+                "target_commitish": commit,
+            }
+        )
+    print(f"{localgh.SERVER_URL}/{os.environ.get('GITHUB_REPOSITORY', '')}/releases/tag/{tag}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print("usage: gh api <endpoint> (local stand-in)", file=sys.stderr)
         return 1
     if argv[0] == "api":
         return api(argv[1:])
+    if argv[0] == "release":
+        return release(argv[1:])
     return not_emulated(f"gh {argv[0]}")
 
 

@@ -21,7 +21,7 @@ def validate() -> None:
     print("params.yaml and lifecycle.yaml are valid")
 
 
-# command -> (module whose main() runs it, help); stages import their libraries lazily.
+# command -> (module[:function] that runs it, help); each imports its libraries lazily.
 COMMANDS = {
     "prepare": ("prepare", "load the source data, validate it, split train and test"),
     "train": ("train", "fit the estimator chosen in params.yaml"),
@@ -31,7 +31,45 @@ COMMANDS = {
     "report": ("report", "compare this model with production and base; write the report"),
     "gate": ("gate", "exit non-zero when the report's verdict is a failure"),
     "predict": ("predict", "score a CSV or Parquet file with the model in production"),
+    "promote": ("promote", "gate this commit's model; register it and assign its stage"),
+    "assign": ("promote:assign_main", "give a registered version a stage (production)"),
+    "rollback": ("promote:rollback_main", "put production back to an earlier version"),
+    "model-card": ("card", "render a version's model card (production's by default)"),
 }
+# commands whose function takes the parsed arguments
+WITH_ARGUMENTS = {"report", "predict", "promote", "assign", "rollback", "model-card"}
+
+
+def arguments_of(name: str, command: argparse.ArgumentParser) -> None:
+    """The options of the commands that take any."""
+    if name in ("report", "promote"):
+        default, shown = ("origin/main", "%(default)s") if name == "report" else (None, "HEAD^")
+        command.add_argument("--base", default=default, help=f"base branch or commit ({shown})")
+    if name == "report":
+        command.add_argument("--pull-request", default="", help="the PR's number, in CI")
+        command.add_argument("--head-sha", default="", help="the PR's head commit, in CI")
+    if name == "predict":
+        command.add_argument("input", help="a .csv or .parquet file with the features")
+        command.add_argument("output", help="where to write predictions (.csv or .parquet)")
+        model = command.add_mutually_exclusive_group()
+        model.add_argument("--stage", help="the registry stage (lifecycle.yaml's by default)")
+        model.add_argument("--version", help="a registered version, e.g. v1.2.0")
+        model.add_argument("--model", help="a model file instead of the registry")
+        command.add_argument(
+            "--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"
+        )
+    if name == "assign":
+        command.add_argument("version", help="a registered version, e.g. v1.2.0")
+        command.add_argument("--stage", help="the stage (lifecycle.yaml's production stage)")
+    if name == "rollback":
+        command.add_argument("--to", help="the version (default: the previous production one)")
+    if name in ("assign", "rollback"):
+        command.add_argument(
+            "--no-push", dest="push", action="store_false", help="make the tags, do not push"
+        )
+    if name == "model-card":
+        command.add_argument("--version", help="a registered version (default: production's)")
+        command.add_argument("--output", help="write it to this file instead of stdout")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,36 +79,23 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, text) in COMMANDS.items():
-        command = commands.add_parser(name, help=text, description=text)
-        if name == "report":
-            command.add_argument(
-                "--base", default="origin/main", help="base branch or commit (%(default)s)"
-            )
-            command.add_argument("--pull-request", default="", help="the PR's number, in CI")
-            command.add_argument("--head-sha", default="", help="the PR's head commit, in CI")
-        if name == "predict":
-            command.add_argument("input", help="a .csv or .parquet file with the features")
-            command.add_argument("output", help="where to write predictions (.csv or .parquet)")
-            model = command.add_mutually_exclusive_group()
-            model.add_argument("--stage", help="the registry stage (lifecycle.yaml's by default)")
-            model.add_argument("--version", help="a registered version, e.g. v1.2.0")
-            model.add_argument("--model", help="a model file instead of the registry")
-            command.add_argument(
-                "--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"
-            )
+        arguments_of(name, commands.add_parser(name, help=text, description=text))
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    module, _ = COMMANDS[arguments.command]
+    target, _ = COMMANDS[arguments.command]
     try:
-        if module is None:
+        if target is None:
             validate()
-        elif arguments.command in ("report", "predict"):
-            importlib.import_module(f"{__package__}.{module}").main(arguments)
+            return 0
+        module, _, function = target.partition(":")
+        run = getattr(importlib.import_module(f"{__package__}.{module}"), function or "main")
+        if arguments.command in WITH_ARGUMENTS:
+            run(arguments)
         else:
-            importlib.import_module(f"{__package__}.{module}").main()
+            run()
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -100,16 +100,6 @@ def predictions_on_these_rows(commit: str) -> pd.DataFrame | None:
     return pd.read_parquet(read_at(commit, paths.PREDICTIONS))
 
 
-def production(name: str, stage: str) -> tuple[str, str] | None:
-    """(version, commit) at ``stage`` in the registry, or None when nothing is there."""
-    if not git("tag", "--list", f"{name}#{stage}#*"):
-        return None  # no assignment tag: skip importing GTO
-    from gto.api import find_versions_in_stage
-
-    found = find_versions_in_stage(".", name, stage)
-    return (found[0].version, found[0].commit_hexsha) if found else None
-
-
 def baseline(role: str, label: str, commit: str | None, note: str = "") -> Baseline:
     """A baseline with its recorded metrics and, when DVC has them, its predictions on
     these rows or else its model."""

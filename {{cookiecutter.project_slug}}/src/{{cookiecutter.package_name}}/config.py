@@ -95,6 +95,16 @@ class Gate(Section):
 
 class Promotion(Section):
     stage: str = Field(default="prod", pattern=GTO_NAME, description="the production stage")
+    bump: Literal["major", "minor", "patch"] = "minor"
+    staging: str | None = Field(
+        default=None, pattern=GTO_NAME, description="a stage assigned before production"
+    )
+
+    @model_validator(mode="after")
+    def _two_stages(self):
+        if self.staging == self.stage:
+            raise ValueError(f"staging and stage are both {self.stage!r}")
+        return self
 
 
 class Lifecycle(Section):

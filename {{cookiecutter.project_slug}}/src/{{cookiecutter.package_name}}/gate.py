@@ -100,7 +100,9 @@ def metric_criteria(
     return criteria
 
 
-def freshness_criterion(freshness: dict, remote: bool) -> Criterion:
+def freshness_criterion(
+    freshness: dict, remote: bool, what: str = "this pull request"
+) -> Criterion:
     stale = freshness.get("stale", {})
     detail = "; ".join(f"stage {stage}: {', '.join(why)}" for stage, why in stale.items())
     fix = (
@@ -111,7 +113,7 @@ def freshness_criterion(freshness: dict, remote: bool) -> Criterion:
     return Criterion(
         "dvc.lock is fresh",
         not stale,
-        f"`dvc.lock` does not match this pull request ({detail}); run {fix}",
+        f"`dvc.lock` does not match {what} ({detail}); run {fix}",
     )
 
 

@@ -33,3 +33,9 @@ FRESHNESS = REPORT_DIR / "freshness.json"
 REPORT = REPORT_DIR / "report.md"
 RESULT = REPORT_DIR / "result.json"
 PULL_REQUEST = REPORT_DIR / "pull-request.json"
+
+# Promotion on main: written by `promote`, read by the "Promote" workflow.
+PROMOTE_DIR = Path("build/promote")
+PROMOTION = PROMOTE_DIR / "promotion.json"
+TAGS = PROMOTE_DIR / "tags.txt"
+CARD = PROMOTE_DIR / "model-card.md"

@@ -29,21 +29,20 @@ from .outputs import atomic_path
 
 def registered_model(name: str, stage: str | None, version: str | None) -> tuple[str, Model]:
     """(what was loaded, the model) for a version or the version at a stage."""
-    import dvc.api
     import joblib
-    from dvc.exceptions import DvcException
 
+    from . import paths
     from .compare import read_at
+    from .registry import find, holder
 
-    try:
-        found = dvc.api.artifacts_show(name, version=version, stage=None if version else stage)
-    except DvcException as error:
-        wanted = f"no version {version}" if version else f"no version at stage {stage!r}"
+    found = find(name, version) if version else holder(name, stage)
+    if found is None:
         raise ProjectError(
-            f"model {name}: {wanted} in the registry ({error}); `gto show {name}` lists them"
-        ) from None
-    label = f"{name} {version or stage} ({found['rev'][:7]})"
-    return label, check(joblib.load(read_at(found["rev"], Path(found["path"]))), Path(label))
+            f"model {name}: no version holds stage {stage!r} in the registry; "
+            f"`gto show {name}` lists the versions and their stages"
+        )
+    label = f"{name} {version or f'{stage} {found.version}'} ({found.commit[:7]})"
+    return label, check(joblib.load(read_at(found.commit, paths.MODEL)), Path(label))
 
 
 def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:

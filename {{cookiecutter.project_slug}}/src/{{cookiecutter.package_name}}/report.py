@@ -27,7 +27,6 @@ from .compare import (
     data_profile,
     gate_changed,
     merge_base,
-    production,
     recorded_metrics,
 )
 from .config import load_lifecycle, load_params
@@ -44,6 +43,7 @@ from .gate import (
 )
 from .lockcheck import check
 from .model import load
+from .registry import holder
 {%- if cookiecutter.problem_type == "classification" %}
 from .stats import auc_interval, paired_intervals, row_sums
 {%- else %}
@@ -138,9 +138,9 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
         pr_predictions = predict(model, features[list(model.features)])
     pr_scores, pr_rows = score(actual, *pr_predictions, labels)
 
-    found = production(lifecycle.model.name, lifecycle.promotion.stage)
+    found = holder(lifecycle.model.name, lifecycle.promotion.stage)
     baselines = [
-        baseline("production", found[0], found[1])
+        baseline("production", found.version, found.commit)
         if found
         else baseline("production", "none", None, note="no version in production yet"),
         baseline("base", commit[:7], commit),

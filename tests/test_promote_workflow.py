@@ -1,0 +1,170 @@
+"""The generated promotion and rollback workflows, run by the local workflow runner on
+push and workflow_dispatch events against a bare `origin`: the registry is the GTO tags
+that reach origin; the GitHub release is what the `gh` stand-in records."""
+
+import boto3
+import pandas as pd
+import yaml
+
+from .conftest import AWS, SECRETS, edit_yaml, git
+
+AWS_KEYS = {
+    "aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"],
+    "aws_secret_access_key": AWS["AWS_SECRET_ACCESS_KEY"],
+}
+PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
+NAME = "churn-model"
+
+
+def origin_tags(repo) -> set[str]:
+    return set(git(repo.gh.origin, "tag", "--list").split())
+
+
+def land(repo, change, message: str, branch: str | None = None) -> dict:
+    """Commit a change on main (merged from ``branch`` when given) and push it; the
+    push event GitHub sends."""
+    before = repo.gh.tip("refs/heads/main")
+    if branch:
+        git(repo.project, "checkout", "-q", "-b", branch, "main")
+        change()
+        repo.commit(message, remote="origin")
+        git(repo.project, "checkout", "-q", "main")
+        git(repo.project, "merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch)
+        git(repo.project, "push", "-q", "origin", "main")
+    else:
+        change()
+        repo.commit(message)
+    return repo.gh.push_event("main", before)
+
+
+def retrain(repo, **hyperparameters):
+    def change():
+        edit_yaml(
+            repo.project / "params.yaml",
+            lambda p: p["train"]["hyperparameters"].update(hyperparameters),
+        )
+        repo.sh("dvc", "repro")
+
+    return change
+
+
+def promote(repo, event: dict):
+    return repo.run("promote.yaml", "push", event)
+
+
+def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, tmp_path):
+    repo = trained()  # v1.0.0 in production; on branch `proposal`
+    gh = repo.gh
+    git(repo.project, "checkout", "-q", "main")
+
+    # A reviewed change merges: the next minor version, in production, released.
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    merged = event["after"]
+    first = promote(repo, event)
+    job = first.jobs["promote"]
+    assert job.conclusion == "success", job.log
+    assert job.permissions == {"contents": "write", "metadata": "read"}
+    assert first.jobs["production"].conclusion == "skipped"
+    assert {f"{NAME}@v1.1.0", f"{NAME}#prod#2"} <= origin_tags(repo)
+    assert git(gh.origin, "rev-list", "-n1", f"{NAME}@v1.1.0") == merged
+    [release] = gh.releases()
+    assert release["tag_name"] == f"{NAME}@v1.1.0"
+    assert release["target_commitish"] == merged
+    card = release["body"]
+    assert card.startswith(f"# Model card: {NAME} v1.1.0")
+    assert "**Stage:** prod" in card
+    assert "Previous production version: `v1.0.0`" in card
+    assert "| `train.hyperparameters.learning_rate` | `0.05` |" in card
+    assert "**Gate at promotion:**" in card and "- ✅ roc_auc vs production" in card
+    assert "rollback --to v1.0.0" in card
+    assert "Running stage 'train'" in job.step(PROMOTE_STEP).log  # no remote: reproduced
+
+    # Re-running the same push makes no tag and no second release.
+    tags = origin_tags(repo)
+    again = promote(repo, event).jobs["promote"]
+    assert again.conclusion == "success", again.log
+    assert "v1.1.0 (this commit) was promoted before; no new tag" in again.log
+    assert origin_tags(repo) == tags and len(gh.releases()) == 1
+
+    # A change that leaves the model as it is makes no version.
+    event = land(repo, lambda: (repo.project / "NOTES.md").write_text("notes\n"), "Add notes")
+    unchanged = promote(repo, event).jobs["promote"]
+    assert unchanged.conclusion == "success", unchanged.log
+    assert "the model is the same artifact as v1.1.0 in prod; no new version" in unchanged.log
+    assert origin_tags(repo) == tags
+
+    # Staging first, production behind the "production" environment; two merges in
+    # quick succession, promoted in the order of their pushes: two ordered versions.
+    def staging_and_retrain():
+        edit_yaml(
+            repo.project / "lifecycle.yaml", lambda d: d["promotion"].update(staging="staging")
+        )
+        retrain(repo, max_iter=150)()
+
+    first_push = land(repo, staging_and_retrain, "Stage first; fewer iterations", "staged")
+    second_push = land(repo, retrain(repo, max_leaf_nodes=15), "Smaller trees", "smaller")
+    for event in (first_push, second_push):
+        run = promote(repo, event)
+        assert run.conclusion == "success", run.log()
+        assert run.jobs["production"].conclusion == "success", run.log()
+        assert "-> staging; prod after approval" in run.jobs["promote"].log, run.log()
+    history = git(repo.project, "ls-remote", "--tags", str(gh.origin))
+    assert f"{NAME}@v1.2.0" in history and f"{NAME}@v1.3.0" in history
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    shown = repo.sh("gto", "show", NAME).stdout
+    assert "v1.3.0" in shown and "prod" in shown
+    assert [item["tag_name"] for item in gh.releases()][-2:] == [
+        f"{NAME}@v1.2.0",
+        f"{NAME}@v1.3.0",
+    ]
+    assert "**Stage:** staging" in gh.releases()[-1]["body"]
+
+    # A direct push that fails the gate promotes nothing, and says why.
+    tags = origin_tags(repo)
+    event = land(repo, retrain(repo, max_iter=1, learning_rate=0.01, max_depth=1), "Oops")
+    failed = promote(repo, event).jobs["promote"]
+    assert failed.conclusion == "failure"
+    assert failed.step(PROMOTE_STEP).outcome == "failure"
+    assert "the gate failed on" in failed.log and "nothing promoted" in failed.log
+    assert failed.step("Push the registry's tags").outcome == "skipped"
+    assert origin_tags(repo) == tags
+
+    # Rollback: the previous production version by default; an unknown one is refused.
+    rolled = repo.run("rollback.yaml", "workflow_dispatch", gh.dispatch_event("main"))
+    assert rolled.conclusion == "success", rolled.log()
+    refused = repo.run(
+        "rollback.yaml",
+        "workflow_dispatch",
+        gh.dispatch_event("main"),
+        inputs={"version": "v9.9.9"},
+    )
+    assert refused.conclusion == "failure"
+    assert "no version v9.9.9 in the registry (registered: v1.0.0, v1.1.0" in refused.log()
+
+    repo.sh("git", "fetch", "-q", "--tags", "origin")  # the developer's clone, later
+    history = repo.sh("gto", "history", NAME).stdout
+    assert "unassignment" in history
+    batch = tmp_path / "batch.csv"
+    test_rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
+    test_rows.drop(columns=["target"]).to_csv(batch, index=False)
+    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
+    assert "scored with churn-model prod v1.2.0" in scored.stdout
+
+
+def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained, s3):
+    """The S3 remote (moto) and its secrets: promotion runs `dvc repro --pull`, and
+    the model it registers is in the bucket, pushed before the tags that point at it."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    run = repo.run("promote.yaml", "push", event, secrets=SECRETS)
+    job = run.jobs["promote"]
+    assert job.conclusion == "success", job.log
+    assert "dvc repro --pull" in job.step(PROMOTE_STEP).log
+    assert job.step("Push the model to the DVC remote").outcome == "success"
+    assert f"{NAME}@v1.1.0" in origin_tags(repo)
+    lock = yaml.safe_load((repo.project / "dvc.lock").read_text(encoding="utf-8"))
+    [model] = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"]
+    bucket = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], **AWS_KEYS)
+    key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
+    assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0

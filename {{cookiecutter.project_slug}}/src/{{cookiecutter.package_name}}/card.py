@@ -1,0 +1,168 @@
+"""The model card: what a version is, what it is for, how good it is and how to undo it.
+
+Rendered from the files committed at the version's commit: lifecycle.yaml (owner,
+purpose, intended use, limitations, gate), eval/data.json and dvc.lock (the data's
+source, rows and hashes), params.yaml and eval/metrics.json; plus the registry (the
+version, its commit, the previous production version). Promotion passes the gate's
+results against production; rendered later, the card checks the floors and ceilings.
+It is the GitHub release's notes; ``python -m {{ cookiecutter.package_name }} model-card`` renders it locally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from . import paths
+from .compare import flatten, lock_stages, show
+from .errors import ProjectError
+from .gate import HIGHER_IS_BETTER
+from .registry import Version
+
+PACKAGE = __package__
+
+
+def _at(commit: str, path: Path) -> str:
+    text = show(commit, path)
+    if text is None:
+        raise ProjectError(f"{path} is not committed at {commit[:7]}: no model card without it")
+    return text
+
+
+def data_hashes(lock_text: str) -> list[tuple[str, str]]:
+    """(path, md5) of the data the model was trained and tested on, from dvc.lock."""
+    found = []
+    for stage in lock_stages(lock_text).values():
+        for item in stage.get("deps", []) + stage.get("outs", []):
+            path = item["path"]
+            if path.startswith("data/") and (path, item.get("md5", "")) not in found:
+                found.append((path, item.get("md5", "")))
+    return sorted(found)
+
+
+def gate_rule(rule: dict) -> str:
+    parts = [f"≥ {rule['min']:g}"] if rule.get("min") is not None else []
+    parts += [f"≤ {rule['max']:g}"] if rule.get("max") is not None else []
+    if rule.get("max_regression") is not None:
+        parts.append(f"worsens ≤ {rule['max_regression']:g}")
+    return "; ".join(parts)
+
+
+def bounds_met(value: float, rule: dict) -> bool:
+    return (rule.get("min") is None or value >= rule["min"]) and (
+        rule.get("max") is None or value <= rule["max"]
+    )
+
+
+def render(
+    name: str,
+    version: str | None,
+    commit: str,
+    stage: str,
+    previous: Version | None,
+    criteria: list[dict] | None = None,
+) -> str:
+    """The card as Markdown. ``criteria``: the gate's results at promotion, if known."""
+    lifecycle = yaml.safe_load(_at(commit, paths.LIFECYCLE))
+    about = lifecycle["model"]
+    metrics = json.loads(_at(commit, paths.METRICS))
+    profile = json.loads(show(commit, paths.DATA_PROFILE) or "null")
+    params = flatten(yaml.safe_load(_at(commit, paths.PARAMS)) or {})
+    rules = lifecycle.get("gate", {}).get("metrics", {})
+    title = f"{name} {version}" if version else f"{name} (not registered)"
+    rev = f"{name}@{version}" if version else commit[:7]
+    lines = [
+        f"# Model card: {title}",
+        "",
+        f"**Owner:** {about['owner']} · **Stage:** {stage} · **Commit:** `{commit[:7]}`",
+        "",
+        "## Purpose",
+        "",
+        about["purpose"],
+        "",
+        "## Intended use",
+        "",
+        about["intended_use"],
+        "",
+        "## Limitations",
+        "",
+        *[f"- {item}" for item in about["limitations"]],
+        "",
+        "## Data",
+        "",
+    ]
+    if profile:
+        rows = profile["rows"]
+        lines.append(
+            f"- Source: {profile['source']}; {rows['train']:,} training and "
+            f"{rows['test']:,} test rows; target `{profile['target']}`; "
+            f"{len(profile['columns']) - 1} columns besides it"
+        )
+    lines += [f"- `{path}`: md5 `{md5}`" for path, md5 in data_hashes(_at(commit, paths.LOCK))]
+    lines += ["", "## Parameters", "", "| Parameter | Value |", "|---|---|"]
+    lines += [f"| `{key}` | `{value}` |" for key, value in params.items()]
+    lines += ["", "## Metrics", "", "On the test rows above.", ""]
+    lines += ["| Metric | Value | Gate | |", "|---|---:|---|---|"]
+    for metric, value in metrics.items():
+        rule = rules.get(metric) or {}
+        mark = ("✅" if bounds_met(value, rule) else "❌") if rule else ""
+        direction = "↑" if metric in HIGHER_IS_BETTER else "↓"
+        lines.append(f"| {metric} {direction} | {value:.4f} | {gate_rule(rule)} | {mark} |")
+    if criteria:
+        passed = sum(item["passed"] for item in criteria)
+        lines += ["", f"**Gate at promotion:** {passed} of {len(criteria)} criteria passed", ""]
+        lines += [
+            f"- {'✅' if item['passed'] else '❌'} {item['name']}"
+            + (f": {item['reason']}" if item["reason"] else "")
+            for item in criteria
+        ]
+        lines += [
+            "",
+            "The comparison on the same test rows, with 95% intervals, is the promotion "
+            "run's report (artifact `promotion`, `pr/report.md`).",
+        ]
+    lines += [
+        "",
+        "## Lineage",
+        "",
+        f"- Version: `{version or '(not registered)'}` of `{name}`, from commit `{commit}`",
+        "- Previous production version: "
+        + (f"`{previous.version}` (commit `{previous.commit[:7]}`)" if previous else "none"),
+        f"- The model: `{paths.MODEL}` as that commit's `dvc.lock` records it; "
+        f"`dvc get . {paths.MODEL} --rev {rev}` fetches it",
+        "",
+        "## Roll back",
+        "",
+    ]
+    target = previous.version if previous else "<version>"
+    lines += [
+        f"- On GitHub: Actions → **Rollback** → Run workflow (version: blank for {target}).",
+        f"- Locally: `python -m {PACKAGE} rollback --to {target}` (pushes the registry's tags).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(arguments: argparse.Namespace) -> None:
+    from .compare import git
+    from .config import load_lifecycle
+    from .registry import find, holder, previous
+
+    lifecycle = load_lifecycle()
+    name, stage = lifecycle.model.name, lifecycle.promotion.stage
+    current = holder(name, stage)
+    found = find(name, arguments.version) if arguments.version else current
+    if found is None:  # nothing registered yet: the card of what is committed
+        text = render(name, None, git("rev-parse", "HEAD"), "none", None)
+    elif current is not None and found.version == current.version:
+        text = render(name, found.version, found.commit, stage, previous(name, stage))
+    else:
+        text = render(name, found.version, found.commit, "registered", current)
+    if arguments.output:
+        Path(arguments.output).write_text(text, encoding="utf-8")
+        print(f"model-card: {arguments.output}")
+    else:
+        print(text, end="")

@@ -1,0 +1,110 @@
+"""The registry (GTO tags in a real Git repository): versions, stages, rollback, card.
+(Promotion on main, with the pipeline and the workflows, is tested by the template.)"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }} import registry
+from {{ cookiecutter.package_name }}.card import render
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import load_lifecycle
+
+PROD = "prod"
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repo(project, monkeypatch):
+    """The scratch project as a Git repository; three commits, each with its metrics."""
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    git("init", "-q", "-b", "main")
+    name = load_lifecycle().model.name
+    commits = []
+    for index in range(3):
+        (project / "eval").mkdir(exist_ok=True)
+        (project / "eval" / "metrics.json").write_text(json.dumps({"score": index}))
+        (project / "dvc.lock").write_text(
+            "schema: '2.0'\nstages:\n  prepare:\n    deps:\n    - path: data/raw\n"
+            f"      md5: raw{index}\n    outs: []\n"
+        )
+        git("add", "--all")
+        git("commit", "-q", "-m", f"model {index}")
+        commits.append(git("rev-parse", "HEAD").strip())
+    return name, commits
+
+
+def promote_all(name: str, commits: list[str]) -> None:
+    for commit in commits:
+        version = registry.register(name, commit, "minor")
+        registry.put(name, PROD, version)
+
+
+def test_versions_bump_from_v1_and_the_highest_assigned_holds_the_stage(repo):
+    name, commits = repo
+    assert registry.holder(name, PROD) is None
+    promote_all(name, commits)
+    assert [v.version for v in registry.versions(name)] == ["v1.0.0", "v1.1.0", "v1.2.0"]
+    assert registry.holder(name, PROD) == registry.Version("v1.2.0", commits[2])
+    assert registry.previous(name, PROD).version == "v1.1.0"
+    assert registry.at_commit(name, commits[0]).version == "v1.0.0"
+
+
+def test_rollback_goes_back_one_version_at_a_time_and_assign_goes_forward(repo, capsys):
+    name, commits = repo
+    promote_all(name, commits)
+    assert main(["rollback", "--no-push"]) == 0
+    assert registry.holder(name, PROD).version == "v1.1.0"
+    assert main(["rollback", "--no-push"]) == 0
+    assert registry.holder(name, PROD).version == "v1.0.0"
+    assert main(["rollback", "--no-push"]) == 1
+    assert "no earlier version to roll back to (v1.0.0 is the first" in capsys.readouterr().err
+    assert main(["assign", "v1.2.0", "--no-push"]) == 0
+    assert registry.holder(name, PROD).version == "v1.2.0"
+    assert main(["assign", "v1.2.0", "--no-push"]) == 0
+    assert "already holds prod; nothing to do" in capsys.readouterr().out
+
+
+def test_unknown_version_is_refused_and_no_tag_is_made(repo, capsys):
+    name, commits = repo
+    promote_all(name, commits)
+    before = git("tag", "--list")
+    assert main(["rollback", "--to", "v9.9.9", "--no-push"]) == 1
+    error = capsys.readouterr().err
+    assert f"model {name}: no version v9.9.9 in the registry (registered: v1.0.0" in error
+    assert git("tag", "--list") == before
+
+
+def test_push_failure_removes_the_tags_it_made(repo):
+    name, commits = repo
+    promote_all(name, commits[:1])
+    made = registry.put(name, "staging", registry.find(name, "v1.0.0"))
+    with pytest.raises(Exception, match="to origin failed; nothing changed there"):
+        registry.push(made)  # this repository has no origin
+    assert not set(made) & set(git("tag", "--list").split())
+
+
+def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo):
+    name, commits = repo
+    promote_all(name, commits[:2])
+    previous = registry.find(name, "v1.0.0")
+    card = render(name, "v1.1.0", commits[1], PROD, previous)
+    lifecycle = load_lifecycle()
+    assert card.startswith(f"# Model card: {name} v1.1.0")
+    assert lifecycle.model.owner in card and lifecycle.model.intended_use in card
+    assert "- `data/raw`: md5 `raw1`" in card
+    assert "| score ↓ | 1.0000 |" in card
+    assert f"Previous production version: `v1.0.0` (commit `{commits[0][:7]}`)" in card
+    assert "rollback --to v1.0.0" in card
+    assert main(["model-card", "--output", "card.md"]) == 0
+    text = Path("card.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# Model card: {name} v1.1.0")
+    assert "**Stage:** prod" in text
