@@ -116,15 +116,20 @@ AWS = {
 }
 
 
-def s3_bucket(endpoint: str, name: str):
-    """A bucket on moto's server, and the boto3 client that made it."""
-    client = boto3.client(
+def s3_client(endpoint: str):
+    """A boto3 client of moto's server, with the test credentials."""
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name=AWS["AWS_DEFAULT_REGION"],
         aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def s3_bucket(endpoint: str, name: str):
+    """A bucket on moto's server, and the boto3 client that made it."""
+    client = s3_client(endpoint)
     client.create_bucket(Bucket=name)
     return client
 

@@ -2,16 +2,13 @@
 push and workflow_dispatch events against a bare `origin`: the registry is the GTO tags
 that reach origin; the GitHub release is what the `gh` stand-in records."""
 
-import boto3
+import re
+
 import pandas as pd
 import yaml
 
-from .conftest import AWS, SECRETS, edit_yaml, git
+from .conftest import SECRETS, edit_yaml, git, s3_client
 
-AWS_KEYS = {
-    "aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"],
-    "aws_secret_access_key": AWS["AWS_SECRET_ACCESS_KEY"],
-}
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
 NAME = "churn-model"
 
@@ -150,6 +147,13 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
     assert "scored with churn-model prod v1.2.0" in scored.stdout
 
+    # The README's local commands: forward with `make assign`, back with `make rollback`.
+    repo.sh("make", "assign", "VERSION=v1.3.0")
+    repo.sh("make", "rollback", "VERSION=v1.1.0")
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    shown = repo.sh("gto", "show").stdout
+    assert re.search(rf"{NAME}\s*│\s*v1.3.0\s*│\s*v1.1.0", shown), shown
+
 
 def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained, s3):
     """The S3 remote (moto) and its secrets: promotion runs `dvc repro --pull`, and
@@ -165,6 +169,6 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     assert f"{NAME}@v1.1.0" in origin_tags(repo)
     lock = yaml.safe_load((repo.project / "dvc.lock").read_text(encoding="utf-8"))
     [model] = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"]
-    bucket = boto3.client("s3", endpoint_url=s3["AWS_ENDPOINT_URL"], **AWS_KEYS)
+    bucket = s3_client(s3["AWS_ENDPOINT_URL"])
     key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
     assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0

@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.card import render
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import load_lifecycle
+from {{ cookiecutter.package_name }}.errors import ProjectError
 
 PROD = "prod"
 
@@ -87,12 +88,12 @@ def test_push_failure_removes_the_tags_it_made(repo):
     name, commits = repo
     promote_all(name, commits[:1])
     made = registry.put(name, "staging", registry.find(name, "v1.0.0"))
-    with pytest.raises(Exception, match="to origin failed; nothing changed there"):
+    with pytest.raises(ProjectError, match="to origin failed; nothing changed there"):
         registry.push(made)  # this repository has no origin
     assert not set(made) & set(git("tag", "--list").split())
 
 
-def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo):
+def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo, capsys):
     name, commits = repo
     promote_all(name, commits[:2])
     previous = registry.find(name, "v1.0.0")
@@ -108,3 +109,8 @@ def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo):
     text = Path("card.md").read_text(encoding="utf-8")
     assert text.startswith(f"# Model card: {name} v1.1.0")
     assert "**Stage:** prod" in text
+    capsys.readouterr()
+    assert main(["model-card", "--version", "v1.0.0"]) == 0
+    older = capsys.readouterr().out
+    assert older.startswith(f"# Model card: {name} v1.0.0")
+    assert "**Stage:** registered" in older and "Previous production version: none" in older

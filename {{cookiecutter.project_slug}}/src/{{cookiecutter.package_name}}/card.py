@@ -17,10 +17,11 @@ from pathlib import Path
 import yaml
 
 from . import paths
-from .compare import flatten, lock_stages, show
+from .compare import flatten, git, lock_stages, show
+from .config import Lifecycle, load_lifecycle, validate
 from .errors import ProjectError
-from .gate import HIGHER_IS_BETTER
-from .registry import Version
+from .gate import HIGHER_IS_BETTER, rule_text, within_bounds
+from .registry import Version, find, holder, previous
 
 PACKAGE = __package__
 
@@ -43,20 +44,6 @@ def data_hashes(lock_text: str) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def gate_rule(rule: dict) -> str:
-    parts = [f"≥ {rule['min']:g}"] if rule.get("min") is not None else []
-    parts += [f"≤ {rule['max']:g}"] if rule.get("max") is not None else []
-    if rule.get("max_regression") is not None:
-        parts.append(f"worsens ≤ {rule['max_regression']:g}")
-    return "; ".join(parts)
-
-
-def bounds_met(value: float, rule: dict) -> bool:
-    return (rule.get("min") is None or value >= rule["min"]) and (
-        rule.get("max") is None or value <= rule["max"]
-    )
-
-
 def render(
     name: str,
     version: str | None,
@@ -66,30 +53,30 @@ def render(
     criteria: list[dict] | None = None,
 ) -> str:
     """The card as Markdown. ``criteria``: the gate's results at promotion, if known."""
-    lifecycle = yaml.safe_load(_at(commit, paths.LIFECYCLE))
-    about = lifecycle["model"]
+    where = f"{paths.LIFECYCLE}@{commit[:7]}"
+    lifecycle = validate(yaml.safe_load(_at(commit, paths.LIFECYCLE)), where, Lifecycle)
+    about = lifecycle.model
     metrics = json.loads(_at(commit, paths.METRICS))
     profile = json.loads(show(commit, paths.DATA_PROFILE) or "null")
     params = flatten(yaml.safe_load(_at(commit, paths.PARAMS)) or {})
-    rules = lifecycle.get("gate", {}).get("metrics", {})
     title = f"{name} {version}" if version else f"{name} (not registered)"
     rev = f"{name}@{version}" if version else commit[:7]
     lines = [
         f"# Model card: {title}",
         "",
-        f"**Owner:** {about['owner']} · **Stage:** {stage} · **Commit:** `{commit[:7]}`",
+        f"**Owner:** {about.owner} · **Stage:** {stage} · **Commit:** `{commit[:7]}`",
         "",
         "## Purpose",
         "",
-        about["purpose"],
+        about.purpose,
         "",
         "## Intended use",
         "",
-        about["intended_use"],
+        about.intended_use,
         "",
         "## Limitations",
         "",
-        *[f"- {item}" for item in about["limitations"]],
+        *[f"- {item}" for item in about.limitations],
         "",
         "## Data",
         "",
@@ -107,10 +94,10 @@ def render(
     lines += ["", "## Metrics", "", "On the test rows above.", ""]
     lines += ["| Metric | Value | Gate | |", "|---|---:|---|---|"]
     for metric, value in metrics.items():
-        rule = rules.get(metric) or {}
-        mark = ("✅" if bounds_met(value, rule) else "❌") if rule else ""
+        rule = lifecycle.gate.metrics.get(metric)
+        mark = ("✅" if within_bounds(value, rule) else "❌") if rule else ""
         direction = "↑" if metric in HIGHER_IS_BETTER else "↓"
-        lines.append(f"| {metric} {direction} | {value:.4f} | {gate_rule(rule)} | {mark} |")
+        lines.append(f"| {metric} {direction} | {value:.4f} | {rule_text(rule)} | {mark} |")
     if criteria:
         passed = sum(item["passed"] for item in criteria)
         lines += ["", f"**Gate at promotion:** {passed} of {len(criteria)} criteria passed", ""]
@@ -147,20 +134,15 @@ def render(
 
 
 def main(arguments: argparse.Namespace) -> None:
-    from .compare import git
-    from .config import load_lifecycle
-    from .registry import find, holder, previous
-
     lifecycle = load_lifecycle()
     name, stage = lifecycle.model.name, lifecycle.promotion.stage
     current = holder(name, stage)
     found = find(name, arguments.version) if arguments.version else current
     if found is None:  # nothing registered yet: the card of what is committed
         text = render(name, None, git("rev-parse", "HEAD"), "none", None)
-    elif current is not None and found.version == current.version:
-        text = render(name, found.version, found.commit, stage, previous(name, stage))
     else:
-        text = render(name, found.version, found.commit, "registered", current)
+        label = stage if found == current else "registered"
+        text = render(name, found.version, found.commit, label, previous(name, stage, found))
     if arguments.output:
         Path(arguments.output).write_text(text, encoding="utf-8")
         print(f"model-card: {arguments.output}")

@@ -6,6 +6,7 @@ Problems the user can fix are printed as one clear message and exit with status 
 
 import argparse
 import importlib
+import inspect
 import sys
 
 from . import __version__
@@ -34,10 +35,9 @@ COMMANDS = {
     "promote": ("promote", "gate this commit's model; register it and assign its stage"),
     "assign": ("promote:assign_main", "give a registered version a stage (production)"),
     "rollback": ("promote:rollback_main", "put production back to an earlier version"),
+    "push-tags": ("promote:push_main", "push the tags the last promote made to origin"),
     "model-card": ("card", "render a version's model card (production's by default)"),
 }
-# commands whose function takes the parsed arguments
-WITH_ARGUMENTS = {"report", "predict", "promote", "assign", "rollback", "model-card"}
 
 
 def arguments_of(name: str, command: argparse.ArgumentParser) -> None:
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         module, _, function = target.partition(":")
         run = getattr(importlib.import_module(f"{__package__}.{module}"), function or "main")
-        if arguments.command in WITH_ARGUMENTS:
+        if inspect.signature(run).parameters:  # the commands with options take them
             run(arguments)
         else:
             run()

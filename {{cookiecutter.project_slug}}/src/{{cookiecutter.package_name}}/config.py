@@ -153,7 +153,12 @@ def _allowed(schema: type[BaseModel], location: list[str]) -> list[str]:
 
 def load(path: Path, schema: type[BaseModel]) -> Any:
     """Read ``path`` and validate it against ``schema``; every problem in one error."""
-    data = read_yaml(path)
+    return validate(read_yaml(path), path, schema)
+
+
+def validate(data: Any, path: Path | str, schema: type[BaseModel]) -> Any:
+    """``data`` (read from ``path``) validated against ``schema``, or one error naming
+    every problem."""
     try:
         return schema.model_validate(data if data is not None else {})
     except ValidationError as error:

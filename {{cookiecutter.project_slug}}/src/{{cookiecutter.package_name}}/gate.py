@@ -17,7 +17,7 @@ from .errors import ProjectError
 
 if TYPE_CHECKING:  # `make gate` only reads the verdict: no model libraries to import
     from .compare import Baseline
-    from .config import Gate
+    from .config import Gate, MetricGate
 
 # Metrics for which a larger value is better; for the others, smaller is.
 {%- if cookiecutter.problem_type == "classification" %}
@@ -49,6 +49,22 @@ def significant(metric: str, interval: tuple[float, float] | None) -> bool:
         return True
     low, high = interval
     return high < 0 if metric in HIGHER_IS_BETTER else low > 0
+
+
+def rule_text(rule: MetricGate | None) -> str:
+    """A metric's gate in words, e.g. "≥ 0.9; worsens ≤ 0.01"."""
+    if rule is None:
+        return ""
+    parts = [f"≥ {rule.min:g}"] if rule.min is not None else []
+    parts += [f"≤ {rule.max:g}"] if rule.max is not None else []
+    if rule.max_regression is not None:
+        parts.append(f"worsens ≤ {rule.max_regression:g}")
+    return "; ".join(parts)
+
+
+def within_bounds(value: float, rule: MetricGate) -> bool:
+    """Whether ``value`` meets the rule's floor and ceiling."""
+    return (rule.min is None or value >= rule.min) and (rule.max is None or value <= rule.max)
 
 
 def metric_criteria(
@@ -147,13 +163,21 @@ def write_result(criteria: list[Criterion]) -> bool:
     return passed
 
 
-def main() -> None:
-    """Exit non-zero when the last report's verdict is a failure, naming each reason."""
+def verdict() -> tuple[list[dict], list[str]]:
+    """The last report's criteria, and the reasons of those that failed."""
     if not paths.RESULT.is_file():
         raise ProjectError(f"{paths.RESULT}: not found; run 'make pr-report' first")
-    result = json.loads(paths.RESULT.read_text(encoding="utf-8"))
-    failed = [item for item in result["criteria"] if not item["passed"]]
+    criteria = json.loads(paths.RESULT.read_text(encoding="utf-8"))["criteria"]
+    return criteria, [item["reason"] for item in criteria if not item["passed"]]
+
+
+def reasons_text(reasons: list[str]) -> str:
+    return "\n".join(f"  - {reason}" for reason in reasons)
+
+
+def main() -> None:
+    """Exit non-zero when the last report's verdict is a failure, naming each reason."""
+    criteria, failed = verdict()
     if failed:
-        reasons = "\n".join(f"  - {item['reason']}" for item in failed)
-        raise ProjectError(f"the promotion gate failed:\n{reasons}")
-    print(f"gate: passed ({len(result['criteria'])} criteria)")
+        raise ProjectError(f"the promotion gate failed:\n{reasons_text(failed)}")
+    print(f"gate: passed ({len(criteria)} criteria)")

@@ -44,6 +44,14 @@ def check() -> dict:
     return {"fresh": not stale, "stale": stale}
 
 
+def recorded() -> dict:
+    """The verdict `lock-check` recorded before `dvc repro` rewrote dvc.lock, or, when it
+    did not run, the lock's state now."""
+    if paths.FRESHNESS.is_file():
+        return json.loads(paths.FRESHNESS.read_text(encoding="utf-8"))
+    return check()
+
+
 def main() -> None:
     freshness = check()
     write_json(freshness, paths.FRESHNESS)

@@ -13,15 +13,14 @@ on every push to main). In order:
    stage if lifecycle.yaml declares one (production then waits for an approval),
    else of the production stage.
 
-Tags are only made here; the workflow pushes them (after `dvc push`) and releases the
-version with the model card. Writes build/promote/: promotion.json, tags.txt (the tags
-to push), model-card.md; in GitHub Actions, the same as step outputs.
+Tags are only made here; the workflow pushes them (`make push-tags`, after `dvc push`)
+and releases the version with the model card. Writes build/promote/: promotion.json,
+tags.txt (the tags to push), model-card.md; in GitHub Actions, step outputs too.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -30,8 +29,8 @@ from . import paths
 from .compare import git, lock_outputs, show, working_lock
 from .config import load_lifecycle
 from .errors import ProjectError
-from .gate import freshness_criterion
-from .lockcheck import check
+from .gate import freshness_criterion, reasons_text, verdict
+from .lockcheck import recorded
 from .outputs import write_json
 from .registry import (
     Version,
@@ -42,7 +41,6 @@ from .registry import (
     previous,
     put,
     register,
-    tags,
 )
 from .registry import push as push_tags
 
@@ -56,12 +54,11 @@ def gate(base: str, head: str) -> list[dict]:
     from .report import main as report
 
     report(argparse.Namespace(base=base, pull_request="", head_sha=head))
-    result = json.loads(paths.RESULT.read_text(encoding="utf-8"))
-    failed = [item["reason"] for item in result["criteria"] if not item["passed"]]
+    criteria, failed = verdict()
     if failed:
-        reasons = "\n".join(f"  - {reason}" for reason in failed)
+        reasons = reasons_text(failed)
         raise ProjectError(f"the gate failed on {head[:7]}; nothing promoted:\n{reasons}")
-    return result["criteria"]
+    return criteria
 
 
 def is_ancestor(older: str, newer: str) -> bool:
@@ -108,11 +105,7 @@ def main(arguments: argparse.Namespace) -> None:
     paths.TAGS.write_text("", encoding="utf-8")
     outputs({"version": "", "tag": "", "stage": "", "approval": "false"})
 
-    freshness = (  # recorded by `lock-check` before `dvc repro`, which rewrites the lock
-        json.loads(paths.FRESHNESS.read_text(encoding="utf-8"))
-        if paths.FRESHNESS.is_file()
-        else check()
-    )
+    freshness = recorded()
     if not freshness["fresh"]:
         reason = freshness_criterion(freshness, False, f"commit {head[:7]}").reason
         raise ProjectError(f"{reason}; nothing promoted")
@@ -128,7 +121,7 @@ def main(arguments: argparse.Namespace) -> None:
     if mine is not None and mine.version in assigned_ever(name, stage):
         # a re-run: no new tag; the outputs let the workflow finish what it had not
         print(f"promote: {mine.version} (this commit) was promoted before; no new tag")
-        publish(name, mine, stage, head, previous(name, production_stage), None, lifecycle)
+        publish(name, mine, stage, head, previous(name, production_stage, mine), None, lifecycle)
         return
     why_not = superseded(production_stage, head, production)
     if why_not:
@@ -136,10 +129,8 @@ def main(arguments: argparse.Namespace) -> None:
         return
     criteria = gate(arguments.base or parent(head), head)
 
-    before = set(tags())
     version = mine or register(name, head, lifecycle.promotion.bump)
-    put(name, stage, version)
-    made = sorted(set(tags()) - before)
+    made = ([] if mine else [f"{name}@{version.version}"]) + put(name, stage, version)
     paths.TAGS.write_text("".join(f"{tag}\n" for tag in made), encoding="utf-8")
     publish(name, version, stage, head, production, criteria, lifecycle)
     waiting = f"; {production_stage} after approval" if lifecycle.promotion.staging else ""
@@ -160,6 +151,13 @@ def publish(name, version, stage, head, previous_version, criteria, lifecycle) -
             "approval": "true" if lifecycle.promotion.staging else "false",
         }
     )
+
+
+def push_main(_arguments: argparse.Namespace) -> None:
+    """Push the tags the last `promote` made (build/promote/tags.txt) to origin."""
+    made = paths.TAGS.read_text(encoding="utf-8").split() if paths.TAGS.is_file() else []
+    push_tags(made)
+    print(f"push-tags: {', '.join(made) or 'nothing to push'}")
 
 
 def set_stage(name: str, stage: str, version: Version, push: bool) -> None:

@@ -11,9 +11,10 @@ Tags are made locally; ``push`` sends them to ``origin`` all at once, or none.
 
 from __future__ import annotations
 
-import subprocess
+import time
 from dataclasses import dataclass
 
+from .compare import git
 from .errors import ProjectError
 
 
@@ -58,10 +59,7 @@ def find(name: str, version: str) -> Version:
 
 def holder(name: str, stage: str) -> Version | None:
     """The version that holds ``stage``, or None when none does."""
-    tags = subprocess.run(
-        ["git", "tag", "--list", f"{name}#{stage}#*"], capture_output=True, text=True
-    )
-    if not tags.stdout.strip():
+    if not git("tag", "--list", f"{name}#{stage}#*"):
         return None  # no assignment tag: skip importing GTO
     from gto.api import find_versions_in_stage
 
@@ -86,13 +84,14 @@ def assigned_ever(name: str, stage: str) -> list[str]:
     return sorted(found, key=_semver)
 
 
-def previous(name: str, stage: str) -> Version | None:
-    """The version that held ``stage`` before the current holder: the highest one below
-    it that was ever assigned there (rolling back twice goes two versions back)."""
-    current = holder(name, stage)
-    if current is None:
+def previous(name: str, stage: str, version: Version | None = None) -> Version | None:
+    """The version that held ``stage`` before ``version`` (by default its current
+    holder): the highest one below it that was ever assigned there, so rolling back
+    twice goes two versions back."""
+    version = version or holder(name, stage)
+    if version is None:
         return None
-    below = [v for v in assigned_ever(name, stage) if _semver(v) < _semver(current.version)]
+    below = [v for v in assigned_ever(name, stage) if _semver(v) < _semver(version.version)]
     return find(name, below[-1]) if below else None
 
 
@@ -121,21 +120,34 @@ def put(name: str, stage: str, version: Version) -> list[str]:
     it, assign it unless it already does. Returns the tags made (none if it holds it)."""
     from gto.api import assign, find_versions_in_stage, unassign
 
-    before = set(tags())
+    before = tags()
     active = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
     above = [other for other in active if _semver(other.version) > _semver(version.version)]
     for other in above:
+        next_second(name)
         unassign(".", name, version=other.version, stage=stage)
     if above or version.version not in {other.version for other in active}:
         # force: a version that held the stage before may take it back; after a
         # rollback, a fresh assignment makes the history say where the stage went
+        next_second(name)
         assign(".", name, stage, version=version.version, force=True)
-    return sorted(set(tags()) - before)
+    return sorted(tags() - before)
 
 
-def tags() -> list[str]:
-    result = subprocess.run(["git", "tag", "--list"], capture_output=True, text=True)
-    return result.stdout.split()
+def next_second(name: str) -> None:
+    """Wait, if need be, until the second after the newest stage tag of ``name``: GTO
+    orders a version's stage events by their tags' times, which count whole seconds, so
+    an unassignment and a new assignment made in the same second would tie."""
+    newest = git(
+        "for-each-ref", "--sort=-creatordate", "--count=1", "--format=%(creatordate:unix)",
+        f"refs/tags/{name}#*",
+    )  # fmt: skip
+    if newest and (wait := int(newest) + 1 - time.time()) > 0:
+        time.sleep(wait)
+
+
+def tags() -> set[str]:
+    return set(git("tag", "--list").split())
 
 
 def push(made: list[str], remote: str = "origin") -> None:
@@ -143,14 +155,11 @@ def push(made: list[str], remote: str = "origin") -> None:
     the registry is never half-updated and a re-run starts clean."""
     if not made:
         return
-    result = subprocess.run(
-        ["git", "push", "--atomic", remote, *[f"refs/tags/{tag}" for tag in made]],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        subprocess.run(["git", "tag", "--delete", *made], capture_output=True)
+    try:
+        git("push", "--atomic", remote, *[f"refs/tags/{tag}" for tag in made])
+    except ProjectError as error:
+        git("tag", "--delete", *made)
         raise ProjectError(
             f"pushing the registry's tags ({', '.join(made)}) to {remote} failed; nothing "
-            f"changed there: {result.stderr.strip()}"
-        )
+            f"changed there: {error}"
+        ) from None

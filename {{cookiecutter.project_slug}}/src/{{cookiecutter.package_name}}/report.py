@@ -39,9 +39,10 @@ from .gate import (
     freshness_criterion,
     metric_criteria,
     reproducibility_criterion,
+    rule_text,
     write_result,
 )
-from .lockcheck import check
+from .lockcheck import recorded
 from .model import load
 from .registry import holder
 {%- if cookiecutter.problem_type == "classification" %}
@@ -167,11 +168,7 @@ def build(arguments: argparse.Namespace) -> tuple[str, list[Criterion]]:
             )
 {%- endif %}
 
-    freshness = (
-        json.loads(paths.FRESHNESS.read_text(encoding="utf-8"))
-        if paths.FRESHNESS.is_file()
-        else check()
-    )
+    freshness = recorded()
     obtained = json.loads(paths.METRICS.read_text(encoding="utf-8"))
     criteria = [freshness_criterion(freshness, remote_configured())]
     if freshness.get("fresh"):  # a stale lock's metrics differ anyway: one failure, one fix
@@ -238,20 +235,6 @@ def delta_cell(metric: str, new: float, other: Baseline) -> str:
     return text
 
 
-def gate_cell(gate, metric: str) -> str:
-    rule = gate.metrics.get(metric)
-    if rule is None:
-        return ""
-    parts = []
-    if rule.min is not None:
-        parts.append(f"≥ {rule.min:g}")
-    if rule.max is not None:
-        parts.append(f"≤ {rule.max:g}")
-    if rule.max_regression is not None:
-        parts.append(f"worsens ≤ {rule.max_regression:g}")
-    return "; ".join(parts)
-
-
 def label(other: Baseline) -> str:
     return f"`{other.label}`" if other.commit else "—"
 
@@ -279,7 +262,7 @@ def metrics_table(gate, pr_scores: dict, baselines: list[Baseline], rows: int) -
         lines.append(
             f"| {metric} {direction} | {number(olds[0])} | {number(olds[1])} | **{value:.4f}** "
             f"| {delta_cell(metric, value, production)} | {delta_cell(metric, value, base)} "
-            f"| {gate_cell(gate, metric)} |"
+            f"| {rule_text(gate.metrics.get(metric))} |"
         )
     return "\n".join(lines)
 
