@@ -7,9 +7,12 @@ pushes it; the generated "Promote" workflow, run by the local workflow runner
 v1.0.0 in production. Then a pull request: a branch that changes a parameter, the
 "Pull request" workflow, and the comment the "Pull request comment" workflow would
 post. Then the merge: "Promote" again, the registry (`gto show`) before and after, and
-the release it would create, whose notes are the model card.
+the release it would create, whose notes are the model card. Last, operating: a batch
+of new data whose rows drifted, the "Monitor" workflow, its drift report and the issue
+it would open.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +25,16 @@ from .bake import TEMPLATE, bake
 from .runner import GitHub, run_workflow
 
 IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
+# New rows from production: the test rows, with five features 60% larger and one
+# feature missing in a quarter of the rows.
+SHIFT = """import sys
+import pandas as pd
+
+rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
+rows[list(rows.columns[:5])] *= 1.6
+rows.iloc[: len(rows) // 4, 7] = None
+rows.to_parquet(sys.argv[1], index=False)
+"""
 
 
 def step(title: str) -> None:
@@ -104,6 +117,7 @@ def main() -> None:
     [*_, release] = gh.releases()
     step(f"The release {release['tag_name']} (its notes are the model card)")
     print(release["body"], flush=True)
+    monitor(gh, project, demo)
     print(f"\nThe project is in {project}; the runs are in {demo / 'github'}.", flush=True)
 
 
@@ -125,6 +139,37 @@ def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:
     step("The registry after: gto show")
     sh(project, "git", "fetch", "--quiet", "--tags", "origin")
     sh(project, ".venv/bin/gto", "show")
+
+
+def monitor(gh: GitHub, project: Path, demo: Path) -> None:
+    """A drifted batch, .github/workflows/monitor.yaml run for it, its report and the
+    issue it would open."""
+    step("Operate: new rows arrive, and they drifted")
+    incoming = demo / "incoming"
+    incoming.mkdir()
+    (incoming / "shift.py").write_text(SHIFT, encoding="utf-8")
+    batch = incoming / "batch.parquet"
+    sh(project, ".venv/bin/python", str(incoming / "shift.py"), str(batch))
+    step("Drift check: .github/workflows/monitor.yaml, run locally (by hand, for this batch)")
+    workflow = project / ".github" / "workflows" / "monitor.yaml"
+    checked = run_workflow(
+        gh, workflow, "workflow_dispatch", gh.dispatch_event(), inputs={"batch": str(batch)},
+        workdir=demo,
+    )  # fmt: skip
+    show_jobs(checked)
+    job = checked.jobs["monitor"]
+    if job.step("monitor").outcome != "failure":  # exit status 3: drift found
+        print(checked.log(), flush=True)
+        raise SystemExit("the drift check found no drift in the shifted batch")
+    step("The drift report (build/monitor/report.md, also the job's summary)")
+    print(job.summary, flush=True)
+    issues = json.loads(gh.state_file.read_text(encoding="utf-8"))["issues"]
+    if not issues:
+        print(checked.log(), flush=True)
+        raise SystemExit("no drift issue was opened; the workflow's log is above")
+    [issue] = issues
+    step(f"The issue it would open: #{issue['number']} {issue['title']!r}")
+    print(f"labels: {', '.join(issue['labels'])}; body: the report above", flush=True)
 
 
 def show_jobs(run) -> None:

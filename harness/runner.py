@@ -28,10 +28,22 @@ Emulated:
 - the actions checkout, setup-python (validates, installs nothing: Python comes from
   ``path``), cache (scoped by ref like GitHub), upload-artifact, download-artifact
   (other runs need a token with ``actions: read``) and iterative/setup-cml (puts the
-  ``cml`` stand-in on PATH). ``gh`` is always on PATH.
+  ``cml`` stand-in on PATH). ``gh`` is always on PATH;
+- local composite actions (``uses: ./path``, read from the workspace when the step runs):
+  inputs and their defaults, ``run`` steps (``shell: bash``) and ``uses`` steps with
+  ``if``, ``env``, ``continue-on-error``, the action's own ``steps`` context and status,
+  outputs; environment files act on the job as on GitHub;
+- OpenID Connect: a job with ``id-token: write`` gets ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN
+  and a minted token with GitHub's claims (``sub`` = ``repo:OWNER/REPO:pull_request``,
+  ``...:ref:<ref>`` or ``...:environment:<name>``; unsigned); the logins
+  aws-actions/configure-aws-credentials (really calls STS AssumeRoleWithWebIdentity, at
+  AWS_ENDPOINT_URL_STS/AWS_ENDPOINT_URL when set, and exports the session),
+  google-github-actions/auth (writes its credentials file and variables, no token
+  exchange) and azure/login (checks only: the Azure CLI login is not emulated) each fail
+  like the real ones without that permission.
 
-Not emulated (each raises ``RunnerError`` when used): other actions, local or Docker
-actions, ``strategy``/``matrix``, ``container``, ``services``, reusable workflows,
+Not emulated (each raises ``RunnerError`` when used): other actions, non-composite local
+actions, Docker actions, ``strategy``/``matrix``, ``container``, ``services``, reusable workflows,
 shells other than bash, other events. Jobs run one after the other; concurrency
 groups are evaluated but nothing is cancelled; workflow commands printed on stdout
 (``::set-output``, ``::add-mask::``) are not interpreted; setup-python's pip cache is
@@ -966,6 +978,9 @@ class GitHub:
             if record["head"]["sha"] and record["head"]["sha"] != head_sha:
                 record["_before"] = record["head"]["sha"]
             record["head"]["sha"], record["base"]["sha"] = head_sha, base_sha
+            # a pull request opened by `gh pr create` gets GitHub's full repository objects
+            record["head"]["repo"] = self.repo_object(record["head"]["repo"]["full_name"])
+            record["base"]["repo"] = self.repo_object()
             record["merge_commit_sha"], record["mergeable"] = merge, merge is not None
 
     def _test_merge(self, number: int, base_sha: str, head_sha: str) -> str | None:
@@ -1198,6 +1213,10 @@ DEFAULT_TYPES = {
 STEP_CONTEXTS = {"github", "needs", "job", "runner", "env", "vars", "secrets", "steps", "inputs"}
 JOB_CONTEXTS = {"github", "needs", "vars", "inputs"}
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# local composite actions (action.yml)
+ACTION_KEYS = {"name", "description", "author", "inputs", "outputs", "runs", "branding"}
+COMPOSITE_STEP_KEYS = STEP_KEYS - {"timeout-minutes"}
+COMPOSITE_CONTEXTS = {"github", "inputs", "env", "job", "runner", "steps"}
 
 
 def _triggers(workflow: dict, name: str) -> dict[str, Any]:
@@ -1417,11 +1436,20 @@ def _check_defaults(defaults: Any, where: str, contexts: set[str]) -> dict:
     return run
 
 
-def _parse_uses(uses: Any, where: str) -> tuple[str, _Action]:
+LOCAL_ACTION = re.compile(r"\./(?:[\w.-]+/)*[\w.-]+/?")
+
+
+def _parse_uses(uses: Any, where: str) -> tuple[str, _Action | None]:
+    """An emulated action's name and emulation; for a local action (``./path``, read
+    from the workspace when the step runs) its normalised path and None."""
     if not isinstance(uses, str):
         raise RunnerError(f"{where}.uses: expected a string")
-    if uses.startswith(("./", "docker://")):
-        raise RunnerError(f"{where}.uses: {uses}: local and Docker actions are not emulated")
+    if uses.startswith("./"):
+        if not LOCAL_ACTION.fullmatch(uses) or ".." in uses.split("/"):
+            raise RunnerError(f"{where}.uses: {uses!r}: expected ./path/to/action-folder")
+        return uses.rstrip("/"), None
+    if uses.startswith("docker://"):
+        raise RunnerError(f"{where}.uses: {uses}: Docker actions are not emulated")
     match = re.fullmatch(r"([\w.-]+/[\w.-]+)(/[^@]*)?@(\S+)", uses)
     if not match:
         raise RunnerError(f"{where}.uses: {uses!r} is not owner/repo@ref")
@@ -1526,6 +1554,8 @@ def _validate_step(step: Any, where: str, ids: set[str]) -> None:
         given = step.get("with") or {}
         if not isinstance(given, dict):
             raise RunnerError(f"{where}.with: expected a mapping")
+        if action is None:  # a local action: its inputs are known once it is checked out
+            given = {}
         version = to_str(given.get("version", "latest"))
         if name == "iterative/setup-cml" and "${{" not in version:
             _cml_version(version, where)
@@ -1883,6 +1913,18 @@ class _Job:
         self.permissions = effective_permissions(spec, self.where, fork=run.fork)
         self.token = localgh.make_token(self.permissions)
         self.secrets = {**run.secrets, "GITHUB_TOKEN": self.token}
+        self.masks: list[str] = []  # values actions masked (core.setSecret)
+        # GitHub gives steps a way to request an OIDC token only with id-token: write.
+        self.id_token_request = (
+            {
+                "ACTIONS_ID_TOKEN_REQUEST_URL": f"{localgh.API_URL}/_local/oidc/token?"
+                f"run={run.run_id}&job={job_id}",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": f"local-oidc-{uuid.uuid4().hex}",
+            }
+            if self.permissions.get("id-token") == "write"
+            else {}
+        )
+        self.masks.extend(self.id_token_request.values())
         self.github = {
             **run.github,
             "job": job_id,
@@ -2025,7 +2067,7 @@ class _Job:
 
     def mask(self, text: str) -> str:
         for secret in sorted(
-            (v for v in self.secrets.values() if v.strip()), key=len, reverse=True
+            (v for v in [*self.secrets.values(), *self.masks] if v.strip()), key=len, reverse=True
         ):
             text = text.replace(secret, "***")
         return text
@@ -2132,6 +2174,7 @@ class _Job:
                 "RUNNER_OS": "Linux",
                 "RUNNER_TEMP": str(self.temp),
                 "RUNNER_TOOL_CACHE": str(self.run.dir / "_tool"),
+                **self.id_token_request,
             }
         )
         base_path = self.run.base_env.get("PATH", os.defpath)
@@ -2217,6 +2260,8 @@ class _Job:
     def run_action(self, step, evaluator, env, log, outputs, name) -> bool:
         action_name, action = _parse_uses(step["uses"], self.where)
         given = {key: evaluator.text(value) for key, value in (step.get("with") or {}).items()}
+        if action is None:
+            return self.run_composite(action_name, given, env, log, outputs)
         inputs = {key: self.default_input(default) for key, default in action.inputs.items()}
         inputs.update(given)
         call = _Call(
@@ -2229,6 +2274,182 @@ class _Job:
         )
         action.run(call)
         return True
+
+    # local composite actions
+    def load_action(self, path: str) -> tuple[Path, dict]:
+        folder = (self.workspace / path).resolve()
+        files = [folder / name for name in ("action.yml", "action.yaml")]
+        found = [f for f in files if f.is_file()]
+        if not found:
+            raise _StepFailed(
+                f"Can't find 'action.yml', 'action.yaml' or 'Dockerfile' under '{folder}'. "
+                "Did you forget to run actions/checkout before running your local action?"
+            )
+        where = f"{path}/{found[0].name}"
+        data = load_workflow(found[0])
+        if not isinstance(data, dict) or set(data) - ACTION_KEYS:
+            raise RunnerError(f"{where}: expected a mapping with keys {sorted(ACTION_KEYS)}")
+        runs = data.get("runs")
+        if not isinstance(runs, dict) or runs.get("using") != "composite":
+            raise RunnerError(f"{where}: runs.using: only composite local actions are emulated")
+        if set(runs) - {"using", "steps"} or not isinstance(runs.get("steps"), list):
+            raise RunnerError(f"{where}: runs: expected using: composite and a list of steps")
+        for section in ("inputs", "outputs"):
+            declared = data.get(section) or {}
+            if not isinstance(declared, dict) or not all(
+                isinstance(v, dict) for v in declared.values()
+            ):
+                raise RunnerError(f"{where}: {section}: expected a mapping of mappings")
+        _static(f"{where}: outputs", data.get("outputs"), COMPOSITE_CONTEXTS, step=True)
+        ids: set[str] = set()
+        for index, step in enumerate(runs["steps"]):
+            at = f"{where}: runs.steps[{index}]"
+            if not isinstance(step, dict) or set(step) - COMPOSITE_STEP_KEYS:
+                raise RunnerError(f"{at}: expected a mapping with keys from {COMPOSITE_STEP_KEYS}")
+            if "run" in step and "shell" not in step:
+                raise RunnerError(f"{at}: shell is required for run steps of composite actions")
+            _validate_step(step, at, ids)
+            _static(f"{at}.if", step.get("if"), COMPOSITE_CONTEXTS, condition=True, step=True)
+            rest = {k: v for k, v in step.items() if k not in ("if", "id", "uses")}
+            _static(at, rest, COMPOSITE_CONTEXTS, step=True)
+        return folder, data
+
+    def run_composite(self, path, given, env, log, outputs) -> bool:
+        """A local composite action: its inputs (defaults for those not given), its steps
+        in order with their own ``steps`` context and status, outputs from ``value``.
+        Environment files written by its steps act on the job, as on GitHub."""
+        folder, data = self.load_action(path)
+        declared = data.get("inputs") or {}
+        unexpected = sorted(set(given) - set(declared))
+        if unexpected:
+            log.append(
+                f"##[warning]Unexpected input(s) {', '.join(map(repr, unexpected))}, valid "
+                f"inputs are {sorted(declared)}"
+            )
+        inputs = {key: to_str(spec.get("default", "")) for key, spec in declared.items()}
+        inputs.update(given)
+        steps = data["runs"]["steps"]
+        ids = [step["id"] for step in steps if "id" in step]
+        inner: dict[str, Any] = dict.fromkeys(ids)
+        status = {"failed": False}
+        github = {**self.github, "action_path": str(folder)}
+
+        def contexts(step_env: dict[str, str]) -> dict[str, Any]:
+            base = self.step_contexts(step_env)
+            return {
+                **{key: base[key] for key in ("env", "job", "runner")},
+                "github": Ctx("github", github),
+                "inputs": Ctx("inputs", inputs, strict=False),
+                "steps": Ctx("steps", inner),
+            }
+
+        def step_status(name: str) -> bool:
+            return {
+                "success": not status["failed"],
+                "failure": status["failed"],
+                "always": True,
+                "cancelled": False,
+            }[name]
+
+        for index, step in enumerate(steps):
+            where = f"{path}: runs.steps[{index}]"
+            first = Evaluator(where, contexts({**self.env, **env}), workspace=self.workspace)
+            step_env = {**env, **{k: first.text(v) for k, v in (step.get("env") or {}).items()}}
+            context = contexts({**self.env, **step_env})
+            evaluator = Evaluator(where, context, workspace=self.workspace)
+            condition = Evaluator(
+                f"{where}.if", context, status=step_status, workspace=self.workspace
+            )
+            name = evaluator.text(step.get("name") or step.get("uses") or "run")
+            result: dict[str, Any] = {"outputs": {}, "outcome": "skipped"}
+            if condition.condition(step.get("if")):
+                log.append(f"##[group]{path}: {name}")
+                step_log: list[str] = []
+                step_outputs: dict[str, str] = {}
+                try:
+                    if "run" in step:
+                        ok = self.run_script(
+                            step,
+                            evaluator,
+                            {**self.env, **step_env, "GITHUB_ACTION_PATH": str(folder)},
+                            max(0.0, self.deadline - time.monotonic()),
+                            step_log,
+                            step_outputs,
+                            index,
+                        )
+                    else:
+                        ok = self.run_action(
+                            step, evaluator, {**self.env, **step_env}, step_log, step_outputs, name
+                        )
+                except _StepFailed as error:
+                    step_log.append(f"##[error]{error}")
+                    ok = False
+                log.extend(step_log)
+                log.append("##[endgroup]")
+                result = {"outputs": step_outputs, "outcome": "success" if ok else "failure"}
+            conclusion = result["outcome"]
+            if conclusion == "failure":
+                if truthy(evaluator.template(step.get("continue-on-error", False))):
+                    conclusion = "success"
+                else:
+                    status["failed"] = True
+            if "id" in step:
+                inner[step["id"]] = Ctx(
+                    f"steps.{step['id']}",
+                    {
+                        "outputs": Ctx("outputs", result["outputs"], strict=False),
+                        "outcome": result["outcome"],
+                        "conclusion": conclusion,
+                    },
+                )
+        values = Evaluator(f"{path}: outputs", contexts({**self.env, **env}))
+        for key, spec in (data.get("outputs") or {}).items():
+            outputs[key] = values.text(spec.get("value", ""))
+        return not status["failed"]
+
+    def id_token(self, audience: str) -> str:
+        """An OIDC token with GitHub's claims for this job. Unsigned (a placeholder
+        signature): the stand-ins that take it (moto's STS) do not verify signatures,
+        while the cloud would check it against GitHub's published keys."""
+        run, event = self.run, self.run.event_name
+        environment = self.data.get("environment")
+        if isinstance(environment, dict):
+            environment = environment.get("name")
+        if environment:
+            subject = f"environment:{environment}"
+        elif event == "pull_request":
+            subject = "pull_request"
+        else:
+            subject = f"ref:{run.ref}"
+        now = int(time.time())
+        claims = {
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": audience,
+            "sub": f"repo:{run.gh.repository}:{subject}",
+            "repository": run.gh.repository,
+            "repository_owner": run.gh.owner,
+            "ref": run.ref,
+            "sha": run.sha,
+            "event_name": event,
+            "workflow": run.name,
+            "job_workflow_ref": self.github["workflow_ref"],
+            "run_id": str(run.run_id),
+            "actor": self.github["actor"],
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        }
+        if environment:
+            claims["environment"] = environment
+
+        def part(value: dict) -> str:
+            raw = json.dumps(value, separators=(",", ":")).encode()
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        token = f"{part({'alg': 'RS256', 'typ': 'JWT', 'kid': 'local'})}.{part(claims)}.local"
+        self.masks.append(token)
+        return token
 
     def default_input(self, default: str | None) -> str:
         return {
@@ -2655,6 +2876,228 @@ def _setup_cml(call: _Call) -> None:
     call.say(f"cml {version} (local stand-in {STANDINS / 'cml.py'}) on PATH")
 
 
+# OpenID Connect logins. Each, like the real action, needs the job's id-token: write
+# (the runner then sets ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, as GitHub does) and fails
+# without it; the token is minted by _Job.id_token.
+
+
+def _oidc_request(call: _Call) -> bool:
+    names = ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
+    return all(call.env.get(name) for name in names)
+
+
+def _export(call: _Call, name: str, value: str, secret: bool = False) -> None:
+    """core.exportVariable (GITHUB_ENV) and, for a secret, core.setSecret."""
+    call.job.env[name] = value
+    if secret:
+        call.job.masks.append(value)
+
+
+def _configure_aws_credentials(call: _Call) -> None:
+    """aws-actions/configure-aws-credentials: OIDC (role-to-assume, no keys) really calls
+    STS AssumeRoleWithWebIdentity with boto3, at AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL
+    when set (moto's server in tests), else AWS; or static keys. Exports the region and
+    credentials to later steps and masks them."""
+    import boto3
+    import botocore
+    import botocore.config
+    import botocore.exceptions
+
+    inputs = call.inputs
+    region, role = inputs["aws-region"], inputs["role-to-assume"]
+    key_id, secret = inputs["aws-access-key-id"], inputs["aws-secret-access-key"]
+    if not region:
+        raise _StepFailed("Input required and not supplied: aws-region")
+    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region):
+        raise _StepFailed(f"Region is not valid: {region}")
+    session_name = inputs["role-session-name"]
+    if not 2 <= len(session_name) <= 64 or not re.fullmatch(r"[\w+=,.@-]*", session_name):
+        raise _StepFailed(f"Role session name is not valid: '{session_name}'")
+    oidc = _oidc_request(call)
+    if role and not key_id and not oidc:
+        call.say(
+            "It looks like you might be trying to authenticate with OIDC. Did you mean to set "
+            "the `id-token` permission? If you are not trying to authenticate with OIDC and "
+            "the action is working successfully, you can ignore this message."
+        )
+    _export(call, "AWS_DEFAULT_REGION", region)
+    _export(call, "AWS_REGION", region)
+    endpoint = (
+        inputs["sts-endpoint"]
+        or call.env.get("AWS_ENDPOINT_URL_STS")
+        or call.env.get("AWS_ENDPOINT_URL")
+        or None
+    )
+
+    def sts(**options: Any):
+        return boto3.client("sts", region_name=region, endpoint_url=endpoint, **options)
+
+    try:
+        if role and not key_id and oidc:
+            token = call.job.id_token(inputs["audience"])
+            unsigned = botocore.config.Config(signature_version=botocore.UNSIGNED)
+            answer = sts(config=unsigned).assume_role_with_web_identity(
+                RoleArn=role,
+                RoleSessionName=session_name,
+                WebIdentityToken=token,
+                DurationSeconds=int(inputs["role-duration-seconds"]),
+            )
+            found = answer["Credentials"]
+            assumed = answer["AssumedRoleUser"]["AssumedRoleId"]
+            call.say(f"Authenticated as assumedRoleId {assumed}")
+            credentials = {
+                "aws_access_key_id": found["AccessKeyId"],
+                "aws_secret_access_key": found["SecretAccessKey"],
+                "aws_session_token": found["SessionToken"],
+            }
+        elif key_id and not role:
+            if not secret:
+                raise _StepFailed(
+                    "'aws-secret-access-key' must be provided if 'aws-access-key-id' is provided"
+                )
+            credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+            if inputs["aws-session-token"]:
+                credentials["aws_session_token"] = inputs["aws-session-token"]
+            call.say("Proceeding with IAM user credentials")
+        elif key_id and role:
+            raise RunnerError(
+                f"{call.job.where}: configure-aws-credentials: role assumption with access keys "
+                "is not emulated"
+            )
+        else:  # ambient credentials: none on this runner
+            raise _StepFailed(
+                "Credentials could not be loaded, please check your action inputs: Could not "
+                "load credentials from any providers"
+            )
+        identity = sts(**credentials).get_caller_identity()
+    except botocore.exceptions.BotoCoreError as error:
+        raise _StepFailed(str(error)) from None
+    except botocore.exceptions.ClientError as error:
+        raise _StepFailed(str(error)) from None
+    _export(call, "AWS_ACCESS_KEY_ID", credentials["aws_access_key_id"], secret=True)
+    _export(call, "AWS_SECRET_ACCESS_KEY", credentials["aws_secret_access_key"], secret=True)
+    _export(call, "AWS_SESSION_TOKEN", credentials.get("aws_session_token", ""), secret=True)
+    call.outputs.update(
+        {"aws-account-id": identity["Account"], "authenticated-arn": identity["Arn"]}
+    )
+
+
+def _google_auth(call: _Call) -> None:
+    """google-github-actions/auth with workload identity federation: checks the inputs and
+    the job's id-token permission, writes the credentials file the real action writes
+    (gha-creds-*.json in the workspace, an external_account configuration that reads the
+    job's OIDC token) and exports the same variables; removed by the post step. It does
+    not exchange the token with Google (no network): a wrong provider fails only there."""
+    inputs, job = call.inputs, call.job
+    provider, account = inputs["workload_identity_provider"], inputs["service_account"]
+
+    def fail(message: str) -> _StepFailed:
+        return _StepFailed(f"google-github-actions/auth failed with: {message}")
+
+    if not provider:
+        raise fail(
+            'The GitHub Action workflow must specify exactly one of "workload_identity_provider" '
+            'or "credentials_json"! If you are specifying input values via GitHub secrets, '
+            "ensure the secret is being injected into the environment. By default, secrets "
+            "are not passed to workflows triggered from forks, including Dependabot."
+        )
+    if not re.fullmatch(
+        r"projects/\d+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+", provider
+    ):
+        raise fail(f'invalid workload_identity_provider "{provider}"')
+    if not _oidc_request(call):
+        raise fail(
+            "GitHub Actions did not inject $ACTIONS_ID_TOKEN_REQUEST_TOKEN or "
+            "$ACTIONS_ID_TOKEN_REQUEST_URL into this job. This most likely means the GitHub "
+            "Actions workflow permissions are incorrect, or this job is being run from a fork."
+        )
+    audience = inputs["audience"] or f"https://iam.googleapis.com/{provider}"
+    call.job.id_token(audience)  # what getIDToken() would return
+    project = inputs["project_id"] or (
+        account.split("@", 1)[1].split(".", 1)[0] if "@" in account else ""
+    )
+    if call.boolean("create_credentials_file"):
+        path = job.workspace / f"gha-creds-{uuid.uuid4().hex[:16]}.json"
+        source = {
+            "url": f"{call.env['ACTIONS_ID_TOKEN_REQUEST_URL']}&audience={quote(audience)}",
+            "headers": {"Authorization": f"Bearer {call.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+            "format": {"type": "json", "subject_token_field_name": "value"},
+        }
+        config = {
+            "type": "external_account",
+            "audience": f"//iam.googleapis.com/{provider}",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "token_url": "https://sts.googleapis.com/v1/token",
+            "credential_source": source,
+        }
+        if account:
+            config["service_account_impersonation_url"] = (
+                "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+                f"{account}:generateAccessToken"
+            )
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        call.say(f'Created credentials file at "{path}"')
+        call.outputs["credentials_file_path"] = str(path)
+        if call.boolean("export_environment_variables"):
+            for name in (
+                "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE",
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "GOOGLE_GHA_CREDS_PATH",
+            ):
+                _export(call, name, str(path))
+        if call.boolean("cleanup_credentials"):
+
+            def cleanup(post: _Call) -> None:
+                path.unlink(missing_ok=True)
+                post.say(f"Removed exported credentials at {path}")
+
+            job.post.append((f"Post {call.name}", True, cleanup))
+    if project:
+        call.outputs["project_id"] = project
+        if call.boolean("export_environment_variables"):
+            for name in (
+                "CLOUDSDK_CORE_PROJECT",
+                "CLOUDSDK_PROJECT",
+                "GCLOUD_PROJECT",
+                "GCP_PROJECT",
+                "GOOGLE_CLOUD_PROJECT",
+            ):
+                _export(call, name, project)
+    call.say("note (local runner): no token exchange with Google's STS (no network)")
+
+
+def _azure_login(call: _Call) -> None:
+    """azure/login with OpenID Connect (client-id, tenant-id, subscription-id): checks the
+    inputs and the job's id-token permission like the real action, then only says what
+    it would do. The real one logs the Azure CLI in (files under ~/.azure, nothing in
+    GITHUB_ENV); that state is not emulated, so nothing is written."""
+    inputs = call.inputs
+    if inputs["auth-type"].upper() != "SERVICE_PRINCIPAL":
+        raise RunnerError(f"{call.job.where}: azure/login auth-type {inputs['auth-type']!r}")
+    allow_no_subscription = call.boolean("allow-no-subscriptions")
+    missing = [
+        key
+        for key in ("client-id", "tenant-id", "subscription-id")
+        if not inputs[key] and not (key == "subscription-id" and allow_no_subscription)
+    ]
+    if missing:
+        raise _StepFailed(
+            "Login failed with Error: Using auth-type: SERVICE_PRINCIPAL. Not all values are "
+            f"present. Ensure 'client-id' and 'tenant-id' are supplied. (missing: {missing})"
+        )
+    if not _oidc_request(call):
+        raise _StepFailed(
+            "Failed to fetch federated token from GitHub. Please make sure to give write "
+            "permissions to id-token in the workflow."
+        )
+    call.job.id_token(inputs["audience"])
+    call.say(
+        "Federated token details: issuer https://token.actions.githubusercontent.com, "
+        f"subject claim repo:{call.job.run.gh.repository}:..."
+    )
+    call.say("note (local runner): `az login --federated-token` is not run; ~/.azure untouched")
+
+
 ACTIONS: dict[str, _Action] = {
     "actions/checkout": _Action(
         inputs={
@@ -2704,6 +3147,47 @@ ACTIONS: dict[str, _Action] = {
     ),
     "iterative/setup-cml": _Action(
         inputs={"version": "latest", "vega": "true"}, not_emulated=frozenset(), run=_setup_cml
+    ),
+    "aws-actions/configure-aws-credentials": _Action(
+        inputs={
+            "aws-region": "", "role-to-assume": "", "aws-access-key-id": "",
+            "aws-secret-access-key": "", "aws-session-token": "", "audience": "sts.amazonaws.com",
+            "role-session-name": "GitHubActions", "role-duration-seconds": "3600",
+            "sts-endpoint": "",
+        },
+        not_emulated=frozenset({
+            "aws-profile", "overwrite-aws-profile", "web-identity-token-file", "role-chaining",
+            "http-proxy", "no-proxy", "mask-aws-account-id", "role-external-id",
+            "role-skip-session-tagging", "transitive-tag-keys", "inline-session-policy",
+            "managed-session-policies", "output-credentials", "output-env-credentials",
+            "unset-current-credentials", "disable-retry", "retry-max-attempts",
+            "special-characters-workaround", "use-existing-credentials", "allowed-account-ids",
+            "force-skip-oidc", "action-timeout-s", "custom-tags",
+        }),
+        run=_configure_aws_credentials,
+    ),
+    "google-github-actions/auth": _Action(
+        inputs={
+            "workload_identity_provider": "", "service_account": "", "project_id": "",
+            "audience": "", "create_credentials_file": "true",
+            "export_environment_variables": "true", "cleanup_credentials": "true",
+        },
+        not_emulated=frozenset({
+            "credentials_json", "token_format", "delegates", "universe", "request_reason",
+            "access_token_lifetime", "access_token_scopes", "access_token_subject",
+            "id_token_audience", "id_token_include_email",
+        }),
+        run=_google_auth,
+    ),
+    "azure/login": _Action(
+        inputs={
+            "client-id": "", "tenant-id": "", "subscription-id": "",
+            "allow-no-subscriptions": "false", "audience": "api://AzureADTokenExchange",
+            "auth-type": "SERVICE_PRINCIPAL", "environment": "azurecloud",
+            "enable-AzPSSession": "false",
+        },
+        not_emulated=frozenset({"creds"}),
+        run=_azure_login,
     ),
 }  # fmt: skip
 

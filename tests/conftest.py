@@ -149,8 +149,10 @@ class Repository:
         self.credentials = credentials or {}  # the developer's; workflows get secrets
         git(project, "remote", "add", "origin", str(gh.origin))
 
-    def sh(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return run(cwd or self.project, *command, **self.env, **self.credentials)
+    def sh(
+        self, *command: str, cwd: Path | None = None, check=True
+    ) -> subprocess.CompletedProcess:
+        return run(cwd or self.project, *command, check=check, **self.env, **self.credentials)
 
     def commit(self, message: str, remote: str = "origin") -> None:
         git(self.project, "add", "--all")

@@ -58,6 +58,7 @@ def expected_files(answers: dict) -> set[str]:
         "gate",
         "lockcheck",
         "model",
+        "monitor",
         "outputs",
         "paths",
         "post",
@@ -66,7 +67,9 @@ def expected_files(answers: dict) -> set[str]:
         "promote",
         "registry",
         "report",
+        "retrain",
         "stats",
+        "storage",
         "train",
     ]
     tests = [
@@ -76,20 +79,25 @@ def expected_files(answers: dict) -> set[str]:
         "test_config",
         "test_data",
         "test_gate",
+        "test_monitor",
         "test_paths",
         "test_predict",
         "test_registry",
         "test_stages",
+        "test_storage",
     ]
     files = {
         ".cookiecutter.json",
         ".dvc/.gitignore",
         ".dvc/config",
         ".dvcignore",
+        ".github/actions/dvc-remote/action.yml",
         ".github/workflows/ci.yaml",
+        ".github/workflows/monitor.yaml",
         ".github/workflows/pr-comment.yaml",
         ".github/workflows/pr.yaml",
         ".github/workflows/promote.yaml",
+        ".github/workflows/retrain.yaml",
         ".github/workflows/rollback.yaml",
         ".gitignore",
         ".python-version",
@@ -191,11 +199,12 @@ def test_generated_code_passes_ruff(bakes, answers):
 def test_workflows_pass_actionlint_and_zizmor(bakes, answers):
     """Generated workflows: no actionlint or zizmor finding, every action pinned by SHA."""
     workflows = sorted((bakes(answers) / ".github" / "workflows").glob("*.y*ml"))
-    assert workflows
-    assert unpinned_actions(workflows) == []
+    actions = sorted((bakes(answers) / ".github" / "actions").glob("*/action.yml"))
+    assert workflows and actions
+    assert unpinned_actions(workflows + actions) == []
     lint = actionlint(workflows)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    audit = zizmor(workflows)
+    audit = zizmor(workflows + actions)
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 

@@ -75,7 +75,8 @@ def test_make_demo(tmp_path):
     commits a first model, which the Promote workflow makes v1.0.0 in production; opens
     a pull request that changes a parameter, runs the PR workflows locally and prints
     the one comment they posted; merges it, and promotion makes v1.1.0 production, with
-    the registry before and after and the release's model card."""
+    the registry before and after and the release's model card; then a drifted batch,
+    the Monitor workflow's report and the issue it would open."""
     demo = tmp_path / "demo"
     result = make("demo", DEMO_DIR=str(demo))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -103,13 +104,24 @@ def test_make_demo(tmp_path):
     card = out.split("(its notes are the model card)")[1]
     assert "# Model card: churn-model v1.1.0" in card
     assert "Previous production version: `v1.0.0`" in card
+    operate = out.split("Operate: new rows arrive")[1]
+    assert re.search(r"failure\s+Compare the batch with the production model", operate)
+    assert "## ⚠️ Drift check: churn-model v1.1.0 (prod)" in operate
+    assert "**Drift found: " in operate and "the predictions drifted" in operate
+    assert "The issue it would open: #2 'Drift: churn-model v1.1.0 (prod)'" in operate
+    assert "labels: model-drift" in operate
 
 
 def test_make_bench_on_small_data():
     """`make bench` runs end to end and prints its tables of ratios (small sizes here),
     including the pull request's report and gate, and a no-op pull request."""
     result = make(
-        "bench", BENCH_ROWS="3000,6000", BENCH_PR_TEST_ROWS="2000", BENCH_PREDICT_ROWS="5000"
+        "bench",
+        BENCH_ROWS="3000,6000",
+        BENCH_PR_TEST_ROWS="2000",
+        BENCH_PREDICT_ROWS="5000",
+        BENCH_MONITOR_ROWS="6000",
+        BENCH_BIG_ROWS="8000",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if re.match(r"\| [\d,]+ \|", line)]
@@ -120,3 +132,7 @@ def test_make_bench_on_small_data():
     assert "stages rerun: 0." in result.stdout
     assert "Batch scoring, 5,000 rows" in result.stdout
     assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
+    assert "Drift monitoring, 6,000 rows × 20 features" in result.stdout
+    assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
+    assert "The pipeline at 8,000 rows × 20 features" in result.stdout
+    assert "within the memory of a 24 GB machine" in result.stdout

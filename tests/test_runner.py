@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -879,3 +880,171 @@ def test_unknown_workflow_structure_raises(repo, tmp_path, text, message):
     gh, _ = repo
     with pytest.raises(RunnerError, match=message):
         run_workflow(gh, workflow(tmp_path, text), "push", gh.push_event("main"))
+
+
+# ------------------------------------------------- local composite actions and OIDC
+
+GREET = """\
+name: Greet
+description: a local composite action
+inputs:
+  who: {description: whom, default: world}
+  loud: {description: shout, required: false, default: "false"}
+outputs:
+  said: {description: what, value: "${{ steps.say.outputs.text }}"}
+runs:
+  using: composite
+  steps:
+    - id: say
+      shell: bash
+      env: {WHO: "${{ inputs.who }}"}
+      run: |
+        echo "text=hello $WHO" >> "$GITHUB_OUTPUT"
+        echo "GREETED=$WHO" >> "$GITHUB_ENV"
+    - if: inputs.loud == 'true'
+      shell: bash
+      run: echo "LOUD=$GREETED" >> "$GITHUB_ENV"
+    - continue-on-error: true
+      shell: bash
+      run: exit 3
+    - if: inputs.who == 'fail'
+      shell: bash
+      run: exit 1
+    - if: failure()
+      shell: bash
+      run: echo "CLEANED=yes" >> "$GITHUB_ENV"
+"""
+
+COMPOSITE_WORKFLOW = f"""
+on: push
+jobs:
+  build:
+    runs-on: x
+    steps:
+      - id: early
+        continue-on-error: true
+        uses: ./.github/actions/greet
+      - uses: {CHECKOUT}
+      - id: greet
+        uses: ./.github/actions/greet
+        with: {{who: "${{{{ github.ref_name }}}}", loud: "true", bogus: 1}}
+      - run: echo "$GREETED $LOUD ${{{{ steps.greet.outputs.said }}}}" > out.txt
+      - id: failing
+        continue-on-error: true
+        uses: ./.github/actions/greet
+        with: {{who: fail}}
+      - run: echo "${{{{ steps.failing.outcome }}}} $CLEANED $GREETED" > after.txt
+"""
+
+
+def test_local_composite_action(repo, tmp_path):
+    """Inputs with defaults, run steps with their env and if, status functions of the
+    action's own steps, GITHUB_ENV for the steps after, outputs; checkout comes first."""
+    gh, work = repo
+    commit(work, {".github/actions/greet/action.yml": GREET}, "action")
+    git(work, "push", "--quiet", "origin", "main")
+    run = run_workflow(gh, workflow(tmp_path, COMPOSITE_WORKFLOW), "push", gh.push_event("main"))
+    job = run.jobs["build"]
+    assert job.step("early").outcome == "failure"
+    assert "Did you forget to run actions/checkout" in job.step("early").log
+    assert "Unexpected input(s) 'bogus'" in job.step("greet").log
+    assert job.step("greet").outputs == {"said": "hello main"}
+    assert (job.workspace / "out.txt").read_text() == "main main hello main\n"
+    assert (job.workspace / "after.txt").read_text() == "failure yes fail\n"
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (GREET.replace("      shell: bash\n      env:", "      env:"), "shell is required"),
+        (GREET.replace("using: composite", "using: node20\n  main: x.js"), "only composite"),
+        (GREET.replace("${{ inputs.who }}", "${{ secrets.X }}"), "'secrets' is not available"),
+    ],
+)
+def test_bad_local_actions_raise(repo, tmp_path, action, message):
+    gh, work = repo
+    commit(work, {".github/actions/greet/action.yml": action}, "action")
+    git(work, "push", "--quiet", "origin", "main")
+    text = f"on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: {CHECKOUT}\n"
+    text += "      - uses: ./.github/actions/greet\n"
+    with pytest.raises(RunnerError, match=message):
+        run_workflow(gh, workflow(tmp_path, text), "push", gh.push_event("main"))
+
+
+AWS_LOGIN = "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c"
+GCP_LOGIN = "google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093"
+AZURE_LOGIN = "azure/login@f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca"
+PROVIDER = "projects/123/locations/global/workloadIdentityPools/gh/providers/gh"
+
+OIDC_WORKFLOW = f"""
+on: push
+permissions: {{}}
+jobs:
+  JOB:
+    runs-on: x
+    permissions: PERMISSIONS
+    steps:
+      - uses: {CHECKOUT}
+        with: {{persist-credentials: false}}
+      - id: aws
+        continue-on-error: true
+        uses: {AWS_LOGIN}
+        with: {{role-to-assume: "arn:aws:iam::123456789012:role/dvc", aws-region: eu-west-1}}
+      - run: PYTHON -c "$WHO_AM_I" > arn.txt
+        env: {{WHO_AM_I: "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"}}
+        if: steps.aws.outcome == 'success'
+      - id: gcp
+        continue-on-error: true
+        uses: {GCP_LOGIN}
+        with:
+          workload_identity_provider: {PROVIDER}
+          service_account: dvc@proj-1.iam.gserviceaccount.com
+      - run: |
+          cp "$GOOGLE_APPLICATION_CREDENTIALS" creds.json
+          echo "$GOOGLE_CLOUD_PROJECT" > project.txt
+        if: steps.gcp.outcome == 'success'
+      - id: azure
+        continue-on-error: true
+        uses: {AZURE_LOGIN}
+        with: {{client-id: c, tenant-id: t, subscription-id: s}}
+"""
+
+
+def test_oidc_logins_need_id_token_write(repo, tmp_path, s3_server):
+    """With id-token: write, AWS's login assumes the role through STS (moto's server) and
+    later steps have the session; Google's writes its credentials file; Azure's passes.
+    Without it, as on GitHub, each fails and exports nothing."""
+    gh, _ = repo
+    env = {"AWS_ENDPOINT_URL": s3_server, "AWS_EC2_METADATA_DISABLED": "true"}
+    oidc = OIDC_WORKFLOW.replace("PYTHON", sys.executable)
+    granted = oidc.replace("JOB", "granted").replace(
+        "PERMISSIONS", "{contents: read, id-token: write}"
+    )
+    run = run_workflow(gh, workflow(tmp_path, granted), "push", gh.push_event("main"), env=env)
+    job = run.jobs["granted"]
+    assert job.conclusion == "success", job.log
+    assert "Authenticated as assumedRoleId" in job.step("aws").log
+    assert job.step("aws").outputs["aws-account-id"] == "123456789012"
+    assert (
+        (job.workspace / "arn.txt")
+        .read_text()
+        .startswith("arn:aws:sts::123456789012:assumed-role/dvc/GitHubActions")
+    )
+    creds = json.loads((job.workspace / "creds.json").read_text())
+    assert (
+        creds["type"] == "external_account"
+        and creds["audience"] == f"//iam.googleapis.com/{PROVIDER}"
+    )
+    assert (job.workspace / "project.txt").read_text() == "proj-1\n"
+    assert not list(job.workspace.glob("gha-creds-*.json"))  # the post step removed it
+    assert "ghs_local" not in job.log and "local-oidc-" not in job.log
+
+    denied = oidc.replace("JOB", "denied").replace("PERMISSIONS", "{contents: read}")
+    run = run_workflow(gh, workflow(tmp_path, denied), "push", gh.push_event("main"), env=env)
+    job = run.jobs["denied"]
+    assert [job.step(s).outcome for s in ("aws", "gcp", "azure")] == ["failure"] * 3
+    assert "Did you mean to set the `id-token` permission?" in job.step("aws").log
+    assert "Could not load credentials from any providers" in job.step("aws").log
+    assert "did not inject $ACTIONS_ID_TOKEN_REQUEST_TOKEN" in job.step("gcp").log
+    assert "give write permissions to id-token" in job.step("azure").log
+    assert not (job.workspace / "arn.txt").exists() and not (job.workspace / "creds.json").exists()

@@ -6,8 +6,15 @@ in ROUTES, answered from the emulated GitHub state (localgh.py); ``--jq`` takes 
 paths only (``.head.sha``). ``gh release view TAG`` and ``gh release create TAG
 [--verify-tag] [--title T] [--notes N | --notes-file F]``, which records the release
 (tag, title, body, target commit) in the state; the tag must be on ``origin`` with
-``--verify-tag``. Anything else exits 1 saying it is not emulated. To add an endpoint,
-add a (method, pattern, handler) row to ROUTES.
+``--verify-tag``. ``gh label create NAME [--color C] [--description D] [--force]``;
+``gh issue list --label L --state open --json number [--jq .[0].number]``, ``gh issue
+create --title T --body-file F [--label L]``, ``gh issue edit N --body-file F``, ``gh
+issue comment N --body B``; ``gh workflow run FILE --ref REF`` (recorded as a dispatch);
+``gh pr create --base B --head H --title T --body-file F [--label L]`` (the head branch
+must be on origin; the runner's ``GitHub.synchronize`` computes its refs) and ``gh pr
+merge N|URL --auto --merge`` (recorded as auto-merge). Each checks the token's
+permission as GitHub does. Anything else exits 1 saying it is not emulated. To add an
+endpoint, add a (method, pattern, handler) row to ROUTES.
 """
 
 import json
@@ -211,6 +218,192 @@ def release(args: list[str]) -> int:
     return 0
 
 
+# (command, subcommand) -> (the permission it needs ("a|b": either), the options that
+# take a value, the flags without one)
+RECORDS = {
+    # GitHub: a label needs issues or pull-requests write
+    ("label", "create"): (
+        ("issues|pull-requests", "write"),
+        {"--color", "--description"},
+        {"--force"},
+    ),
+    ("issue", "list"): (("issues", "read"), {"--label", "--state", "--json", "--jq"}, set()),
+    ("issue", "create"): (("issues", "write"), {"--title", "--body-file", "--label"}, set()),
+    ("issue", "edit"): (("issues", "write"), {"--body-file"}, set()),
+    ("issue", "comment"): (("issues", "write"), {"--body"}, set()),
+    ("workflow", "run"): (("actions", "write"), {"--ref"}, set()),
+    ("pr", "create"): (
+        ("pull-requests", "write"),
+        {"--base", "--head", "--title", "--body-file", "--label"},
+        set(),
+    ),
+    ("pr", "merge"): (("pull-requests", "write"), set(), {"--auto", "--merge"}),
+}
+
+
+def options_of(args: list[str], valued: set[str], flags: set[str]) -> tuple[dict, list[str]]:
+    """(option -> value, positional arguments); an unknown option raises ValueError."""
+    options, positional = {}, []
+    while args:
+        arg = args.pop(0)
+        name, has_value, inline = arg.partition("=")
+        if name in valued and (has_value or args):
+            options[name] = inline if has_value else args.pop(0)
+        elif arg in flags:
+            options[arg] = True
+        elif arg.startswith("-"):
+            raise ValueError(arg)
+        else:
+            positional.append(arg)
+    return options, positional
+
+
+def body_of(options: dict) -> str:
+    if "--body-file" in options:
+        return Path(options["--body-file"]).read_text(encoding="utf-8")
+    return options.get("--body", "")
+
+
+def find(items: list[dict], number: str) -> dict | None:
+    number = number.rstrip("/").rsplit("/", 1)[-1]  # a number or the URL gh printed
+    return next((item for item in items if str(item["number"]) == number), None)
+
+
+def records(command: str, sub: str, args: list[str]) -> int:
+    if (command, sub) not in RECORDS:
+        return not_emulated(f"gh {command} {sub}")
+    (scope, level), valued, flags = RECORDS[(command, sub)]
+    try:
+        options, positional = options_of(list(args), valued, flags)
+    except ValueError as error:
+        return not_emulated(f"gh {command} {sub} option {error}")
+    token = token_or_exit()
+    if token is None:
+        return 4
+    if not any(localgh.allows(token, one, level) for one in scope.split("|")):
+        print("gh: Resource not accessible by integration (HTTP 403)", file=sys.stderr)
+        return 1
+    repository = os.environ.get("GH_REPO") or os.environ.get("GITHUB_REPOSITORY", "")
+    with localgh.locked(localgh.state_path()) as state:
+        if repository.lower() != state["repository"].lower():
+            print(f"gh: repository {repository!r} not found (HTTP 404)", file=sys.stderr)
+            return 1
+        labels = state.setdefault("labels", [])
+        issues = state["issues"]
+        web = f"{localgh.SERVER_URL}/{state['repository']}"
+        if (command, sub) == ("label", "create"):
+            found = next((item for item in labels if item["name"] == positional[0]), None)
+            if found and not options.get("--force"):
+                print(f'label with name "{positional[0]}" already exists', file=sys.stderr)
+                return 1
+            if not found:
+                found = {"name": positional[0]}
+                labels.append(found)
+            found.update(
+                color=options.get("--color", ""), description=options.get("--description", "")
+            )
+            return 0
+        if options.get("--label") and not any(i["name"] == options["--label"] for i in labels):
+            print(f"could not add label: '{options['--label']}' not found", file=sys.stderr)
+            return 1
+        if (command, sub) == ("issue", "list"):
+            chosen = [
+                {"number": item["number"]}
+                for item in reversed(issues)
+                if item["state"] == options.get("--state", "open")
+                and options.get("--label") in (None, *item["labels"])
+            ]
+            if options.get("--json") != "number":
+                return not_emulated("gh issue list --json other than number")
+            if options.get("--jq") == ".[0].number":
+                print(chosen[0]["number"] if chosen else "")
+            elif "--jq" in options:
+                return not_emulated(f"--jq {options['--jq']}")
+            else:
+                print(json.dumps(chosen))
+            return 0
+        if (command, sub) == ("issue", "create"):
+            number = localgh.next_id(state, "issue")
+            issues.append({
+                "number": number, "title": options["--title"], "body": body_of(options),
+                "labels": [options["--label"]] if "--label" in options else [],
+                "state": "open", "edits": 0,
+            })  # fmt: skip
+            print(f"{web}/issues/{number}")
+            return 0
+        if command == "issue":
+            issue = find(issues, positional[0]) if positional else None
+            if issue is None:
+                print("gh: issue not found (HTTP 404)", file=sys.stderr)
+                return 1
+            if sub == "edit":
+                issue.update(body=body_of(options), edits=issue["edits"] + 1)
+            else:
+                number = localgh.next_id(state, "comment", start=1_000_001)
+                state["comments"].append({
+                    "id": number, "target": f"issue/{issue['number']}",
+                    "issue_number": issue["number"], "body": body_of(options),
+                    "user": localgh.BOT,
+                    "html_url": f"{web}/issues/{issue['number']}#issuecomment-{number}",
+                })  # fmt: skip
+            print(f"{web}/issues/{issue['number']}")
+            return 0
+        if command == "workflow":
+            state.setdefault("dispatches", []).append(
+                {"workflow": positional[0], "ref": options.get("--ref", state["default_branch"])}
+            )
+            return 0
+        if sub == "create":
+            return create_pull(state, options, web)
+        pull = find(state["pulls"], positional[0]) if positional else None
+        if pull is None:
+            print("gh: pull request not found (HTTP 404)", file=sys.stderr)
+            return 1
+        pull["_auto_merge"] = "merge"
+        print(f"Pull request #{pull['number']} will be automatically merged when all "
+              "requirements are met")  # fmt: skip
+        return 0
+
+
+def create_pull(state: dict, options: dict, web: str) -> int:
+    head, base = options["--head"], options.get("--base", state["default_branch"])
+    origin = localgh.state_path().parent / "origin.git"
+    exists = subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            str(origin),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/heads/{head}",
+        ],
+        capture_output=True,
+    )
+    if exists.returncode != 0:
+        print(f"pull request create failed: Head ref {head!r} not found", file=sys.stderr)
+        return 1
+    if any(p["head"]["ref"] == head and p["state"] == "open" for p in state["pulls"]):
+        print(f'a pull request for branch "{head}" already exists', file=sys.stderr)
+        return 1
+    number = localgh.next_id(state, "issue")
+    owner = state["repository"].split("/")[0]
+    repo = {"full_name": state["repository"], "fork": False}
+    state["pulls"].append({
+        "url": f"{localgh.API_URL}/repos/{state['repository']}/pulls/{number}",
+        "id": 100_000 + number, "number": number, "state": "open",
+        "title": options["--title"], "body": body_of(options),
+        "labels": [options["--label"]] if "--label" in options else [],
+        "user": localgh.BOT, "html_url": f"{web}/pull/{number}", "draft": False,
+        "merged": False,
+        "head": {"label": f"{owner}:{head}", "ref": head, "sha": "", "repo": repo},
+        "base": {"label": f"{owner}:{base}", "ref": base, "sha": "", "repo": repo},
+        "merge_commit_sha": None, "mergeable": None, "_source": str(origin), "_before": None,
+    })  # fmt: skip
+    print(f"{web}/pull/{number}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print("usage: gh api <endpoint> (local stand-in)", file=sys.stderr)
@@ -219,6 +412,8 @@ def main(argv: list[str]) -> int:
         return api(argv[1:])
     if argv[0] == "release":
         return release(argv[1:])
+    if argv[0] in ("label", "issue", "workflow", "pr") and len(argv) > 1:
+        return records(argv[0], argv[1], argv[2:])
     return not_emulated(f"gh {argv[0]}")
 
 

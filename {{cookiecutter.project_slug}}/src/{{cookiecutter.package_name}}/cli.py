@@ -37,6 +37,12 @@ COMMANDS = {
     "rollback": ("promote:rollback_main", "put production back to an earlier version"),
     "push-tags": ("promote:push_main", "push the tags the last promote made to origin"),
     "model-card": ("card", "render a version's model card (production's by default)"),
+    "push": ("storage:push", "share outputs and stage results (run-cache) with the DVC remote"),
+    "pull": ("storage:pull", "fetch outputs and stage results (run-cache) from the DVC remote"),
+    "monitor": ("monitor", "compare new data with the production model's training data"),
+    "drift-issue": ("monitor:issue_main", "open or update the drift issue (GitHub CLI)"),
+    "retrain": ("retrain", "refresh the data, rerun the pipeline; a new model on a new branch"),
+    "retrain-pr": ("retrain:open_pr", "push the retrained branch, open its pull request (gh)"),
 }
 
 
@@ -67,6 +73,20 @@ def arguments_of(name: str, command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--no-push", dest="push", action="store_false", help="make the tags, do not push"
         )
+    if name == "monitor":
+        command.add_argument(
+            "batch", nargs="?", help="a .csv or .parquet file (lifecycle.yaml's monitoring.batch)"
+        )
+        command.add_argument("--version", help="compare with this version, not production's")
+        command.add_argument(
+            "--fetch",
+            action="store_true",
+            help="get the newest DVC-tracked batch (dvc update for an import, else dvc pull)",
+        )
+    if name == "retrain":
+        command.add_argument(
+            "--pull", action="store_true", help="fetch stage results the DVC remote has"
+        )
     if name == "model-card":
         command.add_argument("--version", help="a registered version (default: production's)")
         command.add_argument("--output", help="write it to this file instead of stdout")
@@ -92,11 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         module, _, function = target.partition(":")
         run = getattr(importlib.import_module(f"{__package__}.{module}"), function or "main")
-        if inspect.signature(run).parameters:  # the commands with options take them
-            run(arguments)
-        else:
-            run()
+        # the commands with options take them; a command may return its exit status
+        status = run(arguments) if inspect.signature(run).parameters else run()
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0

@@ -107,10 +107,46 @@ class Promotion(Section):
         return self
 
 
+class DriftThresholds(Section):
+    psi: float = Field(
+        default=0.25, gt=0, description="population stability index from which a column drifts"
+    )
+    p_value: float = Field(
+        default=0.01, gt=0, lt=1, description="two-sample test p-value below which it drifts"
+    )
+    missing_increase: float = Field(
+        default=0.05, ge=0, le=1, description="rise in the share of missing values that drifts"
+    )
+    drifted_features: int = Field(
+        default=1, ge=1, description="drifted features from which the batch has drifted"
+    )
+    sample_rows: int = Field(
+        default=10_000, ge=100, description="rows per side the two-sample test compares"
+    )
+
+
+class Monitoring(Section):
+    batch: str = Field(
+        default="data/incoming/batch.parquet", min_length=1, description="the new data"
+    )
+    thresholds: DriftThresholds = DriftThresholds()
+    retrain_on_drift: bool = False
+    issue_label: str = Field(default="model-drift", min_length=1, max_length=50)
+
+
+class Retraining(Section):
+    update: list[str] = Field(
+        default_factory=list, description="DVC-tracked data `dvc update` refreshes"
+    )
+    auto_merge: bool = False
+
+
 class Lifecycle(Section):
     model: ModelCard
     gate: Gate
     promotion: Promotion = Promotion()
+    monitoring: Monitoring = Monitoring()
+    retraining: Retraining = Retraining()
 
 
 # loading -------------------------------------------------------------------------------

@@ -64,12 +64,11 @@ def synthetic(rows: int, features: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file; anything else is a clear error naming the file."""
+def read_table(path: Path, setting: str = "params.yaml: prepare.path") -> pd.DataFrame:
+    """Read a CSV or Parquet file; anything else is a clear error naming the file and the
+    ``setting`` that names it."""
     if not path.is_file():
-        raise ProjectError(
-            f"{path}: file not found (params.yaml: prepare.path; add it with 'dvc add {path}')"
-        )
+        raise ProjectError(f"{path}: file not found ({setting}; add it with 'dvc add {path}')")
     try:
         if path.suffix.lower() in PARQUET:
             return pd.read_parquet(path)
@@ -77,7 +76,7 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(path)
     except (ValueError, OSError, pd.errors.ParserError) as error:
         raise ProjectError(f"{path}: cannot be read as a table: {error}") from None
-    raise ProjectError(f"{path}: expected a .csv or .parquet file (params.yaml: prepare.path)")
+    raise ProjectError(f"{path}: expected a .csv or .parquet file ({setting})")
 
 
 def validate(frame: pd.DataFrame, target: str, test_size: float, source: str) -> None:

@@ -39,3 +39,13 @@ PROMOTE_DIR = Path("build/promote")
 PROMOTION = PROMOTE_DIR / "promotion.json"
 TAGS = PROMOTE_DIR / "tags.txt"
 CARD = PROMOTE_DIR / "model-card.md"
+
+# Drift monitoring: written by `monitor`, read by `drift-issue` and the "Monitor" workflow.
+MONITOR_DIR = Path("build/monitor")
+DRIFT = MONITOR_DIR / "drift.json"
+DRIFT_REPORT = MONITOR_DIR / "report.md"
+
+# Retraining: written by `retrain`, read by `retrain-pr` and the "Retrain" workflow.
+RETRAIN_DIR = Path("build/retrain")
+RETRAINING = RETRAIN_DIR / "retraining.json"
+RETRAIN_BODY = RETRAIN_DIR / "pull-request.md"

@@ -21,9 +21,7 @@ tags.txt (the tags to push), model-card.md; in GitHub Actions, step outputs too.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-from pathlib import Path
 
 from . import paths
 from .compare import git, lock_outputs, show, working_lock
@@ -31,7 +29,7 @@ from .config import load_lifecycle
 from .errors import ProjectError
 from .gate import freshness_criterion, reasons_text, verdict
 from .lockcheck import recorded
-from .outputs import write_json
+from .outputs import step_outputs, write_json
 from .registry import (
     Version,
     assigned_ever,
@@ -91,9 +89,7 @@ def parent(head: str) -> str:
 def outputs(values: dict[str, str]) -> None:
     """build/promote/promotion.json, and the step's outputs in GitHub Actions."""
     write_json(values, paths.PROMOTION)
-    if os.environ.get("GITHUB_OUTPUT"):
-        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as stream:
-            stream.writelines(f"{key}={value}\n" for key, value in values.items())
+    step_outputs(values)
 
 
 def main(arguments: argparse.Namespace) -> None:

@@ -8,12 +8,10 @@ render it, build/pr/plots/index.html (`dvc plots diff` against the base).
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,6 +42,7 @@ from .gate import (
 )
 from .lockcheck import recorded
 from .model import load
+from .outputs import job_summary
 from .registry import holder
 {%- if cookiecutter.problem_type == "classification" %}
 from .stats import auc_interval, paired_intervals, row_sums
@@ -432,9 +431,7 @@ def plots_diff(commit: str) -> subprocess.Popen:
 def publish(text: str, criteria: list[Criterion]) -> bool:
     """Write the report, the verdict and, in GitHub Actions, the job summary."""
     paths.REPORT.write_text(text, encoding="utf-8")
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
-            summary.write(text)
+    job_summary(text)
     return write_result(criteria)
 
 

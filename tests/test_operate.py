@@ -1,0 +1,131 @@
+"""Operating a model in production, run by the local workflow runner with the S3 remote on
+moto's server: the scheduled drift check opens one issue (then updates it) and starts
+retraining; retraining refreshes imported data and proposes the changed model as a pull
+request, which goes through the gate like any other."""
+
+import yaml
+
+from .conftest import SECRETS, edit_yaml, git
+
+ISSUE_STEP = "Open or update the drift issue"
+REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
+
+# A batch whose first five features are 60% larger and one feature partly missing.
+SHIFT = """
+import sys
+from pathlib import Path
+import pandas as pd
+Path(sys.argv[2]).parent.mkdir(parents=True, exist_ok=True)
+rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
+rows = rows.reset_index(drop=True)
+if sys.argv[1] == "shifted":
+    rows[list(rows.columns[:5])] *= 1.6
+    rows.iloc[:30, 7] = None
+rows.to_parquet(sys.argv[2], index=False)
+"""
+# The warehouse's table: the prepared rows, with `extra` more rows resampled (seeded).
+WAREHOUSE = """
+import sys
+import pandas as pd
+rows = pd.concat([pd.read_parquet(f"data/prepared/{part}.parquet") for part in ("train", "test")])
+rows = rows.sort_index().reset_index(drop=True)
+extra = int(sys.argv[2])
+rows = pd.concat([rows, rows.sample(n=extra, random_state=7)]) if extra else rows
+rows.to_csv(sys.argv[1], index=False)
+"""
+
+
+def state(repo) -> dict:
+    return yaml.safe_load(repo.gh.state_file.read_text(encoding="utf-8"))
+
+
+def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trained, s3, tmp_path):
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    project, gh = repo.project, repo.gh  # v1.0.0 in production
+    git(project, "checkout", "-q", "main")
+
+    # The data now comes from a warehouse: imported with DVC, refreshed by retraining.
+    warehouse = tmp_path / "warehouse.csv"
+    repo.sh("python", "-c", WAREHOUSE, str(warehouse), "0")
+    repo.sh("dvc", "import-url", str(warehouse), "data/raw/dataset.csv")
+    edit_yaml(project / "params.yaml", lambda p: p["prepare"].update(source="file"))
+
+    def operate(lifecycle):
+        lifecycle["monitoring"]["retrain_on_drift"] = True
+        lifecycle["retraining"]["update"] = ["data/raw/dataset.csv.dvc"]
+
+    edit_yaml(project / "lifecycle.yaml", operate)
+    # The newest batch, tracked with DVC: its rows drifted.
+    repo.sh("python", "-c", SHIFT, "shifted", "data/incoming/batch.parquet")
+    repo.sh("dvc", "add", "data/incoming/batch.parquet")
+    repo.sh("dvc", "repro")
+    repo.sh("dvc", "push", "--run-cache")
+    repo.commit("Train on the warehouse's data; monitor the newest batch")
+
+    # An unshifted batch, on a laptop: no drift, exit status 0.
+    same = repo.sh("python", "-m", "churn_model", "monitor", "build/same.parquet", check=False)
+    assert "build/same.parquet: file not found (the batch argument" in same.stderr
+    repo.sh("python", "-c", SHIFT, "same", "build/same.parquet")
+    same = repo.sh("python", "-m", "churn_model", "monitor", "build/same.parquet", check=False)
+    assert same.returncode == 0, same.stderr
+    assert "monitor: No drift: 0 of 30 features drifted" in same.stdout
+
+    # The scheduled check: drift, so the run fails, one issue opens, retraining starts.
+    checked = repo.run("monitor.yaml", "schedule", gh.schedule_event("23 6 * * *"), SECRETS)
+    job = checked.jobs["monitor"]
+    assert job.conclusion == "failure" and job.step("monitor").outcome == "failure"
+    assert "monitor: Drift found: 6 of 30 features drifted, the predictions drifted" in job.log
+    assert job.step(ISSUE_STEP).outcome == "success", job.log
+    assert "**Drift found: 6 of 30 features drifted, the predictions drifted.**" in job.summary
+    [issue] = state(repo)["issues"]
+    assert issue["title"] == "Drift: churn-model v1.0.0 (prod)"
+    assert issue["labels"] == ["model-drift"] and issue["state"] == "open"
+    assert "| `mean radius` |" in issue["body"]
+    assert "❌ missing 0.0% → 26.3%" in issue["body"]
+    assert checked.jobs["retrain"].permissions == {"actions": "write", "metadata": "read"}
+    assert state(repo)["dispatches"] == [{"workflow": "retrain.yaml", "ref": "main"}]
+
+    # Checked again by hand: the same issue is updated and commented, no second one.
+    again = repo.run(
+        "monitor.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS,
+        inputs={"batch": "data/incoming/batch.parquet"},
+    )  # fmt: skip
+    assert again.jobs["monitor"].step(ISSUE_STEP).outcome == "success"
+    [issue] = state(repo)["issues"]
+    assert issue["edits"] == 1
+    [comment] = gh.comments(issue["number"])
+    assert comment["body"].startswith("Checked again on `data/incoming/batch.parquet`")
+
+    # Retraining as the monitor asked, on unchanged data: the same model, no pull request.
+    retrain = repo.run("retrain.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS)
+    job = retrain.jobs["retrain"]
+    assert job.conclusion == "success", job.log
+    assert "retrain: the model did not change" in job.log
+    assert job.step("Open the pull request").outcome == "skipped"
+    assert state(repo)["pulls"] == []
+
+    # The warehouse gets new rows: retraining proposes the new model on a new branch.
+    repo.sh("python", "-c", WAREHOUSE, str(warehouse), "120")
+    retrain = repo.run("retrain.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS)
+    job = retrain.jobs["retrain"]
+    assert job.conclusion == "success", job.log
+    assert job.permissions == {
+        "contents": "write", "id-token": "write", "metadata": "read", "pull-requests": "write"
+    }  # fmt: skip
+    [pull] = state(repo)["pulls"]
+    branch = pull["head"]["ref"]
+    assert branch.startswith("retrain/") and pull["base"]["ref"] == "main"
+    assert pull["labels"] == ["retraining"] and "_auto_merge" not in pull
+    assert pull["body"].startswith("> [!NOTE]\n> Opened with the workflow's own token")
+    assert "- data refreshed with `dvc update`: data/raw/dataset.csv.dvc" in pull["body"]
+    changed = git(gh.origin, "diff", "--name-only", "main", branch).split()
+    assert {"dvc.lock", "data/raw/dataset.csv.dvc", "eval/metrics.json"} <= set(changed)
+    assert gh.tip("refs/heads/main") == git(project, "rev-parse", "main")  # main untouched
+
+    # Its checks run the gate; the stage results the retraining pushed are fetched.
+    gh.synchronize(pull["number"])
+    checked = repo.pull_request(pull["number"], "opened", secrets=SECRETS)
+    log = checked.jobs["train"].step(REPORT_STEP).log
+    assert "Running stage" not in log, log
+    [comment] = gh.comments(pull["number"])
+    assert "Model report" in comment["body"]

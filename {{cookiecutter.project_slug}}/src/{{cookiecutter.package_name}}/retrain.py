@@ -1,0 +1,181 @@
+"""Retraining as a pull request: refresh the data, rerun the pipeline and, when the model
+changed, propose it on a new branch; the pull request goes through the gate like any
+other and is never merged here.
+
+``retrain`` (the "Retrain" workflow runs it; it runs the same on a laptop): ``dvc update``
+of each file lifecycle.yaml's ``retraining.update`` lists, ``dvc repro``; when the
+model's hash in dvc.lock differs from the current commit's, a commit on the new branch
+``retrain/<first 8 characters of the model's md5>`` (the same model is never proposed
+twice). ``retrain-pr`` pushes that branch and opens the pull request with the GitHub
+CLI; with ``retraining.auto_merge`` it turns on GitHub's auto-merge, which merges only
+once the required checks (the gate) pass. Writes build/retrain/retraining.json and
+pull-request.md; in GitHub Actions, step outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from . import paths
+from .compare import changed_files, git, lock_outputs, recorded_metrics, show, working_lock
+from .config import load_lifecycle
+from .errors import ProjectError
+from .outputs import step_outputs, write_json
+
+LABEL = "retraining"
+
+
+def run(*command: str) -> None:
+    """Run a DVC command, its output shown; a failure is a ProjectError naming it."""
+    if subprocess.run(command, check=False).returncode != 0:
+        raise ProjectError(
+            f"`{' '.join(command)}` failed (see its output above); nothing committed"
+        )
+
+
+def refresh(update: list[str]) -> None:
+    """``dvc update`` each declared file: the newest version of imported data."""
+    for index, name in enumerate(update):
+        if not name.endswith(".dvc") or not Path(name).is_file():
+            raise ProjectError(
+                f"lifecycle.yaml: retraining.update.{index}: {name!r} is not a .dvc file of this "
+                "project (expected the file `dvc import-url` or `dvc import` wrote)"
+            )
+        run("dvc", "update", name)
+
+
+def metrics_table(before: dict | None, after: dict | None) -> list[str]:
+    before, after = before or {}, after or {}
+    lines = ["| Metric | Current | Retrained | Change |", "|---|---:|---:|---:|"]
+    for name in sorted(after):
+        old = before.get(name)
+        change = "" if old is None else f"{after[name] - old:+.4f}"
+        shown = "-" if old is None else f"{old:.4f}"
+        lines.append(f"| {name} | {shown} | {after[name]:.4f} | {change} |")
+    return lines
+
+
+def body(name: str, base: str, head: str, update: list[str], automatic: bool, package: str) -> str:
+    changes = changed_files(head)
+    lines = [
+        f"Retraining of **{name}** on refreshed data, proposed by the Retrain workflow "
+        f"from `{base}` at `{head[:7]}`.",
+        "",
+        "This pull request goes through the same gate as any other: the **Train, compare "
+        "and gate** check and its report comment compare it with production and the base.",
+        "",
+        "### Metrics on the retrained model's test rows",
+        "",
+        *metrics_table(recorded_metrics(head), json.loads(paths.METRICS.read_text("utf-8"))),
+        "",
+        "### What changed",
+        "",
+    ]
+    lines += [f"- data refreshed with `dvc update`: {', '.join(update)}"] if update else []
+    lines += [
+        f"- {stage}: " + ", ".join(f"`{path}`" for path in files)
+        for stage, files in changes.items()
+    ] or ["- no dependency changed: the pipeline's code or environment did"]
+    lines += [
+        "",
+        "Merging promotes it (the Promote workflow). "
+        + (
+            "Auto-merge is on (lifecycle.yaml: `retraining.auto_merge`): GitHub merges it "
+            "once the required checks pass."
+            if automatic
+            else "It is never merged by itself unless lifecycle.yaml's "
+            "`retraining.auto_merge` says so."
+        ),
+        "",
+        f"Reproduce: `git checkout {head[:7]} && python -m {package} retrain`",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(arguments: argparse.Namespace) -> None:
+    lifecycle = load_lifecycle()
+    settings = lifecycle.retraining
+    if git("status", "--porcelain", "--untracked-files=no"):
+        raise ProjectError("the working tree has uncommitted changes; commit or stash them first")
+    base = git("rev-parse", "--abbrev-ref", "HEAD")
+    head = git("rev-parse", "HEAD")
+    refresh(settings.update)
+    run("dvc", "checkout", "--allow-missing")
+    run("dvc", "repro", *(["--pull"] if arguments.pull else []))
+    model = paths.MODEL.as_posix()
+    before = lock_outputs(show(head, paths.LOCK)).get(model)
+    after = lock_outputs(working_lock()).get(model)
+    result = {"changed": before != after, "branch": "", "base": base, "model_md5": after}
+    if before == after:
+        print(f"retrain: the model did not change (md5 {after}); no pull request")
+    else:
+        branch = f"retrain/{after[:8]}"
+        proposed = subprocess.run(
+            ["git", "ls-remote", "--exit-code", "--heads", "origin", branch],
+            capture_output=True,
+            check=False,
+        )
+        if proposed.returncode == 0:
+            print(f"retrain: this model is already proposed on branch {branch}; nothing to do")
+        else:
+            today = time.strftime("%Y-%m-%d", time.gmtime())
+            title = f"Retrain {lifecycle.model.name} on refreshed data ({today})"
+            text = body(
+                lifecycle.model.name, base, head, settings.update, settings.auto_merge, __package__
+            )
+            git("checkout", "--quiet", "-b", branch)
+            git("add", "--all")
+            git("commit", "--quiet", "-m", title, "-m", "Proposed by `retrain`.")
+            result.update(branch=branch, title=title)
+            paths.RETRAIN_DIR.mkdir(parents=True, exist_ok=True)
+            paths.RETRAIN_BODY.write_text(text, encoding="utf-8")
+            print(f"retrain: model {before} -> {after}; committed on branch {branch}")
+    write_json(result, paths.RETRAINING)
+    step_outputs({"branch": result["branch"]})
+
+
+def gh(*args: str) -> str:
+    result = subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ProjectError(f"gh {args[0]} {args[1]}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def open_pr() -> None:
+    """Push the branch ``retrain`` committed and open its pull request."""
+    if not paths.RETRAINING.is_file():
+        raise ProjectError(f"{paths.RETRAINING}: not found; run `make retrain` first")
+    result = json.loads(paths.RETRAINING.read_text(encoding="utf-8"))
+    if not result["branch"]:
+        print("retrain-pr: no new model, no pull request")
+        return
+    if os.environ.get("RETRAIN_TOKEN_SET") == "false":  # in the workflow, without the secret
+        text = paths.RETRAIN_BODY.read_text(encoding="utf-8")
+        paths.RETRAIN_BODY.write_text(
+            "> [!NOTE]\n> Opened with the workflow's own token, so GitHub starts no check for "
+            "it: close and reopen it to run the gate (or set the RETRAIN_TOKEN secret, see "
+            "the README).\n\n" + text,
+            encoding="utf-8",
+        )
+    git("push", "--quiet", "origin", f"{result['branch']}:refs/heads/{result['branch']}")
+    gh("label", "create", LABEL, "--color", "1D76DB", "--force",
+       "--description", "Opened by the Retrain workflow")  # fmt: skip
+    url = gh(
+        "pr", "create", "--base", result["base"], "--head", result["branch"],
+        "--title", result["title"], "--body-file", str(paths.RETRAIN_BODY), "--label", LABEL,
+    )  # fmt: skip
+    print(f"retrain-pr: opened {url}")
+    if load_lifecycle().retraining.auto_merge:
+        if os.environ.get("RETRAIN_TOKEN_SET") == "false":
+            print(
+                "retrain-pr: auto-merge skipped: a merge made with the workflow's own token "
+                "starts no Promote run; set the RETRAIN_TOKEN secret (see README)"
+            )
+            return
+        gh("pr", "merge", url, "--auto", "--merge")
+        print("retrain-pr: auto-merge on: GitHub merges it once the required checks pass")
