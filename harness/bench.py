@@ -158,6 +158,19 @@ model.estimator.predict_proba(frame[list(model.features)])
 """
 
 
+def throughput(rows: int, *measured: tuple[str, dict]) -> None:
+    """A table of time, rows/s and peak memory, as ratios against the first (baseline)."""
+    base = measured[0][1]
+    print("| | time | rows/s | ratio | peak memory | peak ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, figures in measured:
+        print(
+            f"| {name} | {figures['seconds']:.2f} s | {rows / figures['seconds']:,.0f} "
+            f"| {figures['seconds'] / base['seconds']:.2f}× | {figures['peak'] / MIB:.0f} MiB "
+            f"| {figures['peak'] / base['peak']:.2f}× |"
+        )
+
+
 def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
     """`predict` on ``rows`` new rows: throughput and peak memory against one plain call."""
     package = answers(project)["package_name"]
@@ -176,14 +189,7 @@ def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
         f"\nBatch scoring, {rows:,} rows × {FEATURES} features, the model trained above; "
         "baseline = a plain script: read the file, one predict_proba call.\n"
     )
-    print("| | time | rows/s | ratio | peak memory | peak ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, figures in (("plain predict (baseline)", plain), ("`predict` command", ours)):
-        print(
-            f"| {name} | {figures['seconds']:.2f} s | {rows / figures['seconds']:,.0f} "
-            f"| {figures['seconds'] / plain['seconds']:.2f}× | {figures['peak'] / MIB:.0f} MiB "
-            f"| {figures['peak'] / plain['peak']:.2f}× |"
-        )
+    throughput(rows, ("plain predict (baseline)", plain), ("`predict` command", ours))
 
 
 def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
@@ -300,14 +306,7 @@ def monitoring(project: Path, env: dict, rows: int) -> None:
         "plain script: read the files, per feature PSI, KS test on 10,000-row samples and "
         "missing shares, predict_proba and the same for its scores (numpy, SciPy).\n"
     )
-    print("| | time | rows/s | ratio | peak memory | peak ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, figures in (("plain statistics (baseline)", base), ("`monitor` command", ours)):
-        print(
-            f"| {name} | {figures['seconds']:.2f} s | {rows / figures['seconds']:,.0f} "
-            f"| {figures['seconds'] / base['seconds']:.2f}× | {figures['peak'] / MIB:.0f} MiB "
-            f"| {figures['peak'] / base['peak']:.2f}× |"
-        )
+    throughput(rows, ("plain statistics (baseline)", base), ("`monitor` command", ours))
 
 
 def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:

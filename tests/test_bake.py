@@ -56,6 +56,7 @@ def expected_files(answers: dict) -> set[str]:
         "errors",
         "evaluate",
         "gate",
+        "github",
         "lockcheck",
         "model",
         "monitor",

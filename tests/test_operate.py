@@ -21,7 +21,10 @@ rows = rows.reset_index(drop=True)
 if sys.argv[1] == "shifted":
     rows[list(rows.columns[:5])] *= 1.6
     rows.iloc[:30, 7] = None
-rows.to_parquet(sys.argv[2], index=False)
+if sys.argv[2].endswith(".csv"):
+    rows.to_csv(sys.argv[2], index=False)
+else:
+    rows.to_parquet(sys.argv[2], index=False)
 """
 # The warehouse's table: the prepared rows, with `extra` more rows resampled (seeded).
 WAREHOUSE = """
@@ -62,11 +65,12 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     repo.sh("dvc", "push", "--run-cache")
     repo.commit("Train on the warehouse's data; monitor the newest batch")
 
-    # An unshifted batch, on a laptop: no drift, exit status 0.
-    same = repo.sh("python", "-m", "churn_model", "monitor", "build/same.parquet", check=False)
-    assert "build/same.parquet: file not found (the batch argument" in same.stderr
-    repo.sh("python", "-c", SHIFT, "same", "build/same.parquet")
-    same = repo.sh("python", "-m", "churn_model", "monitor", "build/same.parquet", check=False)
+    # An unshifted batch, on a laptop, against a version (the README's command): no drift.
+    monitor = ("python", "-m", "churn_model", "monitor", "build/same.csv", "--version", "v1.0.0")
+    same = repo.sh(*monitor, check=False)
+    assert "build/same.csv: file not found (the batch argument" in same.stderr
+    repo.sh("python", "-c", SHIFT, "same", "build/same.csv")
+    same = repo.sh(*monitor, check=False)
     assert same.returncode == 0, same.stderr
     assert "monitor: No drift: 0 of 30 features drifted" in same.stdout
 

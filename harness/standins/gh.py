@@ -141,19 +141,11 @@ def token_or_exit() -> str | None:
     return token or None
 
 
-def tag_commit(tag: str) -> str | None:
-    """The commit a tag of origin (the bare repository beside the state) points to."""
+def origin_commit(ref: str) -> str | None:
+    """The commit a ref of origin (the bare repository beside the state) points to."""
     origin = localgh.state_path().parent / "origin.git"
     found = subprocess.run(
-        [
-            "git",
-            "--git-dir",
-            str(origin),
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            f"refs/tags/{tag}^{{commit}}",
-        ],
+        ["git", "--git-dir", str(origin), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
         capture_output=True,
         text=True,
     )
@@ -193,7 +185,7 @@ def release(args: list[str]) -> int:
                 body = Path(value).read_text(encoding="utf-8")
         else:
             return not_emulated(f"gh release create option {option}")
-    commit = tag_commit(tag)
+    commit = origin_commit(f"refs/tags/{tag}")
     if verify and commit is None:
         print(
             f"tag {tag} doesn't exist in the repo, aborting due to --verify-tag flag",
@@ -367,20 +359,7 @@ def records(command: str, sub: str, args: list[str]) -> int:
 
 def create_pull(state: dict, options: dict, web: str) -> int:
     head, base = options["--head"], options.get("--base", state["default_branch"])
-    origin = localgh.state_path().parent / "origin.git"
-    exists = subprocess.run(
-        [
-            "git",
-            "--git-dir",
-            str(origin),
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            f"refs/heads/{head}",
-        ],
-        capture_output=True,
-    )
-    if exists.returncode != 0:
+    if origin_commit(f"refs/heads/{head}") is None:
         print(f"pull request create failed: Head ref {head!r} not found", file=sys.stderr)
         return 1
     if any(p["head"]["ref"] == head and p["state"] == "open" for p in state["pulls"]):
@@ -398,7 +377,8 @@ def create_pull(state: dict, options: dict, web: str) -> int:
         "merged": False,
         "head": {"label": f"{owner}:{head}", "ref": head, "sha": "", "repo": repo},
         "base": {"label": f"{owner}:{base}", "ref": base, "sha": "", "repo": repo},
-        "merge_commit_sha": None, "mergeable": None, "_source": str(origin), "_before": None,
+        "merge_commit_sha": None, "mergeable": None, "_before": None,
+        "_source": str(localgh.state_path().parent / "origin.git"),
     })  # fmt: skip
     print(f"{web}/pull/{number}")
     return 0

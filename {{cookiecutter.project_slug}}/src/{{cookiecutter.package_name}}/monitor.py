@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,7 +28,8 @@ import pandas as pd
 from . import paths
 from .config import DriftThresholds, load_lifecycle
 from .errors import ProjectError
-from .outputs import job_summary, step_outputs, write_json
+from .github import gh, job_summary, step_outputs
+from .outputs import write_json
 
 DRIFT_EXIT = 3
 BINS = 10  # PSI bins: the reference's deciles
@@ -60,8 +60,7 @@ class Result:
     reference_rows: int
     schema: dict[str, list]
     features: list[Column]
-    predictions: Column | None
-    predictions_note: str
+    predictions: Column | None  # None when the model cannot score the batch
     thresholds: dict[str, float]
     drift: bool = False
     summary: str = ""
@@ -178,31 +177,23 @@ def fetch(path: Path, newest: bool) -> None:
     absent, or with ``newest`` always: ``dvc update`` for an import (``dvc import-url``,
     ``dvc import``), else ``dvc pull``."""
     from .config import read_yaml
+    from .storage import transfer, update
 
     tracked = Path(f"{path}.dvc")
     if not tracked.is_file() or (path.exists() and not newest):
         return
-    imported = "deps" in (read_yaml(tracked) or {})
-    command = ["dvc", "update" if newest and imported else "pull", str(tracked)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        reason = (result.stderr or result.stdout).strip().splitlines()
-        raise ProjectError(
-            f"{tracked}: `{' '.join(command)}` failed: {reason[-1] if reason else 'no output'}"
-        )
+    if newest and "deps" in (read_yaml(tracked) or {}):
+        update(str(tracked))
+    else:
+        transfer("pull", str(tracked))
 
 
 def reference_of(name: str, stage: str, version: str | None):
     """(the registered version, its model, its training rows, its test predictions)."""
     from .compare import load_model_at, read_at
-    from .registry import find, holder
+    from .registry import chosen
 
-    found = find(name, version) if version else holder(name, stage)
-    if found is None:
-        raise ProjectError(
-            f"model {name}: no version holds stage {stage!r} (lifecycle.yaml: promotion.stage); "
-            "drift is measured against the model in production: promote one first"
-        )
+    found = chosen(name, stage, version)
     try:
         model = load_model_at(found.commit)
         training = pd.read_parquet(read_at(found.commit, paths.TRAIN))
@@ -217,7 +208,7 @@ def reference_of(name: str, stage: str, version: str | None):
 # predictions ---------------------------------------------------------------------------
 
 
-def prediction_drift(model, batch: pd.DataFrame, reference: pd.DataFrame, limits):
+def prediction_drift(model, batch: pd.DataFrame, reference: pd.DataFrame, limits) -> Column:
     """The model's predictions on the batch against those on its own test rows: the
     positive class's probability (binary), the predicted class (multiclass) or the
     predicted value (regression)."""
@@ -227,17 +218,17 @@ def prediction_drift(model, batch: pd.DataFrame, reference: pd.DataFrame, limits
     predicted, probabilities = predict(model, features)
     if probabilities is not None and probabilities.shape[1] == 2:
         positive = model.estimator.classes_[1]
-        label = f"probability of {positive}"
-        return label, compare(
-            label, reference[f"proba_{positive}"], pd.Series(probabilities[:, 1]), limits
+        scores = pd.Series(probabilities[:, 1])
+        return compare(
+            f"probability of {positive}", reference[f"proba_{positive}"], scores, limits
         )
     if probabilities is not None:
         column = Column("predicted class")
         column.psi = category_psi(reference["predicted"], predicted)
         if column.psi >= limits.psi:
             column.reasons.append(f"PSI {column.psi:.3f}")
-        return "predicted class", column
-    return "predicted value", compare("predicted value", reference["predicted"], predicted, limits)
+        return column
+    return compare("predicted value", reference["predicted"], predicted, limits)
 
 
 # the whole check -----------------------------------------------------------------------
@@ -256,13 +247,10 @@ def check(
     retyped = {item["column"] for item in schema["retyped"]}
     comparable = [name for name in model.features if name in batch.columns and name not in retyped]
     features = [compare(name, training[name], batch[name], limits) for name in comparable]
-    scored, note = None, ""
-    if schema["missing"] or any(
-        item["found"] not in ("number", "boolean") for item in schema["retyped"]
-    ):
-        note = "not computed: the model cannot score a batch without its numeric features"
-    else:
-        note, scored = prediction_drift(model, batch, predictions, limits)
+    scorable = not schema["missing"] and all(
+        item["found"] in ("number", "boolean") for item in schema["retyped"]
+    )
+    scored = prediction_drift(model, batch, predictions, limits) if scorable else None
     result = Result(
         model=model_info,
         batch={"path": source, "rows": len(batch)},
@@ -270,7 +258,6 @@ def check(
         schema=schema,
         features=features,
         predictions=scored,
-        predictions_note=note,
         thresholds=limits.model_dump(),
     )
     changes = sum(len(items) for items in schema.values())
@@ -348,7 +335,10 @@ def markdown(result: Result, package: str) -> str:
     header = "| PSI | KS statistic | p-value | Missing (reference → batch) | |"
     lines += ["", "### Predictions", ""]
     if result.predictions is None:
-        lines.append(f"Prediction drift {result.predictions_note}.")
+        lines.append(
+            "Prediction drift not computed: the model cannot score a batch without its "
+            "numeric features."
+        )
     else:
         lines += [f"| {header}", "|---|---:|---:|---:|---|---|", row(result.predictions)]
     ordered = sorted(result.features, key=lambda c: (not c.drift, -(c.psi or 0.0)))
@@ -410,14 +400,6 @@ def main(arguments: argparse.Namespace) -> int:
     step_outputs({"drift": str(result.drift).lower(), "retrain": str(data["retrain"]).lower()})
     print(f"monitor: {result.summary} -> {paths.DRIFT_REPORT}, {paths.DRIFT}")
     return DRIFT_EXIT if result.drift else 0
-
-
-def gh(*args: str) -> str:
-    """Run the GitHub CLI; a failure is a ProjectError with its message."""
-    result = subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ProjectError(f"gh {args[0]} {args[1]}: {result.stderr.strip()}")
-    return result.stdout.strip()
 
 
 def issue_main() -> None:

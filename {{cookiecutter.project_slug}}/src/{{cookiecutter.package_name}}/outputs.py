@@ -1,5 +1,4 @@
-"""Writing outputs all-or-nothing: a failed stage never leaves a half-written file; and
-what a command tells GitHub Actions (step outputs, the job summary)."""
+"""Writing outputs all-or-nothing: a failed stage never leaves a half-written file."""
 
 import json
 import os
@@ -49,17 +48,3 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def write_json(data: dict, path: Path) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     write_with(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
-
-
-def step_outputs(values: dict[str, str]) -> None:
-    """The step's outputs, when running in GitHub Actions."""
-    if os.environ.get("GITHUB_OUTPUT"):
-        with Path(os.environ["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as stream:
-            stream.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
-def job_summary(markdown: str) -> None:
-    """Add ``markdown`` to the job's summary page, when running in GitHub Actions."""
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
-            summary.write(markdown + "\n")

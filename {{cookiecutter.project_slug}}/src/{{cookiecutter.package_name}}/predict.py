@@ -33,14 +33,9 @@ def registered_model(name: str, stage: str | None, version: str | None) -> tuple
 
     from . import paths
     from .compare import read_at
-    from .registry import find, holder
+    from .registry import chosen
 
-    found = find(name, version) if version else holder(name, stage)
-    if found is None:
-        raise ProjectError(
-            f"model {name}: no version holds stage {stage!r} in the registry; "
-            f"`gto show {name}` lists the versions and their stages"
-        )
+    found = chosen(name, stage, version)
     label = f"{name} {version or f'{stage} {found.version}'} ({found.commit[:7]})"
     return label, check(joblib.load(read_at(found.commit, paths.MODEL)), Path(label))
 

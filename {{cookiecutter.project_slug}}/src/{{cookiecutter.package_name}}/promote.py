@@ -28,8 +28,9 @@ from .compare import git, lock_outputs, show, working_lock
 from .config import load_lifecycle
 from .errors import ProjectError
 from .gate import freshness_criterion, reasons_text, verdict
+from .github import step_outputs
 from .lockcheck import recorded
-from .outputs import step_outputs, write_json
+from .outputs import write_json
 from .registry import (
     Version,
     assigned_ever,

@@ -67,6 +67,17 @@ def holder(name: str, stage: str) -> Version | None:
     return Version(found[0].version, found[0].commit_hexsha) if found else None
 
 
+def chosen(name: str, stage: str, version: str | None) -> Version:
+    """``version`` when given, else the version at ``stage``; else a clear error."""
+    found = find(name, version) if version else holder(name, stage)
+    if found is None:
+        raise ProjectError(
+            f"model {name}: no version holds stage {stage!r} in the registry; "
+            f"`gto show {name}` lists the versions and their stages"
+        )
+    return found
+
+
 def at_commit(name: str, commit: str) -> Version | None:
     """The version registered on ``commit``, if any."""
     return next((item for item in versions(name) if item.commit == commit), None)

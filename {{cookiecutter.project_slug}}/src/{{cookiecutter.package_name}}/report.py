@@ -40,9 +40,9 @@ from .gate import (
     rule_text,
     write_result,
 )
+from .github import job_summary
 from .lockcheck import recorded
 from .model import load
-from .outputs import job_summary
 from .registry import holder
 {%- if cookiecutter.problem_type == "classification" %}
 from .stats import auc_interval, paired_intervals, row_sums

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,28 +24,36 @@ from . import paths
 from .compare import changed_files, git, lock_outputs, recorded_metrics, show, working_lock
 from .config import load_lifecycle
 from .errors import ProjectError
-from .outputs import step_outputs, write_json
+from .github import gh, step_outputs
+from .outputs import write_json
+from .storage import dvc, update
 
 LABEL = "retraining"
 
 
-def run(*command: str) -> None:
-    """Run a DVC command, its output shown; a failure is a ProjectError naming it."""
-    if subprocess.run(command, check=False).returncode != 0:
-        raise ProjectError(
-            f"`{' '.join(command)}` failed (see its output above); nothing committed"
-        )
+def run(*args: str) -> None:
+    """Run DVC; a failure is a ProjectError naming the command and DVC's reason (its
+    whole output is above it)."""
+    failed = dvc(*args, show_errors=True)
+    if failed:
+        raise ProjectError(f"`dvc {' '.join(args)}` failed: {failed}; nothing committed")
 
 
-def refresh(update: list[str]) -> None:
+def refresh(files: list[str]) -> None:
     """``dvc update`` each declared file: the newest version of imported data."""
-    for index, name in enumerate(update):
+    for index, name in enumerate(files):
         if not name.endswith(".dvc") or not Path(name).is_file():
             raise ProjectError(
                 f"lifecycle.yaml: retraining.update.{index}: {name!r} is not a .dvc file of this "
                 "project (expected the file `dvc import-url` or `dvc import` wrote)"
             )
-        run("dvc", "update", name)
+        update(name)
+
+
+def workflow_token() -> bool:
+    """In the Retrain workflow without the RETRAIN_TOKEN secret: GitHub starts no workflow
+    for what this token opens or merges."""
+    return os.environ.get("RETRAIN_TOKEN_SET") == "false"
 
 
 def metrics_table(before: dict | None, after: dict | None) -> list[str]:
@@ -60,9 +67,16 @@ def metrics_table(before: dict | None, after: dict | None) -> list[str]:
     return lines
 
 
-def body(name: str, base: str, head: str, update: list[str], automatic: bool, package: str) -> str:
+def body(name: str, base: str, head: str, files: list[str], automatic: bool, package: str) -> str:
     changes = changed_files(head)
+    note = [
+        "> [!NOTE]",
+        "> Opened with the workflow's own token, so GitHub starts no check for it: close "
+        "and reopen it to run the gate (or set the RETRAIN_TOKEN secret, see the README).",
+        "",
+    ]
     lines = [
+        *(note if workflow_token() else []),
         f"Retraining of **{name}** on refreshed data, proposed by the Retrain workflow "
         f"from `{base}` at `{head[:7]}`.",
         "",
@@ -76,10 +90,10 @@ def body(name: str, base: str, head: str, update: list[str], automatic: bool, pa
         "### What changed",
         "",
     ]
-    lines += [f"- data refreshed with `dvc update`: {', '.join(update)}"] if update else []
+    lines += [f"- data refreshed with `dvc update`: {', '.join(files)}"] if files else []
     lines += [
-        f"- {stage}: " + ", ".join(f"`{path}`" for path in files)
-        for stage, files in changes.items()
+        f"- {stage}: " + ", ".join(f"`{path}`" for path in changed)
+        for stage, changed in changes.items()
     ] or ["- no dependency changed: the pipeline's code or environment did"]
     lines += [
         "",
@@ -105,22 +119,17 @@ def main(arguments: argparse.Namespace) -> None:
     base = git("rev-parse", "--abbrev-ref", "HEAD")
     head = git("rev-parse", "HEAD")
     refresh(settings.update)
-    run("dvc", "checkout", "--allow-missing")
-    run("dvc", "repro", *(["--pull"] if arguments.pull else []))
+    run("checkout", "--allow-missing")
+    run("repro", *(["--pull"] if arguments.pull else []))
     model = paths.MODEL.as_posix()
     before = lock_outputs(show(head, paths.LOCK)).get(model)
     after = lock_outputs(working_lock()).get(model)
-    result = {"changed": before != after, "branch": "", "base": base, "model_md5": after}
+    result = {"branch": "", "base": base, "model_md5": after}
     if before == after:
         print(f"retrain: the model did not change (md5 {after}); no pull request")
     else:
         branch = f"retrain/{after[:8]}"
-        proposed = subprocess.run(
-            ["git", "ls-remote", "--exit-code", "--heads", "origin", branch],
-            capture_output=True,
-            check=False,
-        )
-        if proposed.returncode == 0:
+        if git("ls-remote", "--heads", "origin", branch):
             print(f"retrain: this model is already proposed on branch {branch}; nothing to do")
         else:
             today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -139,13 +148,6 @@ def main(arguments: argparse.Namespace) -> None:
     step_outputs({"branch": result["branch"]})
 
 
-def gh(*args: str) -> str:
-    result = subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ProjectError(f"gh {args[0]} {args[1]}: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
 def open_pr() -> None:
     """Push the branch ``retrain`` committed and open its pull request."""
     if not paths.RETRAINING.is_file():
@@ -154,14 +156,6 @@ def open_pr() -> None:
     if not result["branch"]:
         print("retrain-pr: no new model, no pull request")
         return
-    if os.environ.get("RETRAIN_TOKEN_SET") == "false":  # in the workflow, without the secret
-        text = paths.RETRAIN_BODY.read_text(encoding="utf-8")
-        paths.RETRAIN_BODY.write_text(
-            "> [!NOTE]\n> Opened with the workflow's own token, so GitHub starts no check for "
-            "it: close and reopen it to run the gate (or set the RETRAIN_TOKEN secret, see "
-            "the README).\n\n" + text,
-            encoding="utf-8",
-        )
     git("push", "--quiet", "origin", f"{result['branch']}:refs/heads/{result['branch']}")
     gh("label", "create", LABEL, "--color", "1D76DB", "--force",
        "--description", "Opened by the Retrain workflow")  # fmt: skip
@@ -171,7 +165,7 @@ def open_pr() -> None:
     )  # fmt: skip
     print(f"retrain-pr: opened {url}")
     if load_lifecycle().retraining.auto_merge:
-        if os.environ.get("RETRAIN_TOKEN_SET") == "false":
+        if workflow_token():
             print(
                 "retrain-pr: auto-merge skipped: a merge made with the workflow's own token "
                 "starts no Promote run; set the RETRAIN_TOKEN secret (see README)"

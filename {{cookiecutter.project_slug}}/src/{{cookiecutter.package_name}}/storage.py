@@ -1,10 +1,11 @@
 """The DVC remote: push and pull through DVC, with one clear line when it fails.
 
 `push` shares this checkout's outputs and stage results (the run-cache) with the
-default remote; `pull` fetches them. A missing remote names the setting to fix; an
-unreachable one (no network, wrong URL, no credentials) names the remote, its URL and
-DVC's reason, never a stack trace. Neither ever deletes anything: a failed push leaves
-the local cache as it was, a failed pull leaves the workspace as it was.
+default remote; `pull` fetches them; `update` refreshes imported data from its source.
+A missing remote names the setting to fix; an unreachable one (no network, wrong URL,
+no credentials) names the remote, its URL and DVC's reason, never a stack trace. None
+ever deletes anything: a failed push leaves the local cache as it was, a failed pull
+leaves the workspace as it was.
 """
 
 import subprocess
@@ -57,23 +58,37 @@ def reason(stderr: str) -> str:
     return text
 
 
+def dvc(*args: str, show_errors: bool = False) -> str | None:
+    """Run DVC; None when it succeeds, else its reason on one line. Its messages are
+    shown when it succeeds, and when it fails only with ``show_errors`` (a stage's own
+    errors, say), since the reason is what the caller reports."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], stderr=subprocess.PIPE, text=True, check=False
+    )
+    if result.returncode == 0 or show_errors:
+        sys.stderr.write(result.stderr)
+    return reason(result.stderr) if result.returncode != 0 else None
+
+
 def transfer(command: str, *options: str) -> None:
     """Run `dvc <command> <options>` against the default remote."""
     name, url = default_remote()
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", command, *options],
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
+    failed = dvc(command, *options)
+    if failed:
         direction = "to" if command == "push" else "from"
         raise ProjectError(
-            f"could not {command} {direction} DVC remote {name!r} ({url}): "
-            f"{reason(result.stderr)}; check .dvc/config's remote.{name}.url and the "
-            f"credentials ({SEE}); nothing was deleted"
+            f"could not {command} {direction} DVC remote {name!r} ({url}): {failed}; "
+            f"check .dvc/config's remote.{name}.url and the credentials ({SEE}); "
+            "nothing was deleted"
         )
-    sys.stderr.write(result.stderr)
+
+
+def update(tracked: str) -> None:
+    """`dvc update` of a file added with `dvc import-url` or `dvc import`: the newest
+    version of its source."""
+    failed = dvc("update", tracked)
+    if failed:
+        raise ProjectError(f"{tracked}: `dvc update` failed: {failed}")
 
 
 def push() -> None:
