@@ -129,7 +129,7 @@ SCORE_ONLY = """
 from pathlib import Path
 import joblib
 from sklearn import metrics
-from {package}.data import read_split
+from {package}.pipeline.data import read_split
 features, actual = read_split(Path("data/prepared/test.parquet"), "target")
 model = joblib.load("models/model.joblib").estimator
 for _ in range(3):
@@ -144,9 +144,10 @@ IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 # into one in-memory frame and calls the estimator once.
 MAKE_BATCH = """
 import sys
-from {package}.data import synthetic
+from {package}.pipeline.data import synthetic
 rows, features, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-synthetic(rows, features, seed=7).drop(columns="target").to_parquet(path, index=False)
+frame = synthetic("classification", rows, features, seed=7).drop(columns="target")
+frame.to_parquet(path, index=False)
 """
 PLAIN_PREDICT = """
 import sys
@@ -270,9 +271,9 @@ DRIFTED = ("x00", "x01", "x02")
 MAKE_DRIFTED = """
 import sys
 import numpy as np
-from {package}.data import synthetic
+from {package}.pipeline.data import synthetic
 rows, features, seed, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-frame = synthetic(rows, features, seed).drop(columns="target")
+frame = synthetic("classification", rows, features, seed).drop(columns="target")
 frame["x00"] += frame["x00"].std()  # shifted by one standard deviation
 frame["x01"] *= 2.0  # twice as spread
 frame.loc[np.random.default_rng(0).random(rows) < 0.1, "x02"] = np.nan  # 10% missing

@@ -48,30 +48,37 @@ def expected_files(answers: dict) -> set[str]:
     modules = [
         "__init__",
         "__main__",
-        "card",
         "cli",
-        "compare",
         "config",
-        "data",
+        "dvc",
         "errors",
-        "evaluate",
-        "gate",
+        "git",
         "github",
-        "lockcheck",
-        "model",
-        "monitor",
+        "markdown",
         "outputs",
         "paths",
-        "post",
-        "predict",
-        "prepare",
-        "promote",
-        "registry",
-        "report",
-        "retrain",
-        "stats",
-        "storage",
-        "train",
+        *(
+            f"pipeline/{name}"
+            for name in ("__init__", "data", "prepare", "train", "evaluate", "model")
+        ),
+        *(
+            f"review/{name}"
+            for name in (
+                "__init__",
+                "lockcheck",
+                "compare",
+                "stats",
+                "changes",
+                "gate",
+                "report",
+                "post",
+            )
+        ),
+        *(
+            f"release/{name}"
+            for name in ("__init__", "registry", "promote", "publish", "card", "rollback")
+        ),
+        *(f"operate/{name}" for name in ("__init__", "predict", "drift", "monitor", "retrain")),
     ]
     tests = [
         "__init__",
@@ -93,6 +100,7 @@ def expected_files(answers: dict) -> set[str]:
         ".dvc/config",
         ".dvcignore",
         ".github/actions/dvc-remote/action.yml",
+        ".github/actions/setup/action.yml",
         ".github/workflows/ci.yaml",
         ".github/workflows/monitor.yaml",
         ".github/workflows/pr-comment.yaml",
@@ -308,3 +316,15 @@ def test_pins_resolve_on_every_offered_python(tmp_path, python):
     )
     assert result.returncode == 0, result.stderr
     assert "scikit-learn==1.7.2" in result.stdout
+
+
+def test_the_package_is_plain_python():
+    """The generated package holds no Jinja: every module is valid Python as it is in the
+    template, copied without rendering (cookiecutter.json: _copy_without_render)."""
+    modules = sorted((TEMPLATE / "{{cookiecutter.project_slug}}" / "src").rglob("*.py"))
+    package = [name for name in expected_files({"license": "MIT"}) if name.startswith("src/")]
+    assert len(modules) == len(package)
+    for module in modules:
+        text = module.read_text(encoding="utf-8")
+        assert "{{" not in text and "{%" not in text, module
+        compile(text, str(module), "exec")

@@ -86,7 +86,9 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     assert issue["labels"] == ["model-drift"] and issue["state"] == "open"
     assert "| `mean radius` |" in issue["body"]
     assert "❌ missing 0.0% → 26.3%" in issue["body"]
-    assert checked.jobs["retrain"].permissions == {"actions": "write", "metadata": "read"}
+    assert checked.jobs["retrain"].permissions == {
+        "actions": "write", "contents": "read", "metadata": "read"
+    }  # fmt: skip
     assert state(repo)["dispatches"] == [{"workflow": "retrain.yaml", "ref": "main"}]
 
     # Checked again by hand: the same issue is updated and commented, no second one.

@@ -128,7 +128,7 @@ def test_bring_your_own_csv(baked):
         "python",
         "-c",
         (
-            "from churn_model.model import load; from churn_model import paths; "
+            "from churn_model.pipeline.model import load; from churn_model import paths; "
             "print(sorted(load(paths.MODEL).features))"
         ),
     )

@@ -1,7 +1,7 @@
 """The generated pull-request workflows, run: `pr.yaml` for each pull-request event, then
 `pr-comment.yaml` for the `workflow_run` that follows, by the local workflow runner
 (harness/runner.py). A bare repository is `origin`; GitHub's API and CML are the
-stand-ins in harness/standins, which record the comment that would be posted.
+stand-ins in harness/runner/standins, which record the comment that would be posted.
 """
 
 import re

@@ -128,7 +128,7 @@ def test_s3_in_ci_without_keys_openid_connect_then_sts(baked, s3, tmp_path, proj
     (project / "README.md").write_text("changed\n", encoding="utf-8")
     repo.commit("A change")
     text = (project / WORKFLOWS / "pr.yaml").read_text(encoding="utf-8")
-    job = text[: text.index("      - uses: actions/setup-python")] + SHARE
+    job = text[: text.index("      - name: Set up the project")] + SHARE
     assert "uses: ./.github/actions/dvc-remote" in job and "id-token: write" in job
     variants = {"granted": job, "denied": re.sub(r"\n *id-token: write[^\n]*", "", job)}
 

@@ -20,7 +20,7 @@ from harness.runner import (
     hash_files,
     run_workflow,
 )
-from harness.standins import localgh
+from harness.runner.standins import localgh
 
 from .conftest import git
 

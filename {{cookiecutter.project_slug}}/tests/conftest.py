@@ -1,4 +1,8 @@
-"""Shared fixtures: a scratch copy of the project's declarative files, small tables."""
+"""Shared fixtures: a scratch copy of the project's declarative files, small tables.
+
+The tests do not depend on what params.yaml says: a table or a model is made for each
+problem type (classification and regression), whichever this project uses.
+"""
 
 import shutil
 from pathlib import Path
@@ -7,9 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.data import synthetic
+from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
+PROBLEM_TYPES = ("classification", "regression")
 
 
 @pytest.fixture
@@ -31,7 +36,12 @@ def set_params(root: Path, **changes) -> None:
     path.write_text(yaml.safe_dump(params), encoding="utf-8")
 
 
+@pytest.fixture(params=PROBLEM_TYPES)
+def problem_type(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def table() -> pd.DataFrame:
-    """A small synthetic table with a ``target`` column."""
-    return synthetic(rows=200, features=4, seed=0)
+def table(problem_type) -> pd.DataFrame:
+    """A small synthetic table with a ``target`` column, for each problem type."""
+    return synthetic(problem_type, rows=200, features=4, seed=0)

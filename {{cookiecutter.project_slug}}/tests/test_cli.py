@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import __version__, paths
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.model import load
+from {{ cookiecutter.package_name }}.cli import COMMANDS, main
+from {{ cookiecutter.package_name }}.config import METRICS
+from {{ cookiecutter.package_name }}.pipeline.model import load
 
-from .conftest import set_params
+from .conftest import PROBLEM_TYPES, set_params
 
 
 def test_version(capsys):
@@ -22,18 +23,35 @@ def test_version(capsys):
     assert __version__ in capsys.readouterr().out
 
 
-def test_pipeline_smoke(project, capsys):
-    """prepare, train and evaluate run in order and write every output."""
-    set_params(project, prepare={"source": "synthetic", "synthetic": {"rows": 400, "features": 5}})
-    for command in ("validate", "prepare", "train", "evaluate"):
+def test_every_command_has_help(capsys):
+    """Each command is declared once, with its help; `--help` lists them all."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in COMMANDS)
+
+
+@pytest.mark.parametrize("kind", PROBLEM_TYPES)
+def test_pipeline_smoke(project, capsys, kind):
+    """prepare, train and evaluate run in order and write every output, for either
+    problem type and whatever target params.yaml names."""
+    synthetic = {"rows": 400, "features": 5}
+    set_params(
+        project,
+        base={"problem_type": kind},
+        prepare={"source": "synthetic", "target": "target", "synthetic": synthetic},
+        train={"estimator": "random_forest", "hyperparameters": {"n_estimators": 20}},
+    )
+    for command in ("prepare", "train", "evaluate"):
         assert main([command]) == 0, capsys.readouterr().err
     model = load(paths.MODEL)
     assert list(model.features) == [f"x{i:02d}" for i in range(5)]
+    assert model.problem_type == kind
     scores = json.loads(paths.METRICS.read_text(encoding="utf-8"))
-    assert scores and all(isinstance(value, float) for value in scores.values())
+    assert set(scores) == set(METRICS[kind])
     predictions = pd.read_parquet(paths.PREDICTIONS)
     assert len(predictions) == 80 and predictions.index.name == "row"
-    assert all(path.is_file() for path in paths.PLOTS_DIR.iterdir())
+    assert sorted(paths.PLOTS_DIR.iterdir()) == sorted(paths.PLOTS[kind])
 
 
 def test_bad_data_exits_non_zero_and_writes_nothing(project, capsys):
@@ -70,3 +88,11 @@ def test_module_entry_point():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_predict_takes_one_model_source(capsys):
+    """--model, --stage and --version exclude each other (argparse's usage error)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "in.csv", "out.csv", "--model", "m.joblib", "--version", "v1.0.0"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

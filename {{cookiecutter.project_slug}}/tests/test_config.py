@@ -1,20 +1,34 @@
-"""params.yaml and lifecycle.yaml: the shipped files are valid; mistakes are named."""
+"""params.yaml, lifecycle.yaml and dvc.yaml's plots: the shipped files are valid and
+agree; mistakes are named."""
 
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.config import load_lifecycle, load_params
+from {{ cookiecutter.package_name }}.config import (
+    ESTIMATORS,
+    check_plots,
+    check_project,
+    load_lifecycle,
+    load_params,
+)
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.pipeline.train import ESTIMATORS as BUILT
 
-from .conftest import ROOT
+from .conftest import ROOT, set_params
 
 
+@pytest.mark.usefixtures("project")
 def test_shipped_files_are_valid():
-    """The files generated with the project pass their own schemas."""
-    params = load_params(ROOT / "params.yaml")
-    lifecycle = load_lifecycle(ROOT / "lifecycle.yaml")
-    assert params.train.estimator == "hist_gradient_boosting"
-    assert lifecycle.model.name == {{ cookiecutter.model_name | tojson }}
+    """The files generated with the project pass their schemas and agree."""
+    check_project()
+    assert load_lifecycle(ROOT / "lifecycle.yaml").model.name == {{ cookiecutter.model_name | tojson }}
+
+
+def test_the_estimators_offered_are_the_ones_built():
+    """params.yaml's estimator names (config.py) are exactly those train.py builds."""
+    assert {kind: set(names) for kind, names in ESTIMATORS.items()} == {
+        kind: set(table) for kind, table in BUILT.items()
+    }
 
 
 def write(path, data):
@@ -73,3 +87,25 @@ def test_malformed_yaml_names_the_file(tmp_path):
     path.write_text("base: [unclosed", encoding="utf-8")
     with pytest.raises(ProjectError, match=r"params.yaml: not valid YAML"):
         load_params(path)
+
+
+def test_an_estimator_of_the_other_problem_type_is_named(tmp_path):
+    """A regression estimator in a classification project (or the reverse) is refused,
+    with the estimators the project's problem type offers."""
+    data = shipped("params.yaml")
+    other = "ridge" if data["base"]["problem_type"] == "classification" else "logistic_regression"
+    data["train"]["estimator"] = other
+    with pytest.raises(ProjectError, match=rf"train.estimator: '{other}' is not a .* estimator"):
+        load_params(write(tmp_path / "params.yaml", data))
+
+
+def test_changing_the_problem_type_names_what_else_to_change(project):
+    """After switching base.problem_type, validation names the gate's metrics and then
+    dvc.yaml's plots that belong to the other type."""
+    kind = load_params().base.problem_type
+    other = "regression" if kind == "classification" else "classification"
+    set_params(project, base={"problem_type": other}, train={"estimator": "random_forest"})
+    with pytest.raises(ProjectError, match=rf"gate.metrics.\w+: not a {other} metric"):
+        check_project()
+    with pytest.raises(ProjectError, match=r"dvc.yaml: plots: eval/plots/\w+.csv is not written"):
+        check_plots(other)

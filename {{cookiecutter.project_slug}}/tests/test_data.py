@@ -3,62 +3,64 @@
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import bundled_dataset, read_table, validate
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.pipeline.data import bundled_dataset, read_table, validate
+
+from .conftest import PROBLEM_TYPES
 
 
-def test_bundled_dataset_passes_the_checks():
+@pytest.mark.parametrize("kind", PROBLEM_TYPES)
+def test_bundled_dataset_passes_the_checks(kind):
     """The dataset shipped with scikit-learn is valid as it is."""
-    validate(bundled_dataset(), "target", 0.2, "bundled")
+    validate(bundled_dataset(kind), "target", 0.2, "bundled", kind)
 
 
-def test_missing_target_column_is_named(table):
+def test_missing_target_column_is_named(table, problem_type):
     """It names the missing target column and lists the columns there are."""
     with pytest.raises(ProjectError, match=r"data.csv: target column 'label' not found.*x00"):
-        validate(table, "label", 0.2, "data.csv")
+        validate(table, "label", 0.2, "data.csv", problem_type)
 
 
-def test_non_numeric_feature_is_named(table):
+def test_non_numeric_feature_is_named(table, problem_type):
     """It names a feature column that holds text."""
     table["city"] = "Paris"
     with pytest.raises(ProjectError, match=r"column 'city' is not numeric \(found 'Paris'\)"):
-        validate(table, "target", 0.2, "data.csv")
+        validate(table, "target", 0.2, "data.csv", problem_type)
 
 
-def test_missing_targets_are_counted(table):
+def test_missing_targets_are_counted(table, problem_type):
     """It counts the rows whose target is missing and points at the first."""
     table.loc[[3, 7], "target"] = None
     with pytest.raises(ProjectError, match=r"missing in 2 row\(s\), first at row 3"):
-        validate(table, "target", 0.2, "data.csv")
+        validate(table, "target", 0.2, "data.csv", problem_type)
 
 
-def test_empty_table_is_refused(table):
+def test_empty_table_is_refused(table, problem_type):
     """It refuses a table with no rows."""
     with pytest.raises(ProjectError, match=r"data.csv: the table has no rows"):
-        validate(table.iloc[0:0], "target", 0.2, "data.csv")
+        validate(table.iloc[0:0], "target", 0.2, "data.csv", problem_type)
 
 
-def test_too_few_rows_for_the_split(table):
+def test_too_few_rows_for_the_split(table, problem_type):
     """It refuses a table too small to give both splits enough rows."""
     with pytest.raises(ProjectError, match=r"too few to split with test_size 0.2"):
-        validate(table.head(3), "target", 0.2, "data.csv")
-{%- if cookiecutter.problem_type == "classification" %}
+        validate(table.head(3), "target", 0.2, "data.csv", problem_type)
 
 
-def test_a_class_with_one_row_is_refused(table):
+def test_a_class_with_one_row_is_refused():
     """Stratified splitting needs every class in both splits."""
+    table = bundled_dataset("classification")
     table.loc[0, "target"] = 9
     with pytest.raises(ProjectError, match=r"class 9 of 'target' has 1 row"):
-        validate(table, "target", 0.2, "data.csv")
-{%- else %}
+        validate(table, "target", 0.2, "data.csv", "classification")
 
 
-def test_text_target_is_refused_for_regression(table):
+def test_text_target_is_refused_for_regression():
     """Regression needs a numeric target."""
+    table = bundled_dataset("regression")
     table["target"] = "high"
     with pytest.raises(ProjectError, match="target column 'target' must be numeric"):
-        validate(table, "target", 0.2, "data.csv")
-{%- endif %}
+        validate(table, "target", 0.2, "data.csv", "regression")
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path):

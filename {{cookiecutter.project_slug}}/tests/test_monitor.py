@@ -8,25 +8,28 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.config import DriftThresholds, load_lifecycle
-from {{ cookiecutter.package_name }}.data import synthetic
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.evaluate import evaluate
-from {{ cookiecutter.package_name }}.monitor import check, markdown, psi, read_batch
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.operate.drift import psi
+from {{ cookiecutter.package_name }}.operate.monitor import check, markdown, read_batch
+from {{ cookiecutter.package_name }}.pipeline.data import synthetic
+from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
+from {{ cookiecutter.package_name }}.pipeline.train import train
 
-from .conftest import ROOT
+from .conftest import PROBLEM_TYPES, ROOT
 
 LIMITS = DriftThresholds()
 INFO = {"name": "model", "version": "v1.0.0", "stage": "prod", "commit": "0" * 40}
 
 
-@pytest.fixture(scope="module")
-def production():
+@pytest.fixture(scope="module", params=PROBLEM_TYPES)
+def production(request):
     """A model, its training rows and its predictions on its test rows; and a batch of
-    new rows from the same distribution."""
-    table = synthetic(rows=6000, features=4, seed=1)
+    new rows from the same distribution (for each problem type)."""
+    kind = request.param
+    table = synthetic(kind, rows=6000, features=4, seed=1)
     training, test, batch = table.iloc[:3000], table.iloc[3000:4000], table.iloc[4000:]
-    model = train(training.drop(columns="target"), training["target"], "random_forest", {}, 0)
+    features, target = training.drop(columns="target"), training["target"]
+    model = train(features, target, kind, "random_forest", {}, 0)
     _, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], seed=0)
     return model, training, predictions, batch.drop(columns="target").reset_index(drop=True)
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 
 from {{ cookiecutter.package_name }} import paths
+from {{ cookiecutter.package_name }}.config import load_params, plot_files
 
 from .conftest import ROOT
 
@@ -14,7 +15,7 @@ def declared(stage: dict, key: str) -> set[Path]:
 
 
 def test_dvc_yaml_uses_the_paths_module():
-    """Every data dependency and output in dvc.yaml is a path from paths.py, and back."""
+    """Every data dependency, output and plot in dvc.yaml is a path from paths.py."""
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
     stages = pipeline["stages"]
     known = {value for value in vars(paths).values() if isinstance(value, Path)}
@@ -26,8 +27,10 @@ def test_dvc_yaml_uses_the_paths_module():
         if dep.parts[0] != "src"
     }
     assert outs | data_deps <= known
-    plot_files = {path for path in known if path.parent == paths.PLOTS_DIR}
-    assert paths.PLOTS_DIR in outs and plot_files
+    plotted = {Path(name) for entry in pipeline["plots"] for name in plot_files(entry)}
+    kind = load_params(ROOT / "params.yaml").base.problem_type
+    assert plotted == set(paths.PLOTS[kind])
+    assert paths.PLOTS_DIR in outs
     assert {paths.TRAIN, paths.TEST, paths.MODEL, paths.METRICS, paths.PREDICTIONS} <= outs
     assert pipeline["metrics"] == [str(paths.METRICS)]
     artifact = next(iter(pipeline["artifacts"].values()))

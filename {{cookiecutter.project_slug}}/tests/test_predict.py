@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.evaluate import predict
-from {{ cookiecutter.package_name }}.model import save
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.pipeline.evaluate import predict
+from {{ cookiecutter.package_name }}.pipeline.model import save
+from {{ cookiecutter.package_name }}.pipeline.train import train
 
 
 def run(*arguments) -> int:
@@ -16,8 +16,9 @@ def run(*arguments) -> int:
 
 
 @pytest.fixture
-def model_file(tmp_path, table):
-    model = train(table.drop(columns="target"), table["target"], "random_forest", {}, seed=0)
+def model_file(tmp_path, table, problem_type):
+    features, target = table.drop(columns="target"), table["target"]
+    model = train(features, target, problem_type, "random_forest", {}, seed=0)
     path = tmp_path / "model.joblib"
     save(model, path)
     return model, path

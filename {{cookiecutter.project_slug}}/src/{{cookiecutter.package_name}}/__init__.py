@@ -1,10 +1,9 @@
-"""{{ cookiecutter.project_name }}: a model whose whole life is declared in Git."""
+"""A model whose whole life is declared in Git: see README.md, "Code map".
 
-from importlib.metadata import PackageNotFoundError, version
+pipeline/  your features and model: the stages `dvc repro` runs
+review/    a pull request's model against production and base: the report and the gate
+release/   merging promotes: the registry (GTO tags), the model card, rollback
+operate/   the model in production: batch scoring, drift monitoring, retraining
+"""
 
-try:
-    __version__ = version({{ cookiecutter.project_slug | tojson }})
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
-
-PROBLEM_TYPE = "{{ cookiecutter.problem_type }}"
+__version__ = "0.1.0"

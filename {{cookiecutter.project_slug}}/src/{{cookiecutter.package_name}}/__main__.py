@@ -1,4 +1,4 @@
-"""Allow ``python -m {{ cookiecutter.package_name }}``."""
+"""Allow ``python -m <package>``."""
 
 from .cli import main
 

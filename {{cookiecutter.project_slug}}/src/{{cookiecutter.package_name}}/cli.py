@@ -1,119 +1,293 @@
-"""The project's command line: one subcommand per pipeline stage or lifecycle action.
+"""The project's command line: every command, declared once with its arguments.
 
-Run it from the project root as ``python -m {{ cookiecutter.package_name }} <command>``.
-Problems the user can fix are printed as one clear message and exit with status 1.
+Run it from the project root as ``python -m <package> <command>`` (``--help`` lists
+them). argparse lives here only: each command parses its arguments and calls one
+function with plain keyword arguments, importing that function when it runs, so a light
+command (`gate`, `rollback`) never loads the model libraries. Problems the user can fix
+are printed as one clear message and exit with status 1.
 """
 
 import argparse
-import importlib
-import inspect
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from . import __version__
 from .errors import ProjectError
 
+PACKAGE = __package__
+# command -> (its help, its arguments as (flags, options) for argparse, what it runs)
+COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict]], Callable[..., Any]]] = {}
 
+
+def argument(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict]:
+    """One argument of a command, as argparse's add_argument takes it."""
+    return flags, options
+
+
+def command(name: str, text: str, *arguments: tuple[tuple[str, ...], dict]):
+    """Declare the decorated function as the command ``name``; it receives the parsed
+    arguments as keywords and may return an exit status."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        COMMANDS[name] = (text, list(arguments), function)
+        return function
+
+    return register
+
+
+def exclusive(*arguments: tuple[tuple[str, ...], dict]) -> tuple[tuple[str, ...], dict]:
+    """Arguments of which a command takes one at most."""
+    return (), {"exclusive": arguments}
+
+
+NO_PUSH = argument(
+    "--no-push", dest="push_tags", action="store_false", help="make the tags, do not push"
+)
+
+# the pipeline (dvc.yaml runs these) ----------------------------------------------------
+
+
+@command("prepare", "load the source data, validate it, split train and test")
+def prepare() -> None:
+    from .pipeline.prepare import main
+
+    main()
+
+
+@command("train", "fit the estimator chosen in params.yaml")
+def train() -> None:
+    from .pipeline.train import main
+
+    main()
+
+
+@command("evaluate", "score the test rows; write metrics, plots and predictions")
+def evaluate() -> None:
+    from .pipeline.evaluate import main
+
+    main()
+
+
+@command("validate", "check params.yaml, lifecycle.yaml and dvc.yaml's plots")
 def validate() -> None:
-    """Check params.yaml and lifecycle.yaml against their schemas."""
-    from .config import load_lifecycle, load_params
+    from .config import check_project
 
-    load_params()
-    load_lifecycle()
-    print("params.yaml and lifecycle.yaml are valid")
+    check_project()
+    print("params.yaml, lifecycle.yaml and dvc.yaml's plots are valid")
 
 
-# command -> (module[:function] that runs it, help); each imports its libraries lazily.
-COMMANDS = {
-    "prepare": ("prepare", "load the source data, validate it, split train and test"),
-    "train": ("train", "fit the estimator chosen in params.yaml"),
-    "evaluate": ("evaluate", "score the test rows; write metrics, plots and predictions"),
-    "validate": (None, "check params.yaml and lifecycle.yaml"),
-    "lock-check": ("lockcheck", "record whether dvc.lock matches the code, params and data"),
-    "report": ("report", "compare this model with production and base; write the report"),
-    "gate": ("gate", "exit non-zero when the report's verdict is a failure"),
-    "predict": ("predict", "score a CSV or Parquet file with the model in production"),
-    "promote": ("promote", "gate this commit's model; register it and assign its stage"),
-    "assign": ("promote:assign_main", "give a registered version a stage (production)"),
-    "rollback": ("promote:rollback_main", "put production back to an earlier version"),
-    "push-tags": ("promote:push_main", "push the tags the last promote made to origin"),
-    "model-card": ("card", "render a version's model card (production's by default)"),
-    "push": ("storage:push", "share outputs and stage results (run-cache) with the DVC remote"),
-    "pull": ("storage:pull", "fetch outputs and stage results (run-cache) from the DVC remote"),
-    "monitor": ("monitor", "compare new data with the production model's training data"),
-    "drift-issue": ("monitor:issue_main", "open or update the drift issue (GitHub CLI)"),
-    "retrain": ("retrain", "refresh the data, rerun the pipeline; a new model on a new branch"),
-    "retrain-pr": ("retrain:open_pr", "push the retrained branch, open its pull request (gh)"),
-}
+# review: a pull request ------------------------------------------------------------------
 
 
-def arguments_of(name: str, command: argparse.ArgumentParser) -> None:
-    """The options of the commands that take any."""
-    if name in ("report", "promote"):
-        default, shown = ("origin/main", "%(default)s") if name == "report" else (None, "HEAD^")
-        command.add_argument("--base", default=default, help=f"base branch or commit ({shown})")
-    if name == "report":
-        command.add_argument("--pull-request", default="", help="the PR's number, in CI")
-        command.add_argument("--head-sha", default="", help="the PR's head commit, in CI")
-    if name == "predict":
-        command.add_argument("input", help="a .csv or .parquet file with the features")
-        command.add_argument("output", help="where to write predictions (.csv or .parquet)")
-        model = command.add_mutually_exclusive_group()
-        model.add_argument("--stage", help="the registry stage (lifecycle.yaml's by default)")
-        model.add_argument("--version", help="a registered version, e.g. v1.2.0")
-        model.add_argument("--model", help="a model file instead of the registry")
-        command.add_argument(
-            "--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"
-        )
-    if name == "assign":
-        command.add_argument("version", help="a registered version, e.g. v1.2.0")
-        command.add_argument("--stage", help="the stage (lifecycle.yaml's production stage)")
-    if name == "rollback":
-        command.add_argument("--to", help="the version (default: the previous production one)")
-    if name in ("assign", "rollback"):
-        command.add_argument(
-            "--no-push", dest="push", action="store_false", help="make the tags, do not push"
-        )
-    if name == "monitor":
-        command.add_argument(
-            "batch", nargs="?", help="a .csv or .parquet file (lifecycle.yaml's monitoring.batch)"
-        )
-        command.add_argument("--version", help="compare with this version, not production's")
-        command.add_argument(
-            "--fetch",
-            action="store_true",
-            help="get the newest DVC-tracked batch (dvc update for an import, else dvc pull)",
-        )
-    if name == "retrain":
-        command.add_argument(
-            "--pull", action="store_true", help="fetch stage results the DVC remote has"
-        )
-    if name == "model-card":
-        command.add_argument("--version", help="a registered version (default: production's)")
-        command.add_argument("--output", help="write it to this file instead of stdout")
+@command("lock-check", "record whether dvc.lock matches the code, params and data")
+def lock_check() -> None:
+    from .review.lockcheck import main
+
+    main()
+
+
+@command(
+    "report",
+    "compare this model with production and base; write the report",
+    argument("--base", default="origin/main", help="base branch or commit (%(default)s)"),
+    argument("--pull-request", default="", help="the pull request's number, in CI"),
+    argument("--head-sha", default="", help="the pull request's head commit, in CI"),
+)
+def report(base: str, pull_request: str, head_sha: str) -> None:
+    from .review.report import main
+
+    main(base, pull_request, head_sha)
+
+
+@command("gate", "exit non-zero when the report's verdict is a failure")
+def gate() -> None:
+    from .review.gate import main
+
+    main()
+
+
+# release: merging promotes ---------------------------------------------------------------
+
+
+@command(
+    "promote",
+    "gate this commit's model; register it and assign its stage",
+    argument("--base", default=None, help="the commit to compare with besides production (HEAD^)"),
+)
+def promote(base: str | None) -> None:
+    from .release.promote import main
+
+    main(base)
+
+
+@command("push-tags", "push the tags the last promote made to origin")
+def push_tags() -> None:
+    from .release.publish import push_tags
+
+    push_tags()
+
+
+@command("release", "create the GitHub release of the last promote's version (gh)")
+def release() -> None:
+    from .release.publish import release
+
+    release()
+
+
+@command(
+    "assign",
+    "give a registered version a stage (production)",
+    argument("version", help="a registered version, e.g. v1.2.0"),
+    argument("--stage", help="the stage (lifecycle.yaml's production stage)"),
+    NO_PUSH,
+)
+def assign(version: str, stage: str | None, push_tags: bool) -> None:
+    from .release.rollback import assign
+
+    assign(version, stage, push_tags)
+
+
+@command(
+    "rollback",
+    "put production back to an earlier version",
+    argument("--to", help="the version (default: the previous production one)"),
+    NO_PUSH,
+)
+def rollback(to: str | None, push_tags: bool) -> None:
+    from .release.rollback import rollback
+
+    rollback(to, push_tags)
+
+
+@command(
+    "model-card",
+    "render a version's model card (production's by default)",
+    argument("--version", help="a registered version (default: production's)"),
+    argument("--output", help="write it to this file instead of stdout"),
+)
+def model_card(version: str | None, output: str | None) -> None:
+    from .release.card import main
+
+    main(version, output)
+
+
+# operate: the model in production --------------------------------------------------------
+
+
+@command(
+    "predict",
+    "score a CSV or Parquet file with the model in production",
+    argument("source", metavar="input", help="a .csv or .parquet file with the features"),
+    argument("output", help="where to write predictions (.csv or .parquet)"),
+    exclusive(
+        argument("--stage", help="the registry stage (lifecycle.yaml's by default)"),
+        argument("--version", help="a registered version, e.g. v1.2.0"),
+        argument("--model", help="a model file instead of the registry"),
+    ),
+    argument("--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"),
+)
+def predict(
+    source: str,
+    output: str,
+    stage: str | None,
+    version: str | None,
+    model: str | None,
+    chunk_rows: int,
+) -> None:
+    from .operate.predict import main
+
+    main(source, output, stage, version, model, chunk_rows)
+
+
+@command(
+    "monitor",
+    "compare new data with the production model's training data",
+    argument(
+        "batch", nargs="?", help="a .csv or .parquet file (lifecycle.yaml's monitoring.batch)"
+    ),
+    argument("--version", help="compare with this version, not production's"),
+    argument(
+        "--fetch",
+        dest="fetch_newest",
+        action="store_true",
+        help="get the newest DVC-tracked batch (dvc update for an import, else dvc pull)",
+    ),
+)
+def monitor(batch: str | None, version: str | None, fetch_newest: bool) -> int:
+    from .operate.monitor import main
+
+    return main(batch, version, fetch_newest)
+
+
+@command("drift-issue", "open or update the drift issue (GitHub CLI)")
+def drift_issue() -> None:
+    from .operate.monitor import issue
+
+    issue()
+
+
+@command(
+    "retrain",
+    "refresh the data, rerun the pipeline; a new model on a new branch",
+    argument("--pull", action="store_true", help="fetch stage results the DVC remote has"),
+)
+def retrain(pull: bool) -> None:
+    from .operate.retrain import main
+
+    main(pull)
+
+
+@command("retrain-pr", "push the retrained branch, open its pull request (gh)")
+def retrain_pr() -> None:
+    from .operate.retrain import open_pr
+
+    open_pr()
+
+
+# the DVC remote --------------------------------------------------------------------------
+
+
+@command("push", "share outputs and stage results (run-cache) with the DVC remote")
+def push() -> None:
+    from .dvc import push
+
+    push()
+
+
+@command("pull", "fetch outputs and stage results (run-cache) from the DVC remote")
+def pull() -> None:
+    from .dvc import pull
+
+    pull()
+
+
+# parsing ---------------------------------------------------------------------------------
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m {{ cookiecutter.package_name }}", description=__doc__.splitlines()[0]
+        prog=f"python -m {PACKAGE}", description=__doc__.splitlines()[0]
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
-    for name, (_, text) in COMMANDS.items():
-        arguments_of(name, commands.add_parser(name, help=text, description=text))
+    for name, (text, arguments, _) in COMMANDS.items():
+        sub = commands.add_parser(name, help=text, description=text)
+        for flags, options in arguments:
+            if "exclusive" in options:
+                group = sub.add_mutually_exclusive_group()
+                for inner, settings in options["exclusive"]:
+                    group.add_argument(*inner, **settings)
+            else:
+                sub.add_argument(*flags, **options)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
-    target, _ = COMMANDS[arguments.command]
+    arguments = vars(parser().parse_args(argv))
+    _, _, run = COMMANDS[arguments.pop("command")]
     try:
-        if target is None:
-            validate()
-            return 0
-        module, _, function = target.partition(":")
-        run = getattr(importlib.import_module(f"{__package__}.{module}"), function or "main")
-        # the commands with options take them; a command may return its exit status
-        status = run(arguments) if inspect.signature(run).parameters else run()
+        status = run(**arguments)
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

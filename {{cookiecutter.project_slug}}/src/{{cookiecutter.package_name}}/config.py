@@ -1,7 +1,8 @@
 """The declarative files, ``params.yaml`` and ``lifecycle.yaml``, read and validated.
 
 A wrong key or type is reported with the file and the dotted key, e.g.
-``lifecycle.yaml: gate.metrics.rocauc: unknown key (expected one of: ...)``.
+``lifecycle.yaml: gate.metrics.rocauc: unknown key (expected one of: ...)``. What each
+problem type offers (its estimators and metrics) is declared here, once.
 """
 
 from pathlib import Path
@@ -12,15 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import paths
 from .errors import ProjectError
-{%- if cookiecutter.problem_type == "classification" %}
 
-Estimator = Literal["hist_gradient_boosting", "random_forest", "logistic_regression"]
-Metric = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"]
-{%- else %}
-
-Estimator = Literal["hist_gradient_boosting", "random_forest", "ridge"]
-Metric = Literal["rmse", "mae", "r2"]
-{%- endif %}
+ProblemType = Literal["classification", "regression"]
+# params.yaml's train.estimator, per problem type (pipeline/train.py builds them).
+ESTIMATORS = {
+    "classification": ("hist_gradient_boosting", "random_forest", "logistic_regression"),
+    "regression": ("hist_gradient_boosting", "random_forest", "ridge"),
+}
+# eval/metrics.json, per problem type (pipeline/evaluate.py computes them); the gate's keys.
+METRICS = {
+    "classification": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+# Metrics for which a larger value is better; for the others, smaller is.
+HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
+Metric = Literal[sum(METRICS.values(), ())]  # any of them, as a gate's key
 
 
 class Section(BaseModel):
@@ -34,6 +41,7 @@ class Section(BaseModel):
 
 class BaseParams(Section):
     seed: int
+    problem_type: ProblemType = Field(description="what the model predicts: classes or values")
 
 
 class SyntheticParams(Section):
@@ -50,7 +58,7 @@ class PrepareParams(Section):
 
 
 class TrainParams(Section):
-    estimator: Estimator
+    estimator: str = Field(min_length=1)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -203,8 +211,73 @@ def validate(data: Any, path: Path | str, schema: type[BaseModel]) -> Any:
 
 
 def load_params(path: Path = paths.PARAMS) -> Params:
-    return load(path, Params)
+    params = load(path, Params)
+    kind = params.base.problem_type
+    if params.train.estimator not in ESTIMATORS[kind]:
+        raise ProjectError(
+            f"{path}: train.estimator: {params.train.estimator!r} is not a {kind} estimator "
+            f"(base.problem_type); expected one of: {', '.join(ESTIMATORS[kind])}"
+        )
+    return params
 
 
-def load_lifecycle(path: Path = paths.LIFECYCLE) -> Lifecycle:
-    return load(path, Lifecycle)
+def load_lifecycle(path: Path = paths.LIFECYCLE, problem_type: str | None = None) -> Lifecycle:
+    """lifecycle.yaml; with ``problem_type``, its gate must name that type's metrics."""
+    lifecycle = load(path, Lifecycle)
+    if problem_type is not None:
+        check_gate(lifecycle.gate, problem_type, path)
+    return lifecycle
+
+
+def check_gate(gate: Gate, problem_type: str, path: Path | str) -> None:
+    """Every gated metric is one a model of ``problem_type`` has."""
+    for metric in gate.metrics:
+        if metric not in METRICS[problem_type]:
+            raise ProjectError(
+                f"{path}: gate.metrics.{metric}: not a {problem_type} metric "
+                f"(params.yaml: base.problem_type); expected one of: "
+                f"{', '.join(METRICS[problem_type])}"
+            )
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, object]:
+    """Nested settings as dotted keys: {"train.estimator": ..., ...}."""
+    if isinstance(data, dict):
+        items: dict[str, object] = {}
+        for key, value in data.items():
+            items.update(flatten(value, f"{prefix}{key}."))
+        return items
+    return {prefix.rstrip("."): data}
+
+
+def plot_files(entry: Any) -> set[str]:
+    """The data files one of dvc.yaml's plot definitions reads."""
+    if isinstance(entry, str):
+        return {entry}
+    files = set()
+    for key, settings in (entry or {}).items():
+        axes = [(settings or {}).get(axis) for axis in ("x", "y")]
+        named = {name for axis in axes if isinstance(axis, dict) for name in axis}
+        files |= named or {key}
+    return files
+
+
+def check_plots(problem_type: str, path: Path = paths.PIPELINE) -> None:
+    """dvc.yaml's plots read files that the evaluate stage writes for ``problem_type``."""
+    written = {item.as_posix() for item in paths.PLOTS[problem_type]}
+    for entry in (read_yaml(path) or {}).get("plots") or []:
+        for name in sorted(plot_files(entry) - written):
+            if name.startswith(paths.PLOTS_DIR.as_posix() + "/"):
+                expected = ", ".join(sorted(written))
+                raise ProjectError(
+                    f"{path}: plots: {name} is not written for a {problem_type} model "
+                    f"(params.yaml: base.problem_type); its plots are: {expected}"
+                )
+
+
+def check_project() -> None:
+    """params.yaml, lifecycle.yaml and dvc.yaml's plots, each valid and all agreeing on
+    the problem type; the first problem found is a ProjectError."""
+    kind = load_params().base.problem_type
+    load_lifecycle(problem_type=kind)
+    check_plots(kind)

@@ -17,6 +17,12 @@ def gh(*args: str) -> str:
     return result.stdout.strip()
 
 
+def exists(*args: str) -> bool:
+    """Whether a `gh ... view` finds what it names (GitHub answers 404 otherwise)."""
+    result = subprocess.run(["gh", *args], capture_output=True, text=True, check=False)
+    return result.returncode == 0
+
+
 def step_outputs(values: dict[str, str]) -> None:
     """The step's outputs."""
     if os.environ.get("GITHUB_OUTPUT"):
@@ -29,3 +35,12 @@ def job_summary(markdown: str) -> None:
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with Path(os.environ["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
             summary.write(markdown + "\n")
+
+
+def run_url() -> str:
+    """This workflow run's page, in GitHub Actions; else ''."""
+    run = os.environ.get("GITHUB_RUN_ID")
+    if not run:
+        return ""
+    server, repository = os.environ["GITHUB_SERVER_URL"], os.environ["GITHUB_REPOSITORY"]
+    return f"{server}/{repository}/actions/runs/{run}"

@@ -1,4 +1,6 @@
-"""Writing outputs all-or-nothing: a failed stage never leaves a half-written file."""
+"""Writing outputs all-or-nothing: a failed command never leaves a half-written file."""
+
+from __future__ import annotations
 
 import json
 import os
@@ -6,10 +8,13 @@ import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from .errors import ProjectError
+
+if TYPE_CHECKING:  # imported where used: commands that write only JSON stay light
+    import pandas as pd
+    import pyarrow as pa
 
 
 @contextmanager
@@ -35,6 +40,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_table(table: pa.Table, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     # Dictionary encoding pays off for repeated values, not for floats: skipping it
     # there makes writing large numeric tables about three times faster.
     repeated = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
@@ -45,6 +53,16 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     write_with(path, lambda temporary: frame.to_csv(temporary, index=False))
 
 
-def write_json(data: dict, path: Path) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+def write_text(text: str, path: Path) -> None:
     write_with(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def write_json(data: dict, path: Path) -> None:
+    write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", path)
+
+
+def read_json(path: Path, command: str) -> dict:
+    """What an earlier command wrote to ``path``; a clear error when it did not run."""
+    if not path.is_file():
+        raise ProjectError(f"{path}: not found; run `make {command}` first")
+    return json.loads(path.read_text(encoding="utf-8"))

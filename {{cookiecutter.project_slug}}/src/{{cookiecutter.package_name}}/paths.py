@@ -8,6 +8,7 @@ from pathlib import Path
 PARAMS = Path("params.yaml")
 LOCK = Path("dvc.lock")
 LIFECYCLE = Path("lifecycle.yaml")
+PIPELINE = Path("dvc.yaml")
 
 RAW_DIR = Path("data/raw")
 TRAIN = Path("data/prepared/train.parquet")
@@ -19,13 +20,15 @@ MODEL = Path("models/model.joblib")
 METRICS = Path("eval/metrics.json")
 PREDICTIONS = Path("eval/predictions.parquet")
 PLOTS_DIR = Path("eval/plots")
-{%- if cookiecutter.problem_type == "classification" %}
 ROC = PLOTS_DIR / "roc.csv"
 PRECISION_RECALL = PLOTS_DIR / "precision_recall.csv"
 CONFUSION = PLOTS_DIR / "confusion.csv"
-{%- else %}
 RESIDUALS = PLOTS_DIR / "residuals.csv"
-{%- endif %}
+# The plot files the evaluate stage writes for each problem type (dvc.yaml: plots).
+PLOTS = {
+    "classification": (ROC, PRECISION_RECALL, CONFUSION),
+    "regression": (RESIDUALS,),
+}
 
 # The pull-request report: written by `report`, read by `gate` and the workflows.
 REPORT_DIR = Path("build/pr")
@@ -33,12 +36,15 @@ FRESHNESS = REPORT_DIR / "freshness.json"
 REPORT = REPORT_DIR / "report.md"
 RESULT = REPORT_DIR / "result.json"
 PULL_REQUEST = REPORT_DIR / "pull-request.json"
+REPORT_PLOTS = REPORT_DIR / "plots"
 
-# Promotion on main: written by `promote`, read by the "Promote" workflow.
+# Promotion on main: written by `promote`, read by `push-tags`, `release` and the
+# "Promote" workflow.
 PROMOTE_DIR = Path("build/promote")
 PROMOTION = PROMOTE_DIR / "promotion.json"
 TAGS = PROMOTE_DIR / "tags.txt"
 CARD = PROMOTE_DIR / "model-card.md"
+PROMOTION_REPORT = PROMOTE_DIR / "report.md"
 
 # Drift monitoring: written by `monitor`, read by `drift-issue` and the "Monitor" workflow.
 MONITOR_DIR = Path("build/monitor")

@@ -1,0 +1,203 @@
+"""The one place that runs DVC: its command line, its API, the remote, and dvc.lock.
+
+DVC-tracked files of any commit are read through DVC (its cache, then the remote). The
+remote commands say what failed in one line: a missing remote names the setting to fix;
+an unreachable one (no network, wrong URL, no credentials) names the remote, its URL and
+DVC's reason, never a stack trace. None ever deletes anything: a failed push leaves the
+local cache as it was, a failed pull leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import paths
+from .errors import ProjectError
+from .git import read
+
+SEE = 'see README, "Storage"'
+# DVC's own prefixes before the reason it gives.
+PREFIXES = (
+    "unexpected error - ",
+    "failed to push data to the cloud - ",
+    "failed to pull data from the cloud - ",
+    "failed to fetch data from the cloud - ",
+    "configuration error - ",
+    "config file error: ",
+)
+
+# the command line --------------------------------------------------------------------
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dvc", *args]
+
+
+def reason(stderr: str) -> str:
+    """DVC's last error message without its prefixes, on one line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR:").strip() for line in lines if line.startswith("ERROR:")]
+    text = (errors or lines or ["DVC gave no reason"])[-1]
+    for prefix in PREFIXES:
+        text = text.removeprefix(prefix)
+    return text
+
+
+def run(*args: str, show_errors: bool = False) -> str | None:
+    """Run DVC; None when it succeeds, else its reason on one line. Its messages are
+    shown when it succeeds, and when it fails only with ``show_errors`` (a stage's own
+    errors, say), since the reason is what the caller reports."""
+    result = subprocess.run(_command(*args), stderr=subprocess.PIPE, text=True, check=False)
+    if result.returncode == 0 or show_errors:
+        sys.stderr.write(result.stderr)
+    return reason(result.stderr) if result.returncode != 0 else None
+
+
+def status() -> dict:
+    """`dvc status --json`: what `dvc repro` would run, and why."""
+    result = subprocess.run(
+        _command("status", "--json"), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise ProjectError(f"dvc status failed: {reason(result.stderr or result.stdout)}")
+    return json.loads(result.stdout or "{}")
+
+
+def plots_diff(commit: str, out: Path) -> subprocess.Popen:
+    """Start rendering the DVC plots of the workspace against ``commit`` as HTML in ``out``;
+    it runs in the background (wait for the returned process)."""
+    return subprocess.Popen(
+        _command("plots", "diff", commit, "--out", str(out)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+# files at a commit ----------------------------------------------------------------------
+
+
+def read_at(commit: str, path: Path) -> io.BytesIO:
+    """A DVC-tracked file of a commit, read through DVC (its cache, then the remote)."""
+    import dvc.api
+    from dvc.exceptions import PathMissingError
+
+    try:
+        with dvc.api.open(str(path), rev=commit, mode="rb") as stream:
+            return io.BytesIO(stream.read())
+    except PathMissingError:  # DVC's own message blames the repository
+        raise FileNotFoundError(
+            f"{path} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
+        ) from None
+
+
+# dvc.lock -------------------------------------------------------------------------------
+
+
+def lock(commit: str | None = None) -> str | None:
+    """dvc.lock's text at ``commit``, or in the workspace; None when there is none."""
+    return read(paths.LOCK, commit)
+
+
+def stages(text: str | None) -> dict[str, dict]:
+    """stage -> its entry in a dvc.lock's text."""
+    return (yaml.safe_load(text or "") or {}).get("stages") or {}
+
+
+def outputs(text: str | None) -> dict[str, str]:
+    """path -> md5 of every stage output in a dvc.lock's text."""
+    return {
+        item["path"]: item.get("md5", "")
+        for stage in stages(text).values()
+        for item in stage.get("outs", [])
+    }
+
+
+def inputs(text: str | None) -> dict[str, dict[str, str]]:
+    """stage -> {path: md5} of its dependencies in a dvc.lock: code and data, not the
+    outputs of other stages (a retrained model is the change's result, not its cause)."""
+    produced = outputs(text)
+    return {
+        name: {
+            item["path"]: item.get("md5", "")
+            for item in stage.get("deps", [])
+            if item["path"] not in produced
+        }
+        for name, stage in stages(text).items()
+    }
+
+
+def model_md5(text: str | None) -> str | None:
+    """The model's md5 in a dvc.lock's text."""
+    return outputs(text).get(paths.MODEL.as_posix())
+
+
+# the remote -----------------------------------------------------------------------------
+
+
+def default_remote() -> tuple[str, str]:
+    """The default remote's name and URL, from DVC's configuration (all its levels)."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        config = Config.from_cwd()
+    except ConfigError as error:
+        raise ProjectError(f"DVC configuration: {error} ({SEE})") from None
+    name = config["core"].get("remote")
+    if not name:
+        raise ProjectError(
+            "no default DVC remote: .dvc/config sets no core.remote; add one with "
+            f"`dvc remote add --default storage <url>` ({SEE}); nothing was transferred"
+        )
+    url = config["remote"].get(name, {}).get("url")
+    if not url:
+        raise ProjectError(
+            f"DVC remote {name!r} (core.remote) is not defined: .dvc/config has no "
+            f"remote.{name}.url ({SEE}); nothing was transferred"
+        )
+    return name, url
+
+
+def remote_configured() -> bool:
+    """Whether DVC has a default remote (.dvc/config, or config.local)."""
+    try:
+        default_remote()
+    except ProjectError:
+        return False
+    return True
+
+
+def transfer(command: str, *options: str) -> None:
+    """Run `dvc <command> <options>` against the default remote."""
+    name, url = default_remote()
+    failed = run(command, *options)
+    if failed:
+        direction = "to" if command == "push" else "from"
+        raise ProjectError(
+            f"could not {command} {direction} DVC remote {name!r} ({url}): {failed}; "
+            f"check .dvc/config's remote.{name}.url and the credentials ({SEE}); "
+            "nothing was deleted"
+        )
+
+
+def push() -> None:
+    """Share this checkout's outputs and stage results (run-cache) with the remote."""
+    transfer("push", "--run-cache")
+
+
+def pull() -> None:
+    """Fetch this commit's outputs and the shared stage results from the remote."""
+    transfer("pull", "--run-cache")
+
+
+def update(tracked: str) -> None:
+    """`dvc update` of a file added with `dvc import-url` or `dvc import`: the newest
+    version of its source."""
+    failed = run("update", tracked)
+    if failed:
+        raise ProjectError(f"{tracked}: `dvc update` failed: {failed}")

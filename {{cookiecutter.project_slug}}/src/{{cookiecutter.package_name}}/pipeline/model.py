@@ -1,0 +1,62 @@
+"""The model file: the fitted estimator plus what is needed to use it safely later.
+
+Saved with joblib (pickle), the format scikit-learn documents for its estimators.
+Pickle runs code when loaded, so load only models this pipeline produced (from
+this repository's DVC cache or remote); loading refuses a scikit-learn version
+other than the one that trained the model, because pickles are not portable
+across versions.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import sklearn
+
+from .. import paths
+from ..errors import ProjectError
+from ..outputs import write_with
+
+
+@dataclass(frozen=True)
+class Model:
+    estimator: object
+    features: dict[str, str]  # column name -> dtype, in training order
+    target: str
+    problem_type: str  # classification or regression
+    sklearn_version: str = sklearn.__version__
+
+    @property
+    def classes(self) -> list:
+        """The classes it predicts, in the order of its probabilities; [] for regression."""
+        return list(self.estimator.classes_) if self.problem_type == "classification" else []
+
+
+def save(model: Model, path: Path) -> None:
+    write_with(path, lambda temporary: joblib.dump(model, temporary))
+
+
+def load(path: Path) -> Model:
+    if not path.is_file():
+        raise ProjectError(f"{path}: model not found; run 'dvc repro' (or 'dvc pull') first")
+    return check(joblib.load(path), path)
+
+
+def check(model: object, path: Path) -> Model:
+    """``model`` if this project wrote it with the installed scikit-learn; else a clear error."""
+    if not isinstance(model, Model):
+        raise ProjectError(f"{path}: not a model file written by this project")
+    if model.sklearn_version != sklearn.__version__:
+        raise ProjectError(
+            f"{path}: trained with scikit-learn {model.sklearn_version}, but "
+            f"{sklearn.__version__} is installed; run 'make install' to get the pinned version"
+        )
+    return model
+
+
+def load_at(commit: str) -> Model:
+    """The model of a commit, read through DVC (its cache, then the remote)."""
+    from ..dvc import read_at
+
+    where = Path(f"{paths.MODEL}@{commit[:7]}")
+    return check(joblib.load(read_at(commit, paths.MODEL)), where)

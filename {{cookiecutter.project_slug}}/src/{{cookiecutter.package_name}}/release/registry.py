@@ -1,0 +1,176 @@
+"""The model registry: GTO's Git tags in this repository, read and written.
+
+A version is a ``name@vX.Y.Z`` tag on the commit whose ``dvc.lock`` records the model;
+a stage assignment is a ``name#stage#N`` tag. The version that holds a stage is GTO's:
+the highest registered version whose latest event for that stage is an assignment. So
+putting an earlier version back (a rollback) unassigns the versions above it
+(``name#stage!#N``) and assigns it again: the registry's history shows both.
+
+Tags are made locally; ``push`` sends them to ``origin`` all at once, or none.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..errors import ProjectError
+from ..git import git
+
+
+@dataclass(frozen=True)
+class Version:
+    version: str
+    commit: str
+
+
+def _semver(version: str):
+    from gto.versions import SemVer
+
+    return SemVer(version)
+
+
+def _artifact(name: str):
+    from gto.registry import GitRegistry
+
+    with GitRegistry.from_url(".") as registry:
+        return registry.find_artifact(name, create_new=True)
+
+
+def versions(name: str) -> list[Version]:
+    """Every registered version, lowest first."""
+    found = _artifact(name).get_versions(include_non_explicit=False)
+    ordered = sorted(found, key=lambda item: _semver(item.version))
+    return [Version(item.version, item.commit_hexsha) for item in ordered]
+
+
+def find(name: str, version: str) -> Version:
+    """A registered version; else an error listing the versions there are."""
+    known = versions(name)
+    for item in known:
+        if item.version == version:
+            return item
+    listed = ", ".join(item.version for item in known) or "none yet"
+    raise ProjectError(
+        f"model {name}: no version {version} in the registry (registered: {listed}); "
+        f"`gto show {name}` lists them"
+    )
+
+
+def holder(name: str, stage: str) -> Version | None:
+    """The version that holds ``stage``, or None when none does."""
+    if not git("tag", "--list", f"{name}#{stage}#*"):
+        return None  # no assignment tag: skip importing GTO
+    from gto.api import find_versions_in_stage
+
+    found = find_versions_in_stage(".", name, stage)
+    return Version(found[0].version, found[0].commit_hexsha) if found else None
+
+
+def chosen(name: str, stage: str, version: str | None) -> Version:
+    """``version`` when given, else the version at ``stage``; else a clear error."""
+    found = find(name, version) if version else holder(name, stage)
+    if found is None:
+        raise ProjectError(
+            f"model {name}: no version holds stage {stage!r} in the registry; "
+            f"`gto show {name}` lists the versions and their stages"
+        )
+    return found
+
+
+def at_commit(name: str, commit: str) -> Version | None:
+    """The version registered on ``commit``, if any."""
+    return next((item for item in versions(name) if item.commit == commit), None)
+
+
+def assigned_ever(name: str, stage: str) -> list[str]:
+    """The versions that have held ``stage`` at some time, lowest first."""
+    from gto.api import history
+
+    found = {
+        event["version"]
+        for event in history(".", name)
+        if event["event"] == "assignment" and event["stage"] == stage
+    }
+    return sorted(found, key=_semver)
+
+
+def previous(name: str, stage: str, version: Version | None = None) -> Version | None:
+    """The version that held ``stage`` before ``version`` (by default its current
+    holder): the highest one below it that was ever assigned there, so rolling back
+    twice goes two versions back."""
+    version = version or holder(name, stage)
+    if version is None:
+        return None
+    below = [v for v in assigned_ever(name, stage) if _semver(v) < _semver(version.version)]
+    return find(name, below[-1]) if below else None
+
+
+def register(name: str, commit: str, bump: str) -> Version:
+    """Register ``commit``'s model as the next version (``bump``: major, minor or patch
+    of the highest one); the first version is v1.0.0."""
+    from gto.api import register as gto_register
+
+    first = None if versions(name) else "v1.0.0"
+    gto_register(
+        ".",
+        name,
+        commit,
+        version=first,
+        bump_major=first is None and bump == "major",
+        bump_minor=first is None and bump == "minor",
+        bump_patch=first is None and bump == "patch",
+    )
+    found = at_commit(name, commit)
+    assert found is not None
+    return found
+
+
+def put(name: str, stage: str, version: Version) -> list[str]:
+    """Make ``version`` the holder of ``stage``: unassign the versions above it that hold
+    it, assign it unless it already does. Returns the tags made (none if it holds it)."""
+    from gto.api import assign, find_versions_in_stage, unassign
+
+    before = tags()
+    active = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
+    above = [other for other in active if _semver(other.version) > _semver(version.version)]
+    for other in above:
+        next_second(name)
+        unassign(".", name, version=other.version, stage=stage)
+    if above or version.version not in {other.version for other in active}:
+        # force: a version that held the stage before may take it back; after a
+        # rollback, a fresh assignment makes the history say where the stage went
+        next_second(name)
+        assign(".", name, stage, version=version.version, force=True)
+    return sorted(tags() - before)
+
+
+def next_second(name: str) -> None:
+    """Wait, if need be, until the second after the newest stage tag of ``name``: GTO
+    orders a version's stage events by their tags' times, which count whole seconds, so
+    an unassignment and a new assignment made in the same second would tie."""
+    newest = git(
+        "for-each-ref", "--sort=-creatordate", "--count=1", "--format=%(creatordate:unix)",
+        f"refs/tags/{name}#*",
+    )  # fmt: skip
+    if newest and (wait := int(newest) + 1 - time.time()) > 0:
+        time.sleep(wait)
+
+
+def tags() -> set[str]:
+    return set(git("tag", "--list").split())
+
+
+def push(made: list[str], remote: str = "origin") -> None:
+    """Push the tags to ``remote`` atomically; if that fails, delete them here too, so
+    the registry is never half-updated and a re-run starts clean."""
+    if not made:
+        return
+    try:
+        git("push", "--atomic", remote, *[f"refs/tags/{tag}" for tag in made])
+    except ProjectError as error:
+        git("tag", "--delete", *made)
+        raise ProjectError(
+            f"pushing the registry's tags ({', '.join(made)}) to {remote} failed; nothing "
+            f"changed there: {error}"
+        ) from None

@@ -1,0 +1,10 @@
+"""Review: a pull request's model against production and base, and the gate.
+
+- lockcheck.py  is the committed dvc.lock fresh (asked before `dvc repro`)
+- compare.py    every model scored on the pull request's own test rows
+- stats.py      paired 95% intervals of each metric's change
+- changes.py    what changed: parameters, code and data, the gate
+- gate.py       lifecycle.yaml's criteria and the verdict
+- report.py     the report as Markdown (the `report` command)
+- post.py       the sticky comment (standard library only: runs no project code)
+"""
