@@ -37,6 +37,13 @@ rows.to_parquet(sys.argv[1], index=False)
 """
 
 
+def runner_env(demo: Path) -> dict[str, str]:
+    """The jobs' environment: one virtual environment kept between jobs (`make install`
+    creates it once, then only installs the checked-out project into it), as a
+    self-hosted runner's tool cache would."""
+    return {"VENV": str(demo / "runner-venv")}
+
+
 def step(title: str) -> None:
     print(f"\n\033[1m== {title}\033[0m", flush=True)
 
@@ -90,8 +97,9 @@ def main() -> None:
     # The runner works in demo/train, where the folder remote resolves as it does for
     # the project: a self-hosted runner on this machine would see it the same way.
     checked = run_workflow(
-        gh, workflows / "pr.yaml", "pull_request", gh.event(number), workdir=demo
-    )
+        gh, workflows / "pr.yaml", "pull_request", gh.event(number), workdir=demo,
+        env=runner_env(demo),
+    )  # fmt: skip
     show_jobs(checked)
     posted = run_workflow(
         gh, workflows / "pr-comment.yaml", "workflow_run", gh.workflow_run_event(checked)
@@ -129,7 +137,7 @@ def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:
     sh(project, ".venv/bin/gto", "show")
     step(f"Promotion of {event['after'][:7]}: .github/workflows/promote.yaml, run locally")
     workflow = project / ".github" / "workflows" / "promote.yaml"
-    promoted = run_workflow(gh, workflow, "push", event, workdir=demo)
+    promoted = run_workflow(gh, workflow, "push", event, workdir=demo, env=runner_env(demo))
     show_jobs(promoted)
     if promoted.conclusion != "success":
         print(promoted.log(), flush=True)
@@ -154,7 +162,7 @@ def monitor(gh: GitHub, project: Path, demo: Path) -> None:
     workflow = project / ".github" / "workflows" / "monitor.yaml"
     checked = run_workflow(
         gh, workflow, "workflow_dispatch", gh.dispatch_event(), inputs={"batch": str(batch)},
-        workdir=demo,
+        workdir=demo, env=runner_env(demo),
     )  # fmt: skip
     show_jobs(checked)
     job = checked.jobs["monitor"]

@@ -44,14 +44,14 @@ def project_env(pyproject: Path, env_dir: Path = ENV_DIR) -> Path:
 
 
 def install(project: Path, env_dir: Path = ENV_DIR) -> None:
-    """Install one generated project into the environment, without touching its pins."""
+    """Install one generated project into the environment, without touching its pins (its
+    dependencies were byte-compiled when the environment was made)."""
     uv(
         "pip",
         "install",
         "--python",
         str(env_dir / "bin" / "python"),
         "--no-deps",
-        "--compile-bytecode",
         "-e",
         str(project),
     )

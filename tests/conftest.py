@@ -3,6 +3,7 @@
 FAST=1 bakes a reduced option matrix (see test_bake.py).
 """
 
+import json
 import os
 import shutil
 import socket
@@ -147,7 +148,8 @@ class Repository:
         self.project, self.gh, self.project_env = project, gh, project_env
         self.env = env or {}  # for the workflows and the developer's machine alike
         self.credentials = credentials or {}  # the developer's; workflows get secrets
-        git(project, "remote", "add", "origin", str(gh.origin))
+        if not git(project, "remote"):
+            git(project, "remote", "add", "origin", str(gh.origin))
 
     def sh(
         self, *command: str, cwd: Path | None = None, check=True
@@ -193,23 +195,78 @@ class Repository:
         return (artifact / "report.md").read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def trained_once(tmp_path_factory, project_env):
+    """Classification projects trained on main and pushed to a bare origin, built once per
+    session for each set of answers: ``promoted`` ones also have `v1.0.0` in production
+    (GTO tags on origin) and stand on a branch `proposal`. Tests get copies (``trained``,
+    ``on_main``), never these."""
+    built: dict[str, Path] = {}
+
+    def make(promoted: bool, **answers: str) -> Path:
+        key = json.dumps([promoted, answers], sort_keys=True)
+        if key not in built:
+            root = tmp_path_factory.mktemp("trained")
+            project = bake(root / "out", problem_type="classification", **answers)
+            project_env_module.install(project, project_env)
+            gh = GitHub(root / "github")
+            git(project, "remote", "add", "origin", str(gh.origin))
+            run(project, "dvc", "repro")
+            git(project, "add", "--all")
+            git(project, "commit", "-q", "-m", "Train the first model")
+            git(project, "push", "-q", "origin", "main")
+            if promoted:
+                run(project, "gto", "register", "churn-model", "main", "--version", "v1.0.0")
+                run(
+                    project,
+                    "gto",
+                    "assign",
+                    "churn-model",
+                    "--version",
+                    "v1.0.0",
+                    "--stage",
+                    "prod",
+                )
+                git(project, "push", "-q", "origin", "--tags")
+            git(project, "fetch", "-q", "origin")
+            git(project, "checkout", "-q", "-b", "proposal")
+            built[key] = root
+        return built[key]
+
+    return make
+
+
+def copy_of(built: Path, where: Path, project_env: Path) -> tuple[Path, GitHub]:
+    """A copy of a project built by ``trained_once`` and of its GitHub, in ``where``: its
+    origin is the copy's, and the environment runs the copy's code."""
+    shutil.copytree(built, where, symlinks=True)
+    project = where / "out" / "churn-model"
+    gh = GitHub(where / "github")
+    git(project, "remote", "set-url", "origin", str(gh.origin))
+    project_env_module.install(project, project_env)
+    return project, gh
+
+
 @pytest.fixture
-def trained(baked, tmp_path, project_env):
+def on_main(trained_once, tmp_path, project_env):
+    """A classification project trained and committed on main, pushed to a bare origin,
+    on a branch `proposal`; nothing registered."""
+    project, _ = copy_of(trained_once(False), tmp_path / "copy", project_env)
+    return project
+
+
+@pytest.fixture
+def trained(trained_once, tmp_path, project_env):
     """A classification project whose first model is trained on main, pushed to origin,
-    and in production (`v1.0.0`, GTO tags on origin)."""
+    and in production (`v1.0.0`, GTO tags on origin), on a branch `proposal`. With
+    ``credentials`` (a remote the developer can write), the model and its stage results
+    are on the DVC remote too."""
 
     def make(env=None, credentials=None, **answers: str) -> Repository:
-        project = baked(problem_type="classification", **answers)
-        gh = GitHub(tmp_path / "github")
+        project, gh = copy_of(trained_once(True, **answers), tmp_path / "copy", project_env)
         repo = Repository(project, gh, project_env, env, credentials)
-        repo.sh("dvc", "repro")
-        if credentials:  # a remote the developer can write: share the model and stage results
+        if credentials:
             repo.sh("dvc", "push", "--run-cache")
-        repo.commit("Train the first model")
-        repo.sh("gto", "register", "churn-model", "main", "--version", "v1.0.0")
-        repo.sh("gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
-        git(project, "push", "-q", "origin", "--tags")
-        git(project, "checkout", "-q", "-b", "proposal")
         return repo
 
     return make

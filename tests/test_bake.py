@@ -57,6 +57,7 @@ def expected_files(answers: dict) -> set[str]:
         "markdown",
         "outputs",
         "paths",
+        "registry",
         *(
             f"pipeline/{name}"
             for name in ("__init__", "data", "prepare", "train", "evaluate", "model")
@@ -74,10 +75,7 @@ def expected_files(answers: dict) -> set[str]:
                 "post",
             )
         ),
-        *(
-            f"release/{name}"
-            for name in ("__init__", "registry", "promote", "publish", "card", "rollback")
-        ),
+        *(f"release/{name}" for name in ("__init__", "promote", "publish", "card", "rollback")),
         *(f"operate/{name}" for name in ("__init__", "predict", "drift", "monitor", "retrain")),
     ]
     tests = [
@@ -328,3 +326,23 @@ def test_the_package_is_plain_python():
         text = module.read_text(encoding="utf-8")
         assert "{{" not in text and "{%" not in text, module
         compile(text, str(module), "exec")
+
+
+def test_the_readme_code_map_names_every_module(bakes):
+    """The generated README's code map is true: each folder it shows exists and it names
+    every module of that folder, and every module beside them."""
+    project = bakes(
+        {"problem_type": "regression", "dvc_remote": "local", "python_version": "3.11",
+         "license": "MIT"}
+    )  # fmt: skip
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Code map", 1)[1].split("```")[1]
+    package = project / "src" / "churn_model"
+    sections = re.split(r"\n  (?=\w+/ )", block)
+    for folder in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        [text] = [section for section in sections if section.startswith(f"{folder.name}/ ")]
+        words = set(re.findall(r"\w+", text))
+        for module in sorted(folder.glob("*.py")):
+            assert module.stem == "__init__" or module.stem in words, (folder.name, module.stem)
+    for module in sorted(package.glob("*.py")):
+        assert module.stem.startswith("__") or f"{module.name}" in block, module.name

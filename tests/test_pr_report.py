@@ -3,7 +3,6 @@ the PR workflow runs them, with a bare repository as `origin` and GTO tags for p
 """
 
 import json
-import subprocess
 
 import pytest
 
@@ -13,19 +12,9 @@ from .conftest import edit_yaml, git
 
 
 @pytest.fixture
-def repository(baked, tmp_path):
-    """A project trained and committed on main, pushed to a bare origin."""
-    project = baked(problem_type="classification")
-    origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(origin)], check=True)
-    run(project, "dvc", "repro")
-    git(project, "add", "--all")
-    git(project, "commit", "-q", "-m", "Train the first model")
-    git(project, "remote", "add", "origin", str(origin))
-    git(project, "push", "-q", "origin", "main")
-    git(project, "fetch", "-q", "origin")
-    git(project, "checkout", "-q", "-b", "proposal")
-    return project
+def repository(on_main):
+    """A project trained and committed on main, pushed to a bare origin; on `proposal`."""
+    return on_main
 
 
 def propose(project, change, message="Propose a change", repro=True):

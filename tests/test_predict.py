@@ -4,15 +4,19 @@ the production stage (GTO tags) or an explicit version, through DVC at its commi
 import pandas as pd
 import pytest
 
-from harness.env import run
+from harness.bake import bake
+from harness.env import install, run
 
 from .conftest import edit_yaml, git
 
 
-@pytest.fixture
-def registry(baked, tmp_path):
-    """v1.0.0 in production; v1.1.0 (another learning rate) registered, not promoted."""
-    project = baked(problem_type="classification")
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory, project_env):
+    """v1.0.0 in production; v1.1.0 (another learning rate) registered, not promoted.
+    Shared by the tests below, which only read it."""
+    tmp_path = tmp_path_factory.mktemp("registry")
+    project = bake(tmp_path / "out", problem_type="classification")
+    install(project, project_env)
     for version, rate in (("v1.0.0", 0.1), ("v1.1.0", 0.05)):
         edit_yaml(
             project / "params.yaml",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import load_lifecycle
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.release import registry
 from {{ cookiecutter.package_name }}.release.card import render
 
 PROD = "prod"

@@ -2,7 +2,7 @@
 
 pipeline/  your features and model: the stages `dvc repro` runs
 review/    a pull request's model against production and base: the report and the gate
-release/   merging promotes: the registry (GTO tags), the model card, rollback
+release/   merging promotes: register and stage (GTO tags), the model card, rollback
 operate/   the model in production: batch scoring, drift monitoring, retraining
 """
 

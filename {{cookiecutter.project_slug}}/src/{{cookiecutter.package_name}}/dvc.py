@@ -132,6 +132,13 @@ def inputs(text: str | None) -> dict[str, dict[str, str]]:
     }
 
 
+def metrics_at(commit: str | None) -> dict[str, float] | None:
+    """The metrics (dvc.yaml: metrics, kept in Git) as committed at ``commit``, or in the
+    workspace (None)."""
+    text = read(paths.METRICS, commit)
+    return json.loads(text) if text else None
+
+
 def model_md5(text: str | None) -> str | None:
     """The model's md5 in a dvc.lock's text."""
     return outputs(text).get(paths.MODEL.as_posix())

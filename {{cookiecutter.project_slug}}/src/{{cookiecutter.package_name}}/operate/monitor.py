@@ -76,7 +76,7 @@ def fetch(path: Path, newest: bool) -> None:
 def reference_of(name: str, stage: str, version: str | None):
     """(the registered version, its model, its training rows, its test predictions)."""
     from ..pipeline.model import load_at
-    from ..release.registry import chosen
+    from ..registry import chosen
 
     found = chosen(name, stage, version)
     try:

@@ -25,7 +25,7 @@ from ..outputs import atomic_path
 from ..pipeline.data import CSV, PARQUET
 from ..pipeline.evaluate import predict
 from ..pipeline.model import Model, load, load_at
-from ..release.registry import chosen
+from ..registry import chosen
 
 
 def registered_model(name: str, stage: str | None, version: str | None) -> tuple[str, Model]:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from .. import dvc, paths
 from ..config import load_lifecycle
+from ..dvc import metrics_at
 from ..errors import ProjectError
 from ..git import git, head
 from ..github import gh, step_outputs
 from ..markdown import MISSING, code, codes, number, signed, table
 from ..outputs import read_json, write_json, write_text
 from ..review.changes import changed_files
-from ..review.gate import metrics_at
 
 PACKAGE = __package__.rpartition(".")[0]
 LABEL = "retraining"

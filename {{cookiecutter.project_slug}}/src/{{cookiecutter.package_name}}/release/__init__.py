@@ -1,6 +1,5 @@
 """Release: merging to main promotes the reviewed model; rollback is one action.
 
-- registry.py  GTO's Git tags: versions and stages, read and written
 - promote.py   gate the merged commit's model again, register and stage it
 - publish.py   push the tags the promotion made; the GitHub release
 - card.py      the model card (the release's notes)

@@ -23,8 +23,8 @@ from ..errors import ProjectError
 from ..git import head, show
 from ..markdown import code, table
 from ..outputs import write_text
+from ..registry import Version, find, holder, previous
 from ..review.gate import rule_text, within_bounds
-from .registry import Version, find, holder, previous
 
 if TYPE_CHECKING:
     from ..review.gate import Criterion

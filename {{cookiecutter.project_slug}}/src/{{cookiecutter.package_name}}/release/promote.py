@@ -30,13 +30,13 @@ from ..errors import ProjectError
 from ..git import commit_of, head, is_ancestor
 from ..github import step_outputs
 from ..outputs import write_json, write_text
+from ..registry import Version, assigned_ever, at_commit, holder, previous, put, register
 from ..review.changes import since
 from ..review.compare import compare
 from ..review.gate import Criterion, criteria, freshness_criterion, passed, reasons_text
 from ..review.lockcheck import recorded
 from ..review.report import render
 from .card import render as render_card
-from .registry import Version, assigned_ever, at_commit, holder, previous, put, register
 
 
 def judge(base: str, commit: str, production: Version | None, lifecycle: Lifecycle, freshness):

@@ -4,7 +4,7 @@ GitHub with its model card as the notes (the "Promote" workflow's last steps).""
 from .. import paths
 from ..github import exists, gh
 from ..outputs import read_json
-from .registry import push
+from ..registry import push
 
 
 def push_tags() -> None:

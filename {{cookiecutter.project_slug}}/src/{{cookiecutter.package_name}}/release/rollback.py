@@ -3,7 +3,7 @@ registry's history keeps every move; `predict` and the next report use it at onc
 
 from ..config import load_lifecycle
 from ..errors import ProjectError
-from .registry import Version, find, holder, previous, push, put
+from ..registry import Version, find, holder, previous, push, put
 
 
 def set_stage(name: str, stage: str, version: Version, push_tags: bool) -> None:

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from .. import dvc, paths
+from ..dvc import metrics_at
 from ..pipeline.data import read_split
 from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import Model, load, load_at
-from .gate import metrics_at
 from .stats import auc_interval, paired_intervals, row_sums
 
 if TYPE_CHECKING:
-    from ..release.registry import Version
+    from ..registry import Version
 
 
 @dataclass

@@ -7,15 +7,14 @@ fresh dvc.lock; metrics that CI reproduced within the declared tolerance.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from .. import paths
 from ..config import HIGHER_IS_BETTER
+from ..dvc import metrics_at
 from ..errors import ProjectError
-from ..git import read
 from ..outputs import read_json, write_json
 
 if TYPE_CHECKING:  # `make gate` only reads the verdict: no model libraries to import
@@ -149,12 +148,6 @@ def reproducibility_criterion(
         f"CI's metrics differ from the committed ones by more than {tolerance:g}: "
         + "; ".join(differ),
     )
-
-
-def metrics_at(commit: str | None) -> dict[str, float] | None:
-    """eval/metrics.json as committed at ``commit``, or in the workspace (None)."""
-    text = read(paths.METRICS, commit)
-    return json.loads(text) if text else None
 
 
 def criteria(

@@ -280,7 +280,7 @@ def fit(text: str) -> str:
 
 def build(base: str, pull_request: str) -> tuple[str, list[Criterion]]:
     """Compare, gate and render, for this checkout against ``base``."""
-    from ..release.registry import holder
+    from ..registry import holder
 
     started = time.perf_counter()
     lifecycle = load_lifecycle()

@@ -1,4 +1,6 @@
-"""The model registry: GTO's Git tags in this repository, read and written.
+"""The model registry, the one place that reads and writes it: GTO's Git tags in this
+repository. Review reads it (the version in production), release writes it, operate
+reads it (the version to score with or to check for drift).
 
 A version is a ``name@vX.Y.Z`` tag on the commit whose ``dvc.lock`` records the model;
 a stage assignment is a ``name#stage#N`` tag. The version that holds a stage is GTO's:
@@ -14,8 +16,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..errors import ProjectError
-from ..git import git
+from .errors import ProjectError
+from .git import git
 
 
 @dataclass(frozen=True)
