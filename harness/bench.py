@@ -16,12 +16,15 @@ And batch scoring (BENCH_PREDICT_ROWS new rows, 1,000,000 by default) with the
 Drift monitoring (BENCH_MONITOR_ROWS rows, 1,000,000 by default): `monitor` on a batch
 with three drifted features (exit status 3, the whole report written) against the
 production model's training rows, and a plain numpy/SciPy script computing the same
-statistics (bench_plain.py monitor). Then the pipeline at BENCH_BIG_ROWS rows
+statistics (bench_plain.py monitor). A table with text (BENCH_TEXT_ROWS rows, 1,000,000
+by default; 15 numeric and 5 text columns, one of 1,000 distinct values): a full `dvc
+repro` against a plain script doing the same encoding and fit (bench_plain.py mixed).
+Then the pipeline at BENCH_BIG_ROWS rows
 (5,000,000 by default, 0 skips it): a full `dvc repro` against the plain script, and
 whether its peak memory fits a 24 GB machine.
 
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
-predict, pr, monitor, big (every one by default), e.g. BENCH_SECTIONS=monitor,big.
+predict, pr, monitor, text, big (every one by default), e.g. BENCH_SECTIONS=monitor,big.
 `predict` trains a project at the largest BENCH_ROWS size when `pipeline` is not run.
 """
 
@@ -39,7 +42,7 @@ from .bake import TEMPLATE, bake
 from .env import environ, install, project_env
 
 FEATURES = 20
-SECTIONS = ("pipeline", "predict", "pr", "monitor", "big")
+SECTIONS = ("pipeline", "predict", "pr", "monitor", "text", "big")
 MIB, GIB = 2**20, 2**30
 MACHINE = 24 * 10**9  # the issue's target: a 2-core, 24 GB machine
 WORK = TEMPLATE / "build" / "bench"  # the bakes, kept between runs
@@ -84,15 +87,11 @@ def edit_params(project: Path, change) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
 
-def prepare_project(rows: int, name: str | None = None) -> Path:
+def prepare_project(rows: int, name: str | None = None, categorical: int = 0) -> Path:
     shutil.rmtree(WORK / (name or str(rows)), ignore_errors=True)
     project = bake(WORK / (name or str(rows)))
-    edit_params(
-        project,
-        lambda p: p["prepare"].update(
-            source="synthetic", synthetic={"rows": rows, "features": FEATURES}
-        ),
-    )
+    synthetic = {"rows": rows, "features": FEATURES, "categorical": categorical}
+    edit_params(project, lambda p: p["prepare"].update(source="synthetic", synthetic=synthetic))
     return project
 
 
@@ -213,7 +212,12 @@ def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
     sh("dvc", "repro")
     put_in_production(project, env)
     sh("git", "checkout", "-q", "-b", "proposal")
-    edit_params(project, lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05))
+    edit_params(
+        project,
+        lambda p: p["train"]["hyperparameters"]["hist_gradient_boosting"].update(
+            learning_rate=0.05
+        ),
+    )
     sh("dvc", "repro")
     sh("git", "add", "--all")
     sh("git", *IDENTITY, "commit", "-q", "-m", "Lower the learning rate")
@@ -315,6 +319,49 @@ def monitoring(project: Path, env: dict, rows: int) -> None:
         "missing shares, predict_proba and the same for its scores (numpy, SciPy).\n"
     )
     throughput(rows, ("plain statistics (baseline)", base), ("`monitor` command", ours))
+
+
+TEXT_COLUMNS = 5
+TABLE_BYTES = """
+import sys
+from {package}.pipeline.data import synthetic
+frame = synthetic("classification", int(sys.argv[1]), int(sys.argv[2]), 42, int(sys.argv[3]))
+print(int(frame.memory_usage(deep=True).sum()))
+"""
+
+
+def text_pipeline(env_dir: Path, env: dict, rows: int) -> None:
+    """A full `dvc repro` of a table with text columns (one of 1,000 distinct values),
+    against a plain script doing the same encoding and fit in one process."""
+    project = prepare_project(rows, name="text", categorical=TEXT_COLUMNS)
+    install(project, env_dir)
+    package = answers(project)["package_name"]
+    python = str(env_dir / "bin" / "python")
+    plain = str(TEMPLATE / "harness" / "bench_plain.py")
+    shape = [str(rows), str(FEATURES), str(TEXT_COLUMNS)]
+    base = measure([python, plain, "mixed", package, *shape], project, env)
+    full = measure(["dvc", "repro"], project, env)
+    table = int(shell(project, env, python, "-c", TABLE_BYTES.format(package=package), *shape))
+    libraries = measure([python, "-c", LIBRARIES], project, env)["peak"]
+    numbers = FEATURES - TEXT_COLUMNS
+    print(
+        f"\nA table with text: {rows:,} rows, {numbers} numeric and {TEXT_COLUMNS} text columns "
+        "(one of 1,000 distinct values, the others 20), a full `dvc repro` (kinds inferred, "
+        "hash split, encoding inside the model); baseline = a plain script doing the same "
+        "encoding and fit in one process.\n"
+    )
+    print("| | time | ratio | peak memory | peak ratio | peak ÷ table | same, less libraries |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, figures in (("plain script (baseline)", base), ("dvc repro", full)):
+        print(
+            f"| {name} | {figures['seconds']:.2f} s | {figures['seconds'] / base['seconds']:.2f}× "
+            f"| {figures['peak'] / MIB:.0f} MiB | {figures['peak'] / base['peak']:.2f}× "
+            f"| {figures['peak'] / table:.2f}× | {(figures['peak'] - libraries) / table:.2f}× |"
+        )
+    print(
+        f"\nThe table in memory: {table / MIB:.0f} MiB (pandas, text as categories). "
+        "Targets: time ratio ≤ 1.15×; peak ≤ 3× the table's size."
+    )
 
 
 def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:
@@ -433,6 +480,8 @@ def main() -> None:
     if "monitor" in chosen:
         rows = int(os.environ.get("BENCH_MONITOR_ROWS", "1000000"))
         monitoring(project_of(rows, name="monitor"), env, rows)
+    if "text" in chosen:
+        text_pipeline(env_dir, env, int(os.environ.get("BENCH_TEXT_ROWS", "1000000")))
     big = int(os.environ.get("BENCH_BIG_ROWS", "5000000"))
     if "big" in chosen and big > 0:
         big_pipeline(env_dir, env, big)

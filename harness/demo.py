@@ -84,7 +84,7 @@ def main() -> None:
     step("Propose a change in a pull request: a lower learning rate")
     sh(project, "git", "checkout", "--quiet", "-b", "lower-learning-rate")
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
-    params["train"]["hyperparameters"]["learning_rate"] = 0.05
+    params["train"]["hyperparameters"]["hist_gradient_boosting"]["learning_rate"] = 0.05
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(project, "make", "repro")
     sh(project, "git", "add", "--all")

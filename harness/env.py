@@ -5,6 +5,7 @@ Generated projects pin their dependencies in pyproject.toml; this installs those
 on its own with ``--no-deps``. Reused while the pins do not change.
 """
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -13,16 +14,31 @@ from pathlib import Path
 
 from .bake import TEMPLATE
 
-ENV_DIR = TEMPLATE / "build" / "project-env"
+DEFAULT_ENV = TEMPLATE / "build" / "project-env"
 UV = Path(sys.executable).with_name("uv")
+
+
+def env_dir_now() -> Path:
+    """Where the environment is: PROJECT_ENV when set (one per parallel test worker, say),
+    else build/project-env; read at each call, since a test session sets it."""
+    return Path(os.environ.get("PROJECT_ENV", DEFAULT_ENV))
 
 
 def uv(*args: str) -> None:
     subprocess.run([str(UV), *args, "--quiet"], check=True)
 
 
-def project_env(pyproject: Path, env_dir: Path = ENV_DIR) -> Path:
-    """A virtual environment with the pinned dependencies of a generated project."""
+def project_env(pyproject: Path, env_dir: Path | None = None) -> Path:
+    """A virtual environment with the pinned dependencies of a generated project; one
+    process builds it while the others (parallel test workers) wait for it."""
+    env_dir = env_dir or env_dir_now()
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    with Path(f"{env_dir}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _project_env(pyproject, env_dir)
+
+
+def _project_env(pyproject: Path, env_dir: Path) -> Path:
     stamp = env_dir / ".pins-sha256"
     digest = hashlib.sha256(pyproject.read_bytes() + sys.version.encode()).hexdigest()
     if stamp.is_file() and stamp.read_text() == digest:
@@ -43,22 +59,16 @@ def project_env(pyproject: Path, env_dir: Path = ENV_DIR) -> Path:
     return env_dir
 
 
-def install(project: Path, env_dir: Path = ENV_DIR) -> None:
+def install(project: Path, env_dir: Path | None = None) -> None:
     """Install one generated project into the environment, without touching its pins (its
     dependencies were byte-compiled when the environment was made)."""
-    uv(
-        "pip",
-        "install",
-        "--python",
-        str(env_dir / "bin" / "python"),
-        "--no-deps",
-        "-e",
-        str(project),
-    )
+    python = (env_dir or env_dir_now()) / "bin" / "python"
+    uv("pip", "install", "--python", str(python), "--no-deps", "-e", str(project))
 
 
-def environ(env_dir: Path = ENV_DIR, **extra: str) -> dict[str, str]:
+def environ(env_dir: Path | None = None, **extra: str) -> dict[str, str]:
     """Process environment in which `python`, `dvc`, `gto` are the project's."""
+    env_dir = env_dir or env_dir_now()
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
     env["VIRTUAL_ENV"] = str(env_dir)
@@ -67,7 +77,11 @@ def environ(env_dir: Path = ENV_DIR, **extra: str) -> dict[str, str]:
 
 
 def run(
-    project: Path, *command: str, env_dir: Path = ENV_DIR, check: bool = True, **extra_env: str
+    project: Path,
+    *command: str,
+    env_dir: Path | None = None,
+    check: bool = True,
+    **extra_env: str,
 ) -> subprocess.CompletedProcess:
     """Run ``command`` in ``project`` with the project environment; output captured."""
     result = subprocess.run(

@@ -1,6 +1,8 @@
 """Fixtures: isolated git configuration, baked projects, the projects' environment.
 
-FAST=1 bakes a reduced option matrix (see test_bake.py).
+FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in two processes
+(pytest-xdist, pyproject.toml); each keeps OpenMP and BLAS to one thread, so that two
+workers' model fits do not fight over the two cores.
 """
 
 import json
@@ -19,8 +21,11 @@ import yaml
 
 from harness import env as project_env_module
 from harness.bake import bake
-from harness.env import run
+from harness.env import DEFAULT_ENV, run
 from harness.runner import GitHub, run_workflow
+
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,9 +52,14 @@ def isolated_git(tmp_path_factory):
 @pytest.fixture(scope="session")
 def project_env(tmp_path_factory):
     """One environment with the generated projects' pins: those of an s3 project, which
-    are the default pins plus DVC's s3 plugin."""
+    are the default pins plus DVC's s3 plugin. A parallel test worker (pytest-xdist) has
+    its own, since each installs its projects into it; `make bench`, when a test runs it,
+    takes the same one (PROJECT_ENV)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    env_dir = DEFAULT_ENV.with_name(f"{DEFAULT_ENV.name}-{worker}") if worker else DEFAULT_ENV
+    os.environ["PROJECT_ENV"] = str(env_dir)
     where = tmp_path_factory.mktemp("pins")
-    return project_env_module.project_env(bake(where, dvc_remote="s3") / "pyproject.toml")
+    return project_env_module.project_env(bake(where, dvc_remote="s3") / "pyproject.toml", env_dir)
 
 
 @pytest.fixture
@@ -63,6 +73,16 @@ def baked(tmp_path, project_env):
 
     yield make
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+HGB = "hist_gradient_boosting"  # the default estimator of params.yaml
+RATE_CHANGE = f"| `train.hyperparameters.{HGB}.learning_rate` | `0.1` | `0.05` |"
+RATE_IN_CARD = f"| `train.hyperparameters.{HGB}.learning_rate` | `0.05` |"
+
+
+def hgb(params: dict) -> dict:
+    """The default estimator's hyperparameters in params.yaml's data."""
+    return params["train"]["hyperparameters"][HGB]
 
 
 def git(project: Path, *args: str) -> str:

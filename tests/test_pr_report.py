@@ -4,11 +4,12 @@ the PR workflow runs them, with a bare repository as `origin` and GTO tags for p
 
 import json
 
+import pandas as pd
 import pytest
 
 from harness.env import run
 
-from .conftest import edit_yaml, git
+from .conftest import RATE_CHANGE, edit_yaml, git, hgb
 
 
 @pytest.fixture
@@ -37,12 +38,15 @@ def test_improvement_passes_and_is_compared_on_the_same_rows(repository):
     assignment) on this PR's rows, with intervals, and the gate passes."""
     run(repository, "gto", "register", "churn-model", "main", "--version", "v1.0.0")
     run(repository, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
-    propose(repository, lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05))
+    propose(
+        repository,
+        lambda p: hgb(p).update(learning_rate=0.05),
+    )
     text, result, exit_code = report(repository)
     assert result["passed"] and exit_code == 0
     assert text.startswith("## ✅ Model report: the gate passes")
     assert "Production `v1.0.0`" in text and "Every model scored on this pull request's" in text
-    assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in text
+    assert RATE_CHANGE in text
     assert "```mermaid" in text and "xychart-beta" in text
     assert "[95% CI]" in text and "*within noise*" in text
     assert len(text) < 65_536
@@ -53,8 +57,8 @@ def test_regression_past_the_gate_fails_with_the_reason(repository):
     """A much worse model fails the job, and the report says which criterion and why."""
     propose(
         repository,
-        lambda p: p["train"].update(
-            hyperparameters={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
+        lambda p: p["train"]["hyperparameters"].update(
+            hist_gradient_boosting={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
         ),
     )
     text, result, exit_code = report(repository)
@@ -67,7 +71,11 @@ def test_regression_past_the_gate_fails_with_the_reason(repository):
 
 def test_stale_lock_fails_and_gives_the_fix(repository):
     """Parameters changed without rerunning the pipeline: stale lock, with the command."""
-    propose(repository, lambda p: p["train"]["hyperparameters"].update(max_iter=50), repro=False)
+    propose(
+        repository,
+        lambda p: hgb(p).update(max_iter=50),
+        repro=False,
+    )
     text, result, exit_code = report(repository)
     assert exit_code != 0
     [stale] = [item for item in result["criteria"] if item["name"] == "dvc.lock is fresh"]
@@ -106,10 +114,28 @@ def test_first_run_without_base_metrics_is_a_first_run_report(baked, tmp_path):
 
 
 def test_new_test_rows_are_scored_by_the_baseline_models(repository):
-    """A new split: the base's own predictions are for other rows, so its model is
-    loaded and scores this PR's rows (same rows, paired intervals, as always)."""
+    """A larger test set: the base's own predictions are for fewer rows, so its model is
+    loaded and scores this PR's rows, less those it trained on (left out, and counted).
+    The hash split moved none of the base's test rows into training."""
+    before = pd.read_parquet(repository / "data" / "prepared" / "test.parquet").index
     propose(repository, lambda p: p["prepare"].update(test_size=0.3))
+    after = pd.read_parquet(repository / "data" / "prepared" / "test.parquet").index
+    assert set(before) <= set(after)
     text, _, _ = report(repository)
-    assert "Every model scored on this pull request's 171 test rows (base)" in text
-    assert "(base: 455 and 114)" in text
+    assert f"Every model scored on this pull request's {len(after):,} test rows (base)" in text
+    compared = len(before)  # the base's own test rows: the rest of these it trained on
+    left_out = len(after) - compared
+    assert f"Base compared on {compared:,} of these rows: {left_out:,} it trained on" in text
     assert "[95% CI]" in text
+
+
+def test_changing_the_seed_moves_no_row_and_the_same_model_passes(repository):
+    """With the default (hash) split a new seed keeps every row on its side: the model
+    trained again with another seed is compared on the same rows and passes."""
+    before = pd.read_parquet(repository / "data" / "prepared" / "test.parquet").index
+    propose(repository, lambda p: p["base"].update(seed=7))
+    after = pd.read_parquet(repository / "data" / "prepared" / "test.parquet").index
+    assert list(before) == list(after)
+    text, result, exit_code = report(repository)
+    assert exit_code == 0 and result["passed"], text
+    assert "it trained on are left out" not in text

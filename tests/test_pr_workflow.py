@@ -8,7 +8,7 @@ import re
 
 from harness.runner import GitHub
 
-from .conftest import SECRETS, Repository, edit_yaml, git
+from .conftest import RATE_CHANGE, SECRETS, Repository, edit_yaml, git, hgb
 
 REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
 SHARE_STEP = "Share stage results with the DVC remote"
@@ -20,7 +20,8 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     repo = trained()
     gh = repo.gh
     repo.propose(
-        lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05), "Lower the rate"
+        lambda p: hgb(p).update(learning_rate=0.05),
+        "Lower the rate",
     )
     number = gh.open_pull_request("proposal")
 
@@ -30,7 +31,7 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert "dvc repro --pull" not in job.step(REPORT_STEP).log  # CI can't reach a folder
     assert job.summary.startswith("## ✅ Model report: the gate passes")
     assert "Production `v1.0.0`" in job.summary
-    assert "| `train.hyperparameters.learning_rate` | `0.1` | `0.05` |" in job.summary
+    assert RATE_CHANGE in job.summary
     # a fresh runner has neither the baselines' models nor the folder remote: said so
     assert "is in neither the DVC cache nor a reachable DVC remote" in job.summary
     [first] = gh.comments(number)
@@ -38,8 +39,8 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert "<!-- cml watermark: model-report -->" in first["body"]
 
     repo.propose(
-        lambda p: p["train"].update(
-            hyperparameters={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
+        lambda p: p["train"]["hyperparameters"].update(
+            hist_gradient_boosting={"max_iter": 1, "learning_rate": 0.01, "max_depth": 1}
         ),
         "Train far less",
     )
@@ -53,7 +54,11 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert second["body"].startswith("## ❌ Model report: the gate fails")
     assert re.search(r"- ❌ `\w+` is [0-9.]+ worse than production \(v1.0.0\)", second["body"])
 
-    repo.propose(lambda p: p["train"]["hyperparameters"].update(max_iter=80), "Tune", repro=False)
+    repo.propose(
+        lambda p: hgb(p).update(max_iter=80),
+        "Tune",
+        repro=False,
+    )
     job = repo.pull_request(number, "synchronize").jobs["train"]
     assert job.conclusion == "failure"
     [third] = gh.comments(number)
@@ -68,7 +73,7 @@ def test_s3_remote_restores_unchanged_stages_and_ci_training_is_reused(trained, 
     from the run-cache instead of retraining; the next run retrains nothing."""
     repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
     repo.propose(
-        lambda p: p["train"]["hyperparameters"].update(learning_rate=0.05),
+        lambda p: hgb(p).update(learning_rate=0.05),
         "Lower the rate, without retraining",
         repro=False,
     )

@@ -7,7 +7,7 @@ import pytest
 from harness.bake import bake
 from harness.env import install, run
 
-from .conftest import edit_yaml, git
+from .conftest import edit_yaml, git, hgb
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def registry(tmp_path_factory, project_env):
     for version, rate in (("v1.0.0", 0.1), ("v1.1.0", 0.05)):
         edit_yaml(
             project / "params.yaml",
-            lambda p, rate=rate: p["train"]["hyperparameters"].update(learning_rate=rate),
+            lambda p, rate=rate: hgb(p).update(learning_rate=rate),
         )
         run(project, "dvc", "repro")
         git(project, "add", "--all")
@@ -38,7 +38,8 @@ def test_predict_uses_production_by_default_and_any_version_on_request(registry,
     project, batch = registry
     default = run(project, "python", "-m", "churn_model", "predict", str(batch), "prod.parquet")
     head = git(project, "rev-parse", "--short=7", "HEAD~1")
-    assert f"114 rows scored with churn-model prod v1.0.0 ({head})" in default.stdout
+    rows = len(pd.read_csv(batch))
+    assert f"{rows} rows scored with churn-model prod v1.0.0 ({head})" in default.stdout
     newer = run(
         project, "python", "-m", "churn_model", "predict", str(batch), "v11.csv",
         "--version", "v1.1.0",
@@ -47,7 +48,7 @@ def test_predict_uses_production_by_default_and_any_version_on_request(registry,
     production = pd.read_parquet(project / "prod.parquet")
     candidate = pd.read_csv(project / "v11.csv")
     workspace = pd.read_parquet(project / "eval" / "predictions.parquet")  # v1.1.0's own
-    assert len(production) == len(candidate) == 114
+    assert len(production) == len(candidate) == rows
     assert candidate["proba_1"].to_numpy() == pytest.approx(workspace["proba_1"].to_numpy())
     assert (production["proba_1"] != candidate["proba_1"]).any()
 

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import yaml
 
-from .conftest import SECRETS, edit_yaml, git, s3_client
+from .conftest import RATE_IN_CARD, SECRETS, edit_yaml, git, hgb, s3_client
 
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
 NAME = "churn-model"
@@ -38,7 +38,7 @@ def retrain(repo, **hyperparameters):
     def change():
         edit_yaml(
             repo.project / "params.yaml",
-            lambda p: p["train"]["hyperparameters"].update(hyperparameters),
+            lambda p: hgb(p).update(hyperparameters),
         )
         repo.sh("dvc", "repro")
 
@@ -71,7 +71,7 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert card.startswith(f"# Model card: {NAME} v1.1.0")
     assert "**Stage:** prod" in card
     assert "Previous production version: `v1.0.0`" in card
-    assert "| `train.hyperparameters.learning_rate` | `0.05` |" in card
+    assert RATE_IN_CARD in card
     assert "**Gate at promotion:**" in card and "- ✅ roc_auc vs production" in card
     assert "rollback --to v1.0.0" in card
     assert "Running stage 'train'" in job.step(PROMOTE_STEP).log  # no remote: reproduced

@@ -1,17 +1,20 @@
 """Shared fixtures: a scratch copy of the project's declarative files, small tables.
 
-The tests do not depend on what params.yaml says: a table or a model is made for each
-problem type (classification and regression), whichever this project uses.
+The tests do not depend on what params.yaml says or what data the project has: a table
+or a model is made here for each problem type (classification and regression).
 """
 
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
+from {{ cookiecutter.package_name }}.pipeline.features import schema_of
+from {{ cookiecutter.package_name }}.pipeline.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM_TYPES = ("classification", "regression")
@@ -45,3 +48,26 @@ def problem_type(request) -> str:
 def table(problem_type) -> pd.DataFrame:
     """A small synthetic table with a ``target`` column, for each problem type."""
     return synthetic(problem_type, rows=200, features=4, seed=0)
+
+
+def mixed_table(problem_type: str, rows: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A table as teams have them: an ID, text categories, a yes/no column, dates, missing
+    values, and (classification) text labels."""
+    rng = np.random.default_rng(seed)
+    frame = synthetic(problem_type, rows=rows, features=4, seed=seed)
+    frame.insert(0, "customer_id", [f"C{index:05d}" for index in range(rows)])
+    frame["plan"] = rng.choice(["basic", "plus", "pro"], size=rows)
+    frame["newsletter"] = rng.choice(["yes", "no"], size=rows)
+    frame["signed_up"] = pd.date_range("2021-01-01", periods=rows, freq="D").strftime("%Y-%m-%d")
+    frame.loc[rng.random(rows) < 0.1, "x01"] = np.nan
+    frame.loc[rng.random(rows) < 0.05, "plan"] = None
+    if problem_type == "classification":
+        frame["target"] = np.where(frame["target"] == 1, "churned", "stayed")
+    return frame
+
+
+def fit(frame: pd.DataFrame, problem_type: str, name: str = "random_forest", ids=(), seed=0):
+    """A model of ``frame`` (target ``target``), its columns' kinds inferred."""
+    schema = schema_of(frame, "target", list(ids), [], {})
+    features = frame.drop(columns="target")
+    return train(features, frame["target"], problem_type, name, {}, seed, schema)

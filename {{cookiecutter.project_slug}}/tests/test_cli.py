@@ -39,8 +39,20 @@ def test_pipeline_smoke(project, capsys, kind):
     set_params(
         project,
         base={"problem_type": kind},
-        prepare={"source": "synthetic", "target": "target", "synthetic": synthetic},
-        train={"estimator": "random_forest", "hyperparameters": {"n_estimators": 20}},
+        prepare={
+            "source": "synthetic",
+            "target": "target",
+            "ids": [],
+            "drop": [],
+            "kinds": {},
+            "positive_class": None,
+            "split": {"method": "hash", "column": None},
+            "synthetic": synthetic,
+        },
+        train={
+            "estimator": "random_forest",
+            "hyperparameters": {"random_forest": {"n_estimators": 20}},
+        },
     )
     for command in ("prepare", "train", "evaluate"):
         assert main([command]) == 0, capsys.readouterr().err
@@ -50,7 +62,7 @@ def test_pipeline_smoke(project, capsys, kind):
     scores = json.loads(paths.METRICS.read_text(encoding="utf-8"))
     assert set(scores) == set(METRICS[kind])
     predictions = pd.read_parquet(paths.PREDICTIONS)
-    assert len(predictions) == 80 and predictions.index.name == "row"
+    assert 40 < len(predictions) < 120 and predictions.index.name == "row"  # a hash split
     assert sorted(paths.PLOTS_DIR.iterdir()) == sorted(paths.PLOTS[kind])
 
 

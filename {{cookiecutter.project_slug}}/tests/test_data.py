@@ -1,66 +1,120 @@
-"""Data checks at prepare: bad data is refused with a message naming the column or file."""
+"""Data checks at prepare: bad data is refused with a message naming the column, the
+setting or the file; likely leaks are named."""
 
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.config import PrepareParams
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.pipeline.data import bundled_dataset, read_table, validate
+from {{ cookiecutter.package_name }}.pipeline.data import (
+    bundled_dataset,
+    leaks,
+    positive_class,
+    read_table,
+    validate,
+)
+from {{ cookiecutter.package_name }}.pipeline.features import schema_of
 
-from .conftest import PROBLEM_TYPES
+from .conftest import PROBLEM_TYPES, mixed_table
+
+
+def settings(**changes) -> PrepareParams:
+    values = {
+        "source": "file",
+        "path": "data.csv",
+        "target": "target",
+        "test_size": 0.2,
+        "synthetic": {"rows": 10, "features": 4},
+    }
+    return PrepareParams.model_validate({**values, **changes})
 
 
 @pytest.mark.parametrize("kind", PROBLEM_TYPES)
 def test_bundled_dataset_passes_the_checks(kind):
     """The dataset shipped with scikit-learn is valid as it is."""
-    validate(bundled_dataset(kind), "target", 0.2, "bundled", kind)
+    validate(bundled_dataset(kind), settings(), "bundled", kind)
 
 
 def test_missing_target_column_is_named(table, problem_type):
     """It names the missing target column and lists the columns there are."""
     with pytest.raises(ProjectError, match=r"data.csv: target column 'label' not found.*x00"):
-        validate(table, "label", 0.2, "data.csv", problem_type)
+        validate(table, settings(target="label"), "data.csv", problem_type)
 
 
-def test_non_numeric_feature_is_named(table, problem_type):
-    """It names a feature column that holds text."""
+def test_a_column_named_in_the_settings_must_exist(table, problem_type):
+    """An ID, a dropped column or a kind that names no column is refused by its setting."""
+    with pytest.raises(ProjectError, match=r"prepare.ids: 'customer' is not a column"):
+        validate(table, settings(ids=["customer"]), "data.csv", problem_type)
+    with pytest.raises(ProjectError, match=r"prepare.kinds: 'when' is not a column"):
+        validate(table, settings(kinds={"when": "datetime"}), "data.csv", problem_type)
+
+
+def test_text_features_are_accepted(table, problem_type):
+    """A text column is a feature like any other (categorical), not an error."""
     table["city"] = "Paris"
-    with pytest.raises(ProjectError, match=r"column 'city' is not numeric \(found 'Paris'\)"):
-        validate(table, "target", 0.2, "data.csv", problem_type)
-
-
-def test_missing_targets_are_counted(table, problem_type):
-    """It counts the rows whose target is missing and points at the first."""
-    table.loc[[3, 7], "target"] = None
-    with pytest.raises(ProjectError, match=r"missing in 2 row\(s\), first at row 3"):
-        validate(table, "target", 0.2, "data.csv", problem_type)
+    validate(table, settings(), "data.csv", problem_type)
 
 
 def test_empty_table_is_refused(table, problem_type):
     """It refuses a table with no rows."""
     with pytest.raises(ProjectError, match=r"data.csv: the table has no rows"):
-        validate(table.iloc[0:0], "target", 0.2, "data.csv", problem_type)
+        validate(table.iloc[0:0], settings(), "data.csv", problem_type)
 
 
 def test_too_few_rows_for_the_split(table, problem_type):
     """It refuses a table too small to give both splits enough rows."""
     with pytest.raises(ProjectError, match=r"too few to split with test_size 0.2"):
-        validate(table.head(3), "target", 0.2, "data.csv", problem_type)
+        validate(table.head(3), settings(), "data.csv", problem_type)
 
 
 def test_a_class_with_one_row_is_refused():
-    """Stratified splitting needs every class in both splits."""
+    """Every class needs rows in both splits."""
     table = bundled_dataset("classification")
     table.loc[0, "target"] = 9
     with pytest.raises(ProjectError, match=r"class 9 of 'target' has 1 row"):
-        validate(table, "target", 0.2, "data.csv", "classification")
+        validate(table, settings(), "data.csv", "classification")
+
+
+def test_a_continuous_target_in_a_classification_project_says_what_to_change():
+    """A number to predict is not a class: the error names the setting to change."""
+    table = bundled_dataset("regression")
+    with pytest.raises(ProjectError, match=r"looks continuous .* base.problem_type: regression"):
+        validate(table, settings(), "data.csv", "classification")
 
 
 def test_text_target_is_refused_for_regression():
-    """Regression needs a numeric target."""
+    """Regression needs a numeric target, and the error says how to predict classes."""
     table = bundled_dataset("regression")
     table["target"] = "high"
-    with pytest.raises(ProjectError, match="target column 'target' must be numeric"):
-        validate(table, "target", 0.2, "data.csv", "regression")
+    with pytest.raises(
+        ProjectError, match=r"must be numeric .* base.problem_type: classification"
+    ):
+        validate(table, settings(), "data.csv", "regression")
+
+
+def test_the_positive_class_is_declared_or_chosen_plainly():
+    """1/True/yes when there is one, else the rarer class; a declared one must exist."""
+    assert positive_class(pd.Series([0, 1, 1]), None) == 1
+    assert positive_class(pd.Series(["no", "yes", "no"]), None) == "yes"
+    assert positive_class(pd.Series(["male", "female", "male"]), None) == "female"
+    assert positive_class(pd.Series(["male", "female", "male"]), "male") == "male"
+    assert positive_class(pd.Series(["a", "b", "c"]), None) is None
+    with pytest.raises(ProjectError, match=r"positive_class: 'cat' is not a class"):
+        positive_class(pd.Series(["male", "female"]), "cat")
+
+
+def test_an_id_used_as_a_feature_and_a_feature_that_is_the_target_are_flagged(problem_type):
+    """A column unique per row, and one that alone predicts the target, are likely leaks."""
+    frame = mixed_table(problem_type)
+    if problem_type == "classification":
+        frame["leaked"] = (frame["target"] == "churned").astype(float)
+    else:
+        frame["leaked"] = frame["target"] * 2
+    found = leaks(frame, schema_of(frame, "target", [], [], {}), problem_type)
+    assert any("'customer_id' has a distinct value in every row" in line for line in found)
+    assert any("'leaked' alone predicts 'target'" in line for line in found)
+    declared = schema_of(frame.drop(columns="leaked"), "target", ["customer_id"], [], {})
+    assert leaks(frame.drop(columns="leaked"), declared, problem_type) == []
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path):

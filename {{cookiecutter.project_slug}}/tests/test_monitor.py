@@ -13,9 +13,8 @@ from {{ cookiecutter.package_name }}.operate.drift import psi
 from {{ cookiecutter.package_name }}.operate.monitor import check, markdown, read_batch
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
-from {{ cookiecutter.package_name }}.pipeline.train import train
 
-from .conftest import PROBLEM_TYPES, ROOT
+from .conftest import PROBLEM_TYPES, ROOT, fit
 
 LIMITS = DriftThresholds()
 INFO = {"name": "model", "version": "v1.0.0", "stage": "prod", "commit": "0" * 40}
@@ -28,8 +27,7 @@ def production(request):
     kind = request.param
     table = synthetic(kind, rows=6000, features=4, seed=1)
     training, test, batch = table.iloc[:3000], table.iloc[3000:4000], table.iloc[4000:]
-    features, target = training.drop(columns="target"), training["target"]
-    model = train(features, target, kind, "random_forest", {}, 0)
+    model = fit(training, kind)
     _, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], seed=0)
     return model, training, predictions, batch.drop(columns="target").reset_index(drop=True)
 
@@ -88,17 +86,17 @@ def test_the_drifted_features_threshold_is_respected(production):
 def test_schema_changes_are_drift_and_stop_prediction_drift(production):
     """A missing, a new and a retyped column are each named; the model cannot score."""
     batch = production[3].drop(columns="x02").assign(extra=1.0)
-    batch["x03"] = batch["x03"].map(lambda value: f"{value:.2f}")
+    batch["x03"] = batch["x03"].map(lambda value: f"{value:.2f}")  # numbers as text: fine
+    batch.loc[batch.index[0], "x03"] = "unknown"  # text: not a number
     result = run_check(production, batch)
-    assert result.schema == {
-        "missing": ["x02"],
-        "new": ["extra"],
-        "retyped": [{"column": "x03", "expected": "number", "found": "text"}],
-    }
+    assert result.schema["missing"] == ["x02"] and result.schema["new"] == ["extra"]
+    [retyped] = result.schema["retyped"]
+    assert retyped["column"] == "x03"
+    assert retyped["problem"].startswith("column x03: expected numbers, found 'unknown'")
     assert result.drift and result.predictions is None
     report = markdown(result, "package")
     assert "- ❌ missing: `x02`" in report and "- ❌ new: `extra`" in report
-    assert "`x03` was number, is text" in report
+    assert "- ❌ retyped: column x03: expected numbers, found 'unknown'" in report
     assert "Prediction drift not computed" in report
 
 

@@ -1,37 +1,42 @@
 """The stages as pure functions: split, fit, evaluate."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import ESTIMATORS, METRICS
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.pipeline import evaluate as evaluate_stage
-from {{ cookiecutter.package_name }}.pipeline.prepare import prepare
+from {{ cookiecutter.package_name }}.pipeline.features import schema_of
+from {{ cookiecutter.package_name }}.pipeline.split import split as split_rows
 from {{ cookiecutter.package_name }}.pipeline.train import build_estimator, train
 
 from .conftest import PROBLEM_TYPES
+from .conftest import fit as fit_frame
 
 
 def stratify(kind: str) -> str | None:
     return "target" if kind == "classification" else None
 
 
-def test_split_is_reproducible_and_covers_every_row(table, problem_type):
+def test_random_split_is_reproducible_and_covers_every_row(table, problem_type):
     """The same seed gives the same split; every row lands in exactly one split."""
-    train_a, test_a = prepare(table, 0.25, seed=1, stratify_by=stratify(problem_type))
-    _, test_b = prepare(table, 0.25, seed=1, stratify_by=stratify(problem_type))
+    hashes = np.zeros(len(table), dtype=np.uint64)
+    train_a, test_a = split_rows(table, hashes, "random", None, 0.25, 1, stratify(problem_type))
+    _, test_b = split_rows(table, hashes, "random", None, 0.25, 1, stratify(problem_type))
     assert list(test_a) == list(test_b)
     assert len(test_a) == 50
     assert sorted([*train_a, *test_a]) == list(range(len(table)))
 
 
 def split(table, kind, seed=0):
-    train_rows, test_rows = prepare(table, 0.25, seed=seed, stratify_by=stratify(kind))
+    hashes = np.zeros(len(table), dtype=np.uint64)
+    train_rows, test_rows = split_rows(table, hashes, "random", None, 0.25, seed, stratify(kind))
     return table.iloc[train_rows], table.iloc[test_rows]
 
 
 def fit(rows, kind, name, seed=0):
-    return train(rows.drop(columns="target"), rows["target"], kind, name, {}, seed)
+    return fit_frame(rows, kind, name, seed=seed)
 
 
 @pytest.mark.parametrize(
@@ -67,23 +72,43 @@ def test_training_is_seeded(table, problem_type):
     assert runs[0] == runs[1]
 
 
-def test_unknown_hyperparameter_is_named():
+def test_unknown_hyperparameter_is_named(table):
     """A hyperparameter the estimator does not take is named with the file and key."""
-    with pytest.raises(ProjectError, match=r"train.hyperparameters.depth: not a parameter"):
-        build_estimator("classification", "hist_gradient_boosting", {"depth": 3}, seed=0)
+    schema = schema_of(table, "target", [], [], {})
+    match = r"train.hyperparameters.hist_gradient_boosting.depth: not a parameter"
+    with pytest.raises(ProjectError, match=match):
+        build_estimator("classification", "hist_gradient_boosting", {"depth": 3}, 0, schema)
 
 
 def test_invalid_hyperparameter_value_is_a_clear_error(table, problem_type):
     """A value scikit-learn refuses is reported against params.yaml, not as a traceback."""
-    with pytest.raises(ProjectError, match=r"params.yaml: train.hyperparameters: .*max_iter"):
+    schema = schema_of(table, "target", [], [], {})
+    match = r"params.yaml: train.hyperparameters.hist_gradient_boosting: .*max_iter"
+    with pytest.raises(ProjectError, match=match):
         train(
             table.drop(columns="target"),
             table["target"],
             problem_type,
             "hist_gradient_boosting",
             {"max_iter": -1},
-            seed=0,
+            0,
+            schema,
         )
+
+
+def test_any_estimator_by_its_import_path(table, problem_type):
+    """An estimator named by its import path trains like the offered ones; one that cannot
+    be imported, or of the other problem type, is named."""
+    kind = "Classifier" if problem_type == "classification" else "Regressor"
+    schema = schema_of(table, "target", [], [], {})
+    name = f"sklearn.ensemble.ExtraTrees{kind}"
+    model = train(table.drop(columns="target"), table["target"], problem_type, name, {}, 0, schema)
+    assert type(model.estimator[-1]).__name__ == f"ExtraTrees{kind}"
+    with pytest.raises(ProjectError, match=r"'nowhere.Model' cannot be imported"):
+        build_estimator(problem_type, "nowhere.Model", {}, 0, schema)
+    other = "Regressor" if kind == "Classifier" else "Classifier"
+    with pytest.raises(ProjectError, match=rf"is not a scikit-learn {problem_type} estimator"):
+        build_estimator(problem_type, f"sklearn.ensemble.ExtraTrees{other}", {}, 0, schema)
 
 
 def test_curves_are_thinned_but_keep_their_ends():

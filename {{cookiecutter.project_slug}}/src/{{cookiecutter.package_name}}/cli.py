@@ -100,6 +100,17 @@ def report(base: str, pull_request: str, head_sha: str) -> None:
     main(base, pull_request, head_sha)
 
 
+@command(
+    "propose-gate",
+    "propose gate values from this model's metrics and their intervals",
+    argument("--write", action="store_true", help="write them into lifecycle.yaml's gate"),
+)
+def propose_gate(write: bool) -> None:
+    from .review.proposal import main
+
+    main(write)
+
+
 @command("gate", "exit non-zero when the report's verdict is a failure")
 def gate() -> None:
     from .review.gate import main

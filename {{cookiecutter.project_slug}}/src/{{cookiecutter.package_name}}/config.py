@@ -6,7 +6,7 @@ problem type offers (its estimators and metrics) is declared here, once.
 """
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,27 +39,56 @@ class Section(BaseModel):
 # params.yaml ---------------------------------------------------------------------------
 
 
+Kind = Literal["numeric", "boolean", "categorical", "datetime"]  # pipeline/features.py
+Seed = Annotated[int, Field(ge=0, lt=2**32, strict=True)]  # what NumPy and scikit-learn take
+
+
 class BaseParams(Section):
-    seed: int
+    seed: Seed
     problem_type: ProblemType = Field(description="what the model predicts: classes or values")
 
 
 class SyntheticParams(Section):
-    rows: int = Field(gt=0)
-    features: int = Field(ge=2)
+    rows: int = Field(gt=0, le=100_000_000)
+    features: int = Field(ge=4, le=10_000)
+    categorical: int = Field(default=0, ge=0, le=100, description="text columns among them")
+
+
+class SplitParams(Section):
+    method: Literal["hash", "time", "group", "random"] = "hash"
+    column: str | None = Field(default=None, description="the date (time) or group column")
+
+    @model_validator(mode="after")
+    def _column_when_needed(self):
+        if self.method in ("time", "group") and not self.column:
+            raise ValueError(f"split method {self.method!r} needs a column (split.column)")
+        return self
 
 
 class PrepareParams(Section):
     source: Literal["sklearn", "synthetic", "file"]
     path: str = Field(description="the data file (CSV or Parquet) when source is 'file'")
     target: str = Field(min_length=1)
+    ids: list[str] = Field(default_factory=list, description="ID columns: never features")
+    drop: list[str] = Field(default_factory=list, description="columns left out")
+    kinds: dict[str, Kind] = Field(default_factory=dict, description="column -> its kind")
+    positive_class: str | int | bool | None = Field(
+        default=None, description="binary classification: the class a probability is of"
+    )
+    split: SplitParams = SplitParams()
     test_size: float = Field(gt=0, lt=1)
     synthetic: SyntheticParams
 
 
 class TrainParams(Section):
     estimator: str = Field(min_length=1)
+    # estimator name -> its keyword arguments, so that switching estimator keeps each
+    # one's settings (`dvc exp run -S train.estimator=random_forest`)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+    def settings(self) -> dict[str, Any]:
+        """The chosen estimator's hyperparameters."""
+        return dict(self.hyperparameters.get(self.estimator) or {})
 
 
 class Params(Section):
@@ -86,6 +115,12 @@ class MetricGate(Section):
     max: float | None = Field(default=None, description="absolute ceiling")
     max_regression: float | None = Field(
         default=None, ge=0, description="largest worsening allowed against production and base"
+    )
+    max_relative_regression: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="largest worsening allowed, as a fraction of the baseline's value",
     )
 
     @model_validator(mode="after")
@@ -212,12 +247,20 @@ def validate(data: Any, path: Path | str, schema: type[BaseModel]) -> Any:
 
 def load_params(path: Path = paths.PARAMS) -> Params:
     params = load(path, Params)
-    kind = params.base.problem_type
-    if params.train.estimator not in ESTIMATORS[kind]:
+    kind, estimator = params.base.problem_type, params.train.estimator
+    if estimator not in ESTIMATORS[kind] and "." not in estimator:
         raise ProjectError(
-            f"{path}: train.estimator: {params.train.estimator!r} is not a {kind} estimator "
-            f"(base.problem_type); expected one of: {', '.join(ESTIMATORS[kind])}"
+            f"{path}: train.estimator: {estimator!r} is not a {kind} estimator "
+            f"(base.problem_type); expected one of: {', '.join(ESTIMATORS[kind])}, or the "
+            "import path of a scikit-learn-compatible estimator (e.g. "
+            "sklearn.ensemble.ExtraTreesClassifier)"
         )
+    for name, settings in params.train.hyperparameters.items():
+        if settings is not None and not isinstance(settings, dict):
+            raise ProjectError(
+                f"{path}: train.hyperparameters.{name}: expected the keyword arguments of "
+                f"estimator {name!r} (a mapping), got {settings!r}"
+            )
     return params
 
 

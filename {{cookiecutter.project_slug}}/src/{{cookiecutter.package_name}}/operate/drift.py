@@ -1,11 +1,13 @@
 """The statistics of drift, per column: how far a batch of new data has moved from the
 reference (the training data of the model in production).
 
-Per numeric column: the population stability index (PSI, over the reference's
-deciles; a column with few distinct values gets one bin per value), a two-sample
-Kolmogorov-Smirnov test (SciPy's, on a seeded sample of at most ``sample_rows`` rows per
-side: with millions of rows any test finds some difference) and the share of missing
-values. Per batch: the columns against the model's schema (missing, new, retyped).
+Per numeric (or date) column: the population stability index (PSI, over the
+reference's deciles; a column with few distinct values gets one bin per value) and a
+two-sample Kolmogorov-Smirnov test; per boolean or categorical column: the PSI over its
+values and a chi-square test. The tests run on a seeded sample of at most
+``sample_rows`` rows per side (SciPy's; with millions of rows any test finds some
+difference). And the share of missing values. Per batch: the columns against the
+model's schema (missing, new, or holding values not of their kind).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from ..config import DriftThresholds
 from ..markdown import p_value as p_text
 from ..markdown import percent
+from ..pipeline.features import as_booleans, parse_dates, problems
 
 BINS = 10  # PSI bins: the reference's deciles
 FLOOR = 1e-4  # smallest share of a bin, so that an empty bin keeps the PSI finite
@@ -71,54 +74,94 @@ def sample(values: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarra
     return values if values.size <= rows else rng.choice(values, size=rows, replace=False)
 
 
-def compare(name: str, reference: pd.Series, batch: pd.Series, limits: DriftThresholds) -> Column:
-    """One numeric column of the batch against the reference, with why it drifted."""
-    from scipy import stats
-
+def compare(
+    name: str,
+    reference: pd.Series,
+    batch: pd.Series,
+    limits: DriftThresholds,
+    kind: str = "numeric",
+) -> Column:
+    """One column of the batch against the reference, with why it drifted. Numbers and
+    dates: PSI over the reference's deciles and a Kolmogorov-Smirnov test; booleans and
+    categories: PSI over the values and a chi-square test of the two samples' counts."""
     column = Column(name, missing_reference=float(reference.isna().mean()))
     column.missing_batch = float(batch.isna().mean())
     if column.missing_batch - column.missing_reference > limits.missing_increase:
         column.reasons.append(
             f"missing {percent(column.missing_reference)} → {percent(column.missing_batch)}"
         )
-    old = reference.dropna().to_numpy(dtype="float64")
-    new = batch.dropna().to_numpy(dtype="float64")
-    if old.size == 0 or new.size == 0:
+    old, new = reference.dropna(), batch.dropna()
+    if old.empty or new.empty:
         return column
-    column.psi = psi(old, new)
     rng = np.random.default_rng(SEED)
-    test = stats.ks_2samp(
-        sample(old, limits.sample_rows, rng), sample(new, limits.sample_rows, rng)
-    )
-    column.statistic, column.p_value = float(test.statistic), float(test.pvalue)
+    if kind in ("boolean", "categorical"):
+        old, new = as_values(old, kind), as_values(new, kind)
+        column.psi = category_psi(old, new)
+        column.statistic, column.p_value = chi_square(
+            sample(old.to_numpy(), limits.sample_rows, rng),
+            sample(new.to_numpy(), limits.sample_rows, rng),
+        )
+    else:
+        from scipy import stats
+
+        old, new = as_numbers(old, kind), as_numbers(new, kind)
+        column.psi = psi(old, new)
+        test = stats.ks_2samp(
+            sample(old, limits.sample_rows, rng), sample(new, limits.sample_rows, rng)
+        )
+        column.statistic, column.p_value = float(test.statistic), float(test.pvalue)
     if column.psi >= limits.psi:
         column.reasons.append(f"PSI {column.psi:.3f}")
-    if column.p_value < limits.p_value:
-        column.reasons.append(f"KS p {p_text(column.p_value)}")
+    if column.p_value is not None and column.p_value < limits.p_value:
+        test_name = "KS" if kind in ("numeric", "datetime") else "χ²"
+        column.reasons.append(f"{test_name} p {p_text(column.p_value)}")
     return column
 
 
-def kind(dtype) -> str:
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "date"
-    return "text"
+def as_numbers(values: pd.Series, kind: str) -> np.ndarray:
+    """Numbers as floats; dates as days since 1970."""
+    if kind == "datetime":
+        dates = parse_dates(values).dropna()
+        return ((dates - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86_400).to_numpy()
+    return pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype="float64")
 
 
-def schema_changes(expected: dict[str, str], target: str, batch: pd.DataFrame) -> dict:
-    """Columns the model needs that the batch lacks, columns it does not know (the
-    target aside), and columns whose kind of value changed."""
+def as_values(values: pd.Series, kind: str) -> pd.Series:
+    """Booleans as True/False however they are written; categories as text."""
+    if kind == "boolean":
+        found = as_booleans(values)
+        return found if found is not None else values.astype(bool)
+    return values.astype(str)
+
+
+def chi_square(old: np.ndarray, new: np.ndarray) -> tuple[float | None, float | None]:
+    """Pearson's chi-square test that two samples of values come from one distribution:
+    (the statistic, its p-value); (None, None) when there is one value only."""
+    from scipy import stats
+
+    values = pd.Index(np.concatenate([old, new])).unique()
+    if len(values) < 2:
+        return None, None
+    counts = np.vstack(
+        [
+            pd.Series(side).value_counts().reindex(values, fill_value=0).to_numpy()
+            for side in (old, new)
+        ]
+    )
+    result = stats.chi2_contingency(counts)
+    return float(result.statistic), float(result.pvalue)
+
+
+def schema_changes(
+    expected: dict[str, str], known: set[str], batch: pd.DataFrame
+) -> dict[str, list]:
+    """Feature columns the batch lacks, columns the model does not know (``known``: the
+    features, the IDs, the target), and columns whose values are not of their kind."""
     columns = [str(name) for name in batch.columns]
-    retyped = [
-        {"column": name, "expected": kind(np.dtype(dtype)), "found": kind(batch[name].dtype)}
-        for name, dtype in expected.items()
-        if name in batch.columns and kind(np.dtype(dtype)) != kind(batch[name].dtype)
-    ]
+    present = {name: kind for name, kind in expected.items() if name in columns}
+    retyped = [{"column": name, "problem": text} for name, text in problems(batch, present)]
     return {
         "missing": [name for name in expected if name not in columns],
-        "new": [name for name in columns if name not in expected and name != target],
+        "new": [name for name in columns if name not in known],
         "retyped": retyped,
     }

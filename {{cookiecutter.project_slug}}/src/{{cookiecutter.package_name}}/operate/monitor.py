@@ -1,7 +1,8 @@
 """Drift monitoring: a batch of new data against the training data of the model in
 production (or of a registered version), with drift.py's statistics.
 
-Per feature: PSI, a two-sample Kolmogorov-Smirnov test and the share of missing values;
+Per feature: PSI, a two-sample test (Kolmogorov-Smirnov, or chi-square for booleans and
+categories) and the share of missing values;
 the batch's columns against the model's schema; the model's predictions on the batch
 against those it made on its own test rows. Thresholds: lifecycle.yaml's
 ``monitoring``.
@@ -99,11 +100,10 @@ def prediction_drift(model, batch: pd.DataFrame, reference: pd.DataFrame, limits
     predicted value (regression)."""
     from ..pipeline.evaluate import predict
 
-    features = batch[list(model.features)].astype("float64", copy=False)  # no second copy
-    predicted, probabilities = predict(model, features)
-    if probabilities is not None and probabilities.shape[1] == 2:
-        positive = model.classes[1]
-        scores = pd.Series(probabilities[:, 1])
+    predicted, probabilities = predict(model, batch)
+    if model.positive_index is not None:
+        positive = model.classes[model.positive_index]
+        scores = pd.Series(probabilities[:, model.positive_index])
         return compare(
             f"probability of {positive}", reference[f"proba_{positive}"], scores, limits
         )
@@ -128,13 +128,15 @@ def check(
     limits: DriftThresholds,
     model_info: dict[str, str],
 ) -> Result:
-    schema = schema_changes(model.features, model.target, batch)
+    known = {*model.features, *model.ids, model.target}
+    schema = schema_changes(model.features, known, batch)
     retyped = {item["column"] for item in schema["retyped"]}
     comparable = [name for name in model.features if name in batch.columns and name not in retyped]
-    features = [compare(name, training[name], batch[name], limits) for name in comparable]
-    scorable = not schema["missing"] and all(
-        item["found"] in ("number", "boolean") for item in schema["retyped"]
-    )
+    features = [
+        compare(name, training[name], batch[name], limits, model.features[name])
+        for name in comparable
+    ]
+    scorable = not schema["missing"] and not schema["retyped"]
     scored = prediction_drift(model, batch, predictions, limits) if scorable else None
     result = Result(
         model=model_info,
@@ -204,16 +206,14 @@ def markdown(result: Result, package: str) -> str:
         if schema["new"]:
             lines.append("- ❌ new: " + codes(schema["new"]))
         for item in schema["retyped"]:
-            lines.append(
-                f"- ❌ retyped: {code(item['column'])} was {item['expected']}, is {item['found']}"
-            )
-    header = ["PSI", "KS statistic", "p-value", "Missing (reference → batch)", ""]
+            lines.append(f"- ❌ retyped: {item['problem']}")
+    header = ["PSI", "Test statistic", "p-value", "Missing (reference → batch)", ""]
     align = "lrrrll"
     lines += ["", "### Predictions", ""]
     if result.predictions is None:
         lines.append(
             "Prediction drift not computed: the model cannot score a batch without its "
-            "numeric features."
+            "features, or with values not of their kind."
         )
     else:
         lines += table(["", *header], [row(result.predictions)], align)
@@ -228,8 +228,10 @@ def markdown(result: Result, package: str) -> str:
         )
     lines += [
         "",
-        f"A feature drifts when its PSI reaches {limits['psi']:g}, its Kolmogorov-Smirnov "
-        f"p-value (samples of {limits['sample_rows']:,} rows) is below {limits['p_value']:g}, "
+        f"A feature drifts when its PSI reaches {limits['psi']:g}, its two-sample test's "
+        "p-value (Kolmogorov-Smirnov for numbers and dates, chi-square for booleans and "
+        f"categories; samples of {limits['sample_rows']:,} rows) is below "
+        f"{limits['p_value']:g}, "
         "or its share of missing values rises by more than "
         f"{percent(limits['missing_increase'], 0)}; "
         f"the batch drifts from {limits['drifted_features']} drifted feature(s), with drifted "

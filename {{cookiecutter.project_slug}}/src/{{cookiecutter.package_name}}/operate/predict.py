@@ -2,8 +2,10 @@
 
 The model is the registry's (GTO tags): the version at a stage (by default the
 promotion stage in lifecycle.yaml) or an explicit version, read through DVC at its
-commit; ``--model`` scores with a model file instead. The input must have exactly the
-training features: a missing, extra or non-numeric column is an error that names it.
+commit; ``--model`` scores with a model file instead. The input is the raw table, as
+the training data was: every feature column must be there and hold values of its kind
+(a missing column, or text in a numeric one, is an error that names it); columns the
+model does not read are left out, the ID columns carried to the output.
 Rows are scored ``--chunk-rows`` at a time, so memory stays bounded whatever the
 input's size; the output (CSV or Parquet, by its extension) appears only once every
 row is scored: it holds the input's row number, the prediction and, for
@@ -24,6 +26,7 @@ from ..errors import ProjectError
 from ..outputs import atomic_path
 from ..pipeline.data import CSV, PARQUET
 from ..pipeline.evaluate import predict
+from ..pipeline.features import problems, unseen
 from ..pipeline.model import Model, load, load_at
 from ..registry import chosen
 
@@ -52,39 +55,58 @@ def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
         raise ProjectError(f"{path}: cannot be read as a table: {error}") from None
 
 
-def features_of(frame: pd.DataFrame, model: Model, path: Path) -> pd.DataFrame:
-    """The model's features from one chunk, as trained (float64); else a clear error."""
+def checked(frame: pd.DataFrame, model: Model, path: Path) -> pd.DataFrame:
+    """One chunk, if the model can read it: every feature column present, every value of
+    its kind; else a clear error naming the column. Other columns are left alone."""
     missing = [name for name in model.features if name not in frame.columns]
-    extra = [str(name) for name in frame.columns if name not in model.features]
-    if missing or extra:
-        parts = [f"missing {', '.join(missing)}"] if missing else []
-        parts += [f"unexpected {', '.join(extra)}"] if extra else []
+    if missing:
         raise ProjectError(
-            f"{path}: columns do not match the model's features ({'; '.join(parts)}); "
-            f"expected exactly: {', '.join(model.features)}"
+            f"{path}: columns do not match the model's features (missing "
+            f"{', '.join(missing)}); it reads: {', '.join(model.features)}"
         )
-    for name in model.features:
-        kind = frame[name].dtype
-        if not (pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)):
-            raise ProjectError(f"{path}: column {name}: expected numbers, found {kind}")
-    return frame[list(model.features)].astype("float64")
+    found = problems(frame, model.features)
+    if found:
+        raise ProjectError(f"{path}: {found[0][1]}")
+    return frame
 
 
-def score_file(model: Model, source: Path, output: Path, chunk_rows: int = 100_000) -> int:
-    """Write ``model``'s predictions for every row of ``source`` to ``output``; the rows."""
+def free(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_``... when the input has a column of that name already."""
+    while name in taken:
+        name += "_"
+    return name
+
+
+def score_file(
+    model: Model, source: Path, output: Path, chunk_rows: int = 100_000
+) -> tuple[int, dict[str, int], list[str]]:
+    """Write ``model``'s predictions for every row of ``source`` to ``output``: each row's
+    ID columns (as in the input), its position (``row``), the prediction and, for
+    classification, each class's probability. Returns (rows, unseen values per column,
+    the input's columns the model does not read)."""
     if output.suffix.lower() not in PARQUET | CSV:
         raise ProjectError(f"{output}: expected a .csv or .parquet output file")
-    scored, writer = 0, None
+    scored, writer, unseen_values, ignored = 0, None, {}, []
     with atomic_path(output) as temporary:
         try:
             for frame in chunks(source, chunk_rows):
-                features = features_of(frame, model, source)
-                predicted, probabilities = predict(model, features)
-                result = pd.DataFrame({"row": range(scored, scored + len(frame))})
-                result["predicted"] = predicted.to_numpy()
+                if frame.empty:
+                    continue
+                checked(frame, model, source)
+                if not scored:
+                    read = {*model.features, *model.ids, model.target}
+                    ignored = [str(name) for name in frame.columns if name not in read]
+                for column, rows in unseen(frame, model.categories).items():
+                    unseen_values[column] = unseen_values.get(column, 0) + rows
+                predicted, probabilities = predict(model, frame)
+                ids = [name for name in model.ids if name in frame.columns]
+                result = frame[ids].reset_index(drop=True)
+                taken = set(ids)
+                result[free("row", taken)] = range(scored, scored + len(frame))
+                result[free("predicted", taken)] = predicted.to_numpy()
                 if probabilities is not None:
                     for index, label in enumerate(model.classes):
-                        result[f"proba_{label}"] = probabilities[:, index]
+                        result[free(f"proba_{label}", taken)] = probabilities[:, index]
                 if output.suffix.lower() in CSV:
                     result.to_csv(temporary, mode="a", header=scored == 0, index=False)
                 else:
@@ -97,7 +119,7 @@ def score_file(model: Model, source: Path, output: Path, chunk_rows: int = 100_0
                 writer.close()
         if scored == 0:
             raise ProjectError(f"{source}: no rows to score")
-    return scored
+    return scored, unseen_values, ignored
 
 
 def main(
@@ -118,5 +140,9 @@ def main(
         lifecycle = load_lifecycle()
         stage = stage or lifecycle.promotion.stage
         label, found = registered_model(lifecycle.model.name, stage, version)
-    rows = score_file(found, Path(source), Path(output), chunk_rows)
+    rows, unseen_values, ignored = score_file(found, Path(source), Path(output), chunk_rows)
     print(f"predict: {rows:,} rows scored with {label} -> {output}")
+    for column, count in unseen_values.items():
+        print(f"predict: {count:,} row(s) have a value of {column!r} unseen in training")
+    if ignored:
+        print(f"predict: columns the model does not read, left out: {', '.join(ignored)}")

@@ -1,17 +1,24 @@
-"""Where the data comes from, and the checks it must pass before anything is trained."""
+"""Where the data comes from, the checks it must pass before anything is trained, and the
+warnings a person should read (likely leaks)."""
 
-import math
+from __future__ import annotations
+
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pandas.api import types
 
 from ..config import PrepareParams
 from ..errors import ProjectError
+from .features import Schema, parse_dates
 
 MIN_ROWS_PER_SPLIT = 2
-ROW = "row"  # the index of prepared tables: each row's position in the source
 PARQUET, CSV = {".parquet", ".pq"}, {".csv", ".txt"}  # the file suffixes read as tables
+POSITIVE = {"1", "true", "yes", "y", "t", "positive", "pos"}  # names of a positive class
+SEPARATES = 0.99  # a single feature this good (AUC, or |rank correlation|) is a likely leak
+MAX_LABELS = 50  # more distinct numeric labels than this: a continuous target
+LEAK_SAMPLE = 100_000  # rows a feature's separation of the target is measured on
 
 
 def load_source(params: PrepareParams, problem_type: str, seed: int) -> tuple[pd.DataFrame, str]:
@@ -20,7 +27,10 @@ def load_source(params: PrepareParams, problem_type: str, seed: int) -> tuple[pd
         return bundled_dataset(problem_type), "the bundled scikit-learn dataset"
     if params.source == "synthetic":
         settings = params.synthetic
-        return synthetic(problem_type, settings.rows, settings.features, seed), "synthetic data"
+        frame = synthetic(
+            problem_type, settings.rows, settings.features, seed, settings.categorical
+        )
+        return frame, "synthetic data"
     return read_table(Path(params.path)), params.path
 
 
@@ -33,8 +43,12 @@ def bundled_dataset(problem_type: str) -> pd.DataFrame:
     return load(as_frame=True).frame
 
 
-def synthetic(problem_type: str, rows: int, features: int, seed: int) -> pd.DataFrame:
-    """A seeded synthetic table of any size, for trying the pipeline at scale."""
+def synthetic(
+    problem_type: str, rows: int, features: int, seed: int, categorical: int = 0
+) -> pd.DataFrame:
+    """A seeded synthetic table of any size, for trying the pipeline at scale. The last
+    ``categorical`` features are text: each numeric value binned into categories (the
+    first of them has 1,000, the others 20)."""
     from sklearn.datasets import make_classification, make_regression
 
     shape = {"n_samples": rows, "n_features": features, "n_informative": max(2, features // 2)}
@@ -43,6 +57,12 @@ def synthetic(problem_type: str, rows: int, features: int, seed: int) -> pd.Data
     else:
         x, y = make_regression(**shape, noise=10.0, random_state=seed)
     frame = pd.DataFrame(x, columns=[f"x{i:02d}" for i in range(features)], copy=False)
+    for position in range(features - categorical, features):
+        name = frame.columns[position]
+        levels = 1_000 if position == features - categorical else 20
+        codes = pd.qcut(frame[name], levels, labels=False, duplicates="drop")
+        names = np.array([f"{name}_{code:04d}" for code in range(levels)], dtype=object)
+        frame[name] = pd.Categorical.from_codes(codes, categories=names[: codes.max() + 1])
     frame["target"] = y
     return frame
 
@@ -62,90 +82,193 @@ def read_table(path: Path, setting: str = "params.yaml: prepare.path") -> pd.Dat
     raise ProjectError(f"{path}: expected a .csv or .parquet file ({setting})")
 
 
-def validate(
-    frame: pd.DataFrame, target: str, test_size: float, source: str, problem_type: str
-) -> None:
-    """Refuse data that cannot give a trustworthy model, naming the column or file."""
+def without_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
+    """The rows that have a target (the others cannot train or test), and how many did not."""
+    missing = frame[target].isna()
+    return (frame[~missing], int(missing.sum())) if missing.any() else (frame, 0)
+
+
+def validate(frame: pd.DataFrame, params: PrepareParams, source: str, problem_type: str) -> None:
+    """Refuse a table and settings that cannot give a trustworthy model, naming the column,
+    the setting or the file."""
     if frame.empty or len(frame.columns) == 0:
         raise ProjectError(f"{source}: the table has no rows")
-    if target not in frame.columns:
+    columns = [str(name) for name in frame.columns]
+    if params.target not in columns:
         raise ProjectError(
-            f"{source}: target column {target!r} not found (params.yaml: prepare.target); "
-            f"the columns are: {', '.join(map(str, frame.columns))}"
+            f"{source}: target column {params.target!r} not found (params.yaml: prepare.target); "
+            f"the columns are: {', '.join(columns)}"
         )
-    features = [column for column in frame.columns if column != target]
-    if not features:
-        raise ProjectError(f"{source}: no feature columns besides the target {target!r}")
-    for column in features:
-        values = frame[column]
-        if not (types.is_numeric_dtype(values) or types.is_bool_dtype(values)):
-            example = values.dropna().iloc[0] if values.notna().any() else None
+    named = [("ids", name) for name in params.ids] + [("drop", name) for name in params.drop]
+    named += [("kinds", name) for name in params.kinds]
+    named += [("split.column", params.split.column)] if params.split.column else []
+    for setting, name in named:
+        if name not in columns:
             raise ProjectError(
-                f"{source}: feature column {column!r} is not numeric "
-                f"(found {example!r}); encode it as numbers or drop it"
+                f"params.yaml: prepare.{setting}: {name!r} is not a column of {source}; "
+                f"the columns are: {', '.join(columns)}"
             )
-    missing = frame[target].isna()
-    if missing.any():
+    if params.target in params.ids + params.drop + list(params.kinds):
         raise ProjectError(
-            f"{source}: target column {target!r} is missing in {int(missing.sum())} row(s), "
-            f"first at row {int(missing.to_numpy().argmax())}"
+            f"params.yaml: prepare: the target {params.target!r} is also named in ids, "
+            "drop or kinds; it is the column to predict only"
         )
-    if problem_type == "regression" and (
-        not types.is_numeric_dtype(frame[target]) or types.is_bool_dtype(frame[target])
-    ):
-        raise ProjectError(f"{source}: target column {target!r} must be numeric for regression")
-    rows = len(frame)
-    test_rows = math.ceil(rows * test_size)
+    roles = {params.target, *params.ids, *params.drop}
+    if not [name for name in columns if name not in roles]:
+        raise ProjectError(f"{source}: no feature columns besides the target, IDs and drops")
+    target = frame[params.target].dropna()
+    if target.empty:
+        raise ProjectError(f"{source}: target column {params.target!r} has no values")
+    rows = len(target)
+    test_rows = int(np.ceil(rows * params.test_size))
     if min(test_rows, rows - test_rows) < MIN_ROWS_PER_SPLIT:
         raise ProjectError(
-            f"{source}: {rows} rows are too few to split with test_size {test_size} "
+            f"{source}: {rows} rows are too few to split with test_size {params.test_size} "
             f"(params.yaml: prepare.test_size); each split needs at least "
             f"{MIN_ROWS_PER_SPLIT} rows"
         )
-    if problem_type == "classification":
-        check_classes(frame[target], rows, test_rows, source, test_size)
+    if problem_type == "regression":
+        if not types.is_numeric_dtype(target) or types.is_bool_dtype(target):
+            raise ProjectError(
+                f"{source}: target column {params.target!r} must be numeric for regression "
+                f"(found {target.dropna().iloc[0]!r}); for classes, set "
+                "base.problem_type: classification"
+            )
+    else:
+        check_labels(target, source)
 
 
-def check_classes(labels: pd.Series, rows: int, test_rows: int, source: str, test_size: float):
-    """Stratified splitting needs two classes at least, each in both splits."""
+def check_labels(labels: pd.Series, source: str) -> None:
+    """Classes, not a number to predict: two at least, each with two rows at least."""
+    name = labels.name
     counts = labels.value_counts()
-    target = labels.name
+    if types.is_numeric_dtype(labels) and not types.is_bool_dtype(labels):
+        values = labels.to_numpy(dtype="float64")
+        fractional = not np.all(np.equal(np.mod(values, 1), 0))
+        if fractional or len(counts) > MAX_LABELS:
+            examples = ", ".join(f"{value:g}" for value in counts.index[:3])
+            raise ProjectError(
+                f"{source}: target column {name!r} looks continuous ({len(counts)} distinct "
+                f"numbers, e.g. {examples}): to predict a number, set base.problem_type: "
+                "regression in params.yaml (and the gate and plots, see README); to predict "
+                "classes, bin it into labels first"
+            )
     if len(counts) < 2:
-        raise ProjectError(f"{source}: target column {target!r} has a single class")
+        raise ProjectError(f"{source}: target column {name!r} has a single class")
     rare = counts[counts < MIN_ROWS_PER_SPLIT]
     if not rare.empty:
         label = rare.index[0].item() if hasattr(rare.index[0], "item") else rare.index[0]
         raise ProjectError(
-            f"{source}: class {label!r} of {target!r} has {int(rare.iloc[0])} row(s); "
+            f"{source}: class {label!r} of {name!r} has {int(rare.iloc[0])} row(s); "
             f"each class needs at least {MIN_ROWS_PER_SPLIT} to appear in both splits"
         )
-    if test_rows < len(counts) or rows - test_rows < len(counts):
+
+
+def check_split(labels: pd.Series, train: np.ndarray, test: np.ndarray, method: str) -> None:
+    """Every class on both sides of the split (else a metric or a class is lost)."""
+    for side, rows in (("training", train), ("test", test)):
+        present = set(labels.iloc[rows].unique())
+        absent = [label for label in labels.unique() if label not in present]
+        if absent:
+            raise ProjectError(
+                f"class {absent[0]!r} of {labels.name!r} has no {side} rows with the "
+                f"{method} split (params.yaml: prepare.split); use more data, a larger "
+                "test_size, or split.method: random (stratified by class)"
+            )
+
+
+def positive_class(labels: pd.Series, declared: object) -> object:
+    """The positive class of a binary target: the declared one (params.yaml's
+    prepare.positive_class), else 1 / True / "yes" / "positive", else the rarer class."""
+    classes = sorted(labels.unique().tolist(), key=str)
+    if len(classes) != 2:
+        return None
+    if declared is not None:
+        for label in classes:
+            if str(label) == str(declared):
+                return label
         raise ProjectError(
-            f"{source}: {rows} rows are too few to split {len(counts)} classes with test_size "
-            f"{test_size} (params.yaml: prepare.test_size)"
+            f"params.yaml: prepare.positive_class: {declared!r} is not a class of "
+            f"{labels.name!r} (its classes: {', '.join(map(repr, classes))})"
         )
+    named = [label for label in classes if str(label).strip().lower() in POSITIVE]
+    if len(named) == 1:
+        return named[0]
+    counts = labels.value_counts()
+    return counts.index[-1] if counts.iloc[0] != counts.iloc[-1] else classes[1]
+
+
+def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[str]:
+    """What looks like a leak, in the training rows: a column with a distinct value per row
+    (an ID used as a feature), or one feature that alone all but predicts the target."""
+    found = []
+    rows = len(frame)
+    sample = frame.sample(n=LEAK_SAMPLE, random_state=0) if rows > LEAK_SAMPLE else frame
+    for name, kind in schema.features.items():
+        values = frame[name]
+        whole = kind == "categorical" or (
+            kind == "numeric" and np.all(np.mod(values.dropna().to_numpy("float64"), 1) == 0)
+        )
+        if rows >= 20 and whole and values.nunique(dropna=True) == rows:
+            found.append(
+                f"column {name!r} has a distinct value in every row: likely an ID; name it "
+                "in params.yaml's prepare.ids (or prepare.drop)"
+            )
+            continue
+        if kind == "categorical":
+            continue
+        score = separation(sample[name], kind, sample[schema.target], problem_type)
+        if score is not None and score >= SEPARATES:
+            measure = "rank correlation" if problem_type == "regression" else "ROC AUC"
+            found.append(
+                f"column {name!r} alone predicts {schema.target!r} ({measure} {score:.3f}): "
+                "check that it is not computed from the target, or known only after it"
+            )
+    return found
+
+
+def separation(values: pd.Series, kind: str, target: pd.Series, problem_type: str):
+    """How well one column alone orders the target: |Spearman| for regression, ROC AUC
+    (either direction, averaged over classes) for classification; None when not known."""
+    from scipy import stats
+
+    if kind == "datetime":
+        values = parse_dates(values).astype("int64").where(values.notna())
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    present = numbers.notna().to_numpy()
+    if present.sum() < 10 or numbers[present].nunique() < 2:
+        return None
+    numbers, target = numbers[present].to_numpy(), target[present]
+    if problem_type == "regression":
+        return abs(float(stats.spearmanr(numbers, target.to_numpy()).statistic))
+    scores = []
+    for label in target.unique():
+        truth = (target == label).to_numpy()
+        if truth.all() or not truth.any():
+            continue
+        ranks = stats.rankdata(numbers)
+        positives = truth.sum()
+        auc = (ranks[truth].sum() - positives * (positives + 1) / 2) / (
+            positives * (len(truth) - positives)
+        )
+        scores.append(max(auc, 1 - auc))
+        if target.nunique() == 2:
+            break
+    return float(np.mean(scores)) if scores else None
 
 
 def read_split(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a prepared table (see prepare.py) as (features, target), indexed by ``row``.
-
-    Numeric features are read column by column into one array that scikit-learn uses
-    without a copy, so reading takes little more memory than the data itself.
-    """
-    import numpy as np
+    """Read a prepared table (see prepare.py) as (its raw columns, the target), indexed by
+    each row's key. Text is read as categories, which take a fraction of the memory."""
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(path)
-
-    def column(name: str) -> np.ndarray:
-        return table.read(columns=[name], use_pandas_metadata=False).column(0).to_numpy()
-
-    names = [name for name in table.schema_arrow.names if name not in {target, ROW}]
-    features = np.empty((table.metadata.num_rows, len(names)), order="F")
-    for position, name in enumerate(names):
-        features[:, position] = column(name)
-    index = pd.Index(column(ROW), name=ROW)
-    return (
-        pd.DataFrame(features, columns=names, index=index, copy=False),
-        pd.Series(column(target), index=index, name=target),
-    )
+    frame = pq.read_table(path).to_pandas(strings_to_categorical=True, self_destruct=True)
+    if target not in frame.columns:
+        raise ProjectError(
+            f"{path}: no column {target!r} (params.yaml: prepare.target): it was prepared "
+            "with other settings; run `dvc repro`"
+        )
+    actual = frame.pop(target)
+    if isinstance(actual.dtype, pd.CategoricalDtype):  # labels stay plain values
+        actual = actual.astype(actual.cat.categories.dtype)
+    return frame, actual

@@ -8,6 +8,7 @@ from .. import paths
 from ..config import load_params
 from ..outputs import write_csv, write_json, write_parquet
 from .data import read_split
+from .features import unseen
 from .model import Model, load
 
 # Plot files hold at most this many rows (a seeded sample); metrics use every row.
@@ -26,10 +27,16 @@ def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, np.ndarray
 
 
 def scores(
-    actual: pd.Series, predicted: pd.Series, probabilities: np.ndarray | None, labels: list
+    actual: pd.Series,
+    predicted: pd.Series,
+    probabilities: np.ndarray | None,
+    labels: list,
+    positive: int | None = 1,
 ) -> dict[str, float]:
     """The metrics of one model on the given rows (scikit-learn's definitions): those of
-    classification when there are ``labels`` (the classes), else of regression."""
+    classification when there are ``labels`` (the classes, in the order of the
+    probabilities; ``positive``: the positive class's position, binary only), else of
+    regression."""
     if not labels:
         values = {
             "rmse": metrics.root_mean_squared_error(actual, predicted),
@@ -39,23 +46,22 @@ def scores(
         return {name: float(value) for name, value in values.items()}
     binary = len(labels) == 2
     average = "binary" if binary else "macro"
-    positive = labels[1] if binary else None
+    label = labels[positive] if binary else None
     values = {
         "accuracy": metrics.accuracy_score(actual, predicted),
         "precision": metrics.precision_score(
-            actual, predicted, average=average, pos_label=positive, zero_division=0
+            actual, predicted, average=average, pos_label=label, zero_division=0
         ),
         "recall": metrics.recall_score(
-            actual, predicted, average=average, pos_label=positive, zero_division=0
+            actual, predicted, average=average, pos_label=label, zero_division=0
         ),
         "f1": metrics.f1_score(
-            actual, predicted, average=average, pos_label=positive, zero_division=0
+            actual, predicted, average=average, pos_label=label, zero_division=0
         ),
-        "roc_auc": metrics.roc_auc_score(
-            actual,
-            probabilities[:, 1] if binary else probabilities,
-            multi_class="ovr",
-            labels=None if binary else labels,
+        "roc_auc": (
+            metrics.roc_auc_score(actual == label, probabilities[:, positive])
+            if binary
+            else metrics.roc_auc_score(actual, probabilities, multi_class="ovr", labels=labels)
         ),
         "log_loss": metrics.log_loss(actual, probabilities, labels=labels),
     }
@@ -75,9 +81,11 @@ def evaluate(
         return scores(actual, predicted, None, []), predictions, plots
     for index, label in enumerate(labels):
         predictions[f"proba_{label}"] = probabilities[:, index]
+    positive = model.positive_index
     # Curves of the positive class (binary) or micro-averaged over classes (multiclass).
-    if len(labels) == 2:
-        truth, score = (actual == labels[1]).to_numpy(), probabilities[:, 1]
+    if positive is not None:
+        truth = (actual == labels[positive]).to_numpy()
+        score = probabilities[:, positive]
     else:
         truth = (actual.to_numpy()[:, None] == np.asarray(labels)[None, :]).ravel()
         score = probabilities.ravel()
@@ -88,7 +96,21 @@ def evaluate(
         paths.PRECISION_RECALL: thin(pd.DataFrame({"recall": recall, "precision": precision})),
         paths.CONFUSION: sample(predictions[["actual", "predicted"]], seed),
     }
-    return scores(actual, predicted, probabilities, labels), predictions, plots
+    return scores(actual, predicted, probabilities, labels, positive), predictions, plots
+
+
+def constant(predicted: pd.Series) -> str | None:
+    """What the model always predicts, when it predicts one thing for every row; else None
+    (a model that learned nothing: too few rows, or nothing to learn from)."""
+    values = predicted.to_numpy()
+    if len(values) < 2:
+        return None
+    if values.dtype.kind in "fc":
+        spread = float(np.nanmax(values) - np.nanmin(values))
+        level = max(1.0, float(np.nanmax(np.abs(values))))
+        return f"{float(values[0]):.4g}" if spread <= 1e-9 * level else None
+    first = values[0]
+    return repr(first) if (values == first).all() else None
 
 
 def sample(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -116,3 +138,11 @@ def main() -> None:
         write_csv(table, path)
     write_json(found, paths.METRICS)
     print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in found.items()))
+    same = constant(predictions["predicted"])
+    if same is not None:
+        print(
+            f"evaluate: warning: the model predicts {same} for all {len(predictions)} test "
+            "rows; it learned nothing from the features (too few rows, or a hard table?)"
+        )
+    for column, rows in unseen(features, model.categories).items():
+        print(f"evaluate: {rows} test row(s) have a value of {column!r} unseen in training")

@@ -1,4 +1,6 @@
-"""The model file: the fitted estimator plus what is needed to use it safely later.
+"""The model file: the fitted estimator (encoding included, so it takes the raw table)
+plus what is needed to use it safely later: the columns it reads and their kinds, the
+ID columns, the categories it saw, the positive class.
 
 Saved with joblib (pickle), the format scikit-learn documents for its estimators.
 Pickle runs code when loaded, so load only models this pipeline produced (from
@@ -7,7 +9,9 @@ other than the one that trained the model, because pickles are not portable
 across versions.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
@@ -20,16 +24,27 @@ from ..outputs import write_with
 
 @dataclass(frozen=True)
 class Model:
-    estimator: object
-    features: dict[str, str]  # column name -> dtype, in training order
+    estimator: object  # a scikit-learn pipeline: raw columns in, predictions out
+    features: dict[str, str]  # column -> kind (numeric, boolean, categorical, datetime)
     target: str
     problem_type: str  # classification or regression
+    ids: tuple[str, ...] = ()  # never features; carried to predictions
+    categories: dict[str, list[str]] = field(default_factory=dict)  # column -> values seen
+    positive: object = None  # binary classification: the class whose probability scores
     sklearn_version: str = sklearn.__version__
 
     @property
     def classes(self) -> list:
         """The classes it predicts, in the order of its probabilities; [] for regression."""
         return list(self.estimator.classes_) if self.problem_type == "classification" else []
+
+    @property
+    def positive_index(self) -> int | None:
+        """The column of the positive class in the probabilities (binary only)."""
+        classes = self.classes
+        if len(classes) != 2:
+            return None
+        return classes.index(self.positive) if self.positive in classes else 1
 
 
 def save(model: Model, path: Path) -> None:

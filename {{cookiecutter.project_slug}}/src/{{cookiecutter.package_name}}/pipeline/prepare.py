@@ -1,49 +1,76 @@
-"""Stage 1: load the source, validate it, split it into train and test tables."""
+"""Stage 1: load the source, check it, learn its columns' roles and kinds, split it into
+train and test tables that keep each row's key (split.py)."""
 
-import numpy as np
+from __future__ import annotations
+
 import pandas as pd
 import pyarrow as pa
-from sklearn.model_selection import train_test_split
 
 from .. import paths
 from ..config import load_params
+from ..markdown import table
 from ..outputs import write_json, write_table
-from .data import ROW, load_source, validate
+from .data import check_split, leaks, load_source, positive_class, validate, without_target
+from .features import describe, schema_of
+from .split import row_keys, split
 
 
-def prepare(
-    frame: pd.DataFrame, test_size: float, seed: int, stratify_by: str | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split the rows of ``frame`` reproducibly: (train positions, test positions), sorted.
-
-    ``stratify_by`` names a column whose proportions both splits keep (the class labels).
-    """
-    stratify = frame[stratify_by].to_numpy() if stratify_by else None
-    train, test = train_test_split(
-        np.arange(len(frame)), test_size=test_size, random_state=seed, stratify=stratify
-    )
-    return np.sort(train), np.sort(test)
+def index_name(columns: list[str]) -> str:
+    """The name of the prepared tables' index (each row's key): "row", unless a column of
+    the table is called that."""
+    name = "row"
+    while name in columns:
+        name += "_"
+    return name
 
 
 def main() -> None:
     params = load_params()
-    kind, settings = params.base.problem_type, params.prepare
-    frame, source = load_source(settings, kind, params.base.seed)
-    validate(frame, settings.target, settings.test_size, source, kind)
+    kind, settings, seed = params.base.problem_type, params.prepare, params.base.seed
+    frame, source = load_source(settings, kind, seed)
+    validate(frame, settings, source, kind)
+    frame, unlabelled = without_target(frame, settings.target)
+    schema = schema_of(frame, settings.target, settings.ids, settings.drop, settings.kinds)
+    keys, hashes = row_keys(frame, settings.ids, source)
     stratify_by = settings.target if kind == "classification" else None
-    train, test = prepare(frame, settings.test_size, params.base.seed, stratify_by)
-    # Each row keeps its position in the source as the index `row`. The Arrow table
-    # shares the frame's memory; each split is copied out of it in turn.
-    frame.index = pd.RangeIndex(len(frame), name=ROW)
+    method, column = settings.split.method, settings.split.column
+    train, test = split(frame, hashes, method, column, settings.test_size, seed, stratify_by)
+    labels = frame[settings.target]
+    positive = None
+    if kind == "classification":
+        check_split(labels, train, test, method)
+        positive = positive_class(labels, settings.positive_class)
+    warnings = leaks(frame.iloc[train], schema, kind)
+    kept = [settings.target, *settings.ids, *schema.features]
+    rows = describe(frame, schema)
+    frame = frame[kept]
+    frame.index = pd.Index(keys, name=index_name(list(map(str, frame.columns))))
     profile = {
         "source": source,
         "target": settings.target,
-        "rows": {"train": len(train), "test": len(test)},
+        "rows": {"train": len(train), "test": len(test), "without target": unlabelled},
         "columns": {str(name): str(dtype) for name, dtype in frame.dtypes.items()},
+        "features": schema.features,
+        "ids": list(schema.ids),
+        "dropped": list(schema.dropped),
+        "split": {"method": method, "column": column, "test_size": settings.test_size},
+        "positive_class": None if positive is None else str(positive),
+        "warnings": warnings,
     }
-    table = pa.Table.from_pandas(frame, preserve_index=True)
+    table_ = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
-    write_table(table.take(train), paths.TRAIN)
-    write_table(table.take(test), paths.TEST)
+    write_table(table_.take(train), paths.TRAIN)
+    write_table(table_.take(test), paths.TEST)
     write_json(profile, paths.DATA_PROFILE)
-    print(f"prepare: {len(train)} training rows, {len(test)} test rows from {source}")
+    header = ["column", "role", "", "missing", "distinct", "example"]
+    print("\n".join(table(header, rows, align="lllrrl")))
+    if positive is not None:
+        print(f"prepare: positive class {positive!r} (params.yaml: prepare.positive_class)")
+    if unlabelled:
+        print(f"prepare: {unlabelled} row(s) without a target left out")
+    for warning in warnings:
+        print(f"prepare: warning: {warning}")
+    print(
+        f"prepare: {len(train)} training rows, {len(test)} test rows from {source} "
+        f"({method} split)"
+    )

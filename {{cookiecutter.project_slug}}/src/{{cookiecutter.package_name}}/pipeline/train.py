@@ -1,62 +1,108 @@
 """Stage 2: fit the estimator that params.yaml chooses, seeded, on the training table.
 
-To offer another estimator, add it to ESTIMATORS here and its name to config.ESTIMATORS.
+The model is one scikit-learn pipeline: the columns as their kinds hold them
+(features.py), their encoding, the estimator. To offer another estimator by name, add
+it to ESTIMATORS here and its name to config.ESTIMATORS; any scikit-learn-compatible
+estimator can also be named by its import path in params.yaml (train.estimator).
 """
 
+from __future__ import annotations
+
+import importlib
 import inspect
 
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, is_classifier, is_regressor
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .. import paths
 from ..config import load_params
 from ..errors import ProjectError
 from .data import read_split
+from .features import Schema, encoder, typed
 from .model import Model, save
 
-# problem type -> name in params.yaml -> (estimator class, whether it needs imputed,
-# scaled inputs)
+# problem type -> name in params.yaml -> (estimator class, encoding: "native" for trees
+# that take categorical codes and missing values, "linear" for imputed, scaled, one-hot)
 ESTIMATORS = {
     "classification": {
-        "hist_gradient_boosting": (HistGradientBoostingClassifier, False),
-        "random_forest": (RandomForestClassifier, False),
-        "logistic_regression": (LogisticRegression, True),
+        "hist_gradient_boosting": (HistGradientBoostingClassifier, "native"),
+        "random_forest": (RandomForestClassifier, "native"),
+        "logistic_regression": (LogisticRegression, "linear"),
     },
     "regression": {
-        "hist_gradient_boosting": (HistGradientBoostingRegressor, False),
-        "random_forest": (RandomForestRegressor, False),
-        "ridge": (Ridge, True),
+        "hist_gradient_boosting": (HistGradientBoostingRegressor, "native"),
+        "random_forest": (RandomForestRegressor, "native"),
+        "ridge": (Ridge, "linear"),
     },
 }
 
 
-def build_estimator(problem_type: str, name: str, hyperparameters: dict, seed: int):
-    """The estimator ``name`` with ``hyperparameters``; unknown names are clear errors."""
-    cls, linear = ESTIMATORS[problem_type][name]
+class Columns(BaseEstimator, TransformerMixin):
+    """The model's first step: from a raw table, the feature columns as their kinds hold
+    them (so the saved model takes what `predict` reads)."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+
+    def fit(self, frame, y=None):  # noqa: ARG002 (scikit-learn's signature)
+        return self
+
+    def transform(self, frame):
+        return typed(frame, self.schema)
+
+
+def estimator_class(problem_type: str, name: str) -> tuple[type, str]:
+    """The estimator's class and encoding, by its name in params.yaml or its import path."""
+    if name in ESTIMATORS[problem_type]:
+        return ESTIMATORS[problem_type][name]
+    module, _, attribute = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ProjectError(
+            f"params.yaml: train.estimator: {name!r} cannot be imported ({error}); add its "
+            "package to pyproject.toml's dependencies, or choose one of: "
+            f"{', '.join(ESTIMATORS[problem_type])}"
+        ) from None
+    fits = is_classifier if problem_type == "classification" else is_regressor
+    if not isinstance(cls, type) or not fits(cls()):
+        raise ProjectError(
+            f"params.yaml: train.estimator: {name!r} is not a scikit-learn {problem_type} "
+            "estimator (base.problem_type)"
+        )
+    return cls, "linear"
+
+
+def build_estimator(
+    problem_type: str, name: str, hyperparameters: dict, seed: int, schema: Schema
+) -> Pipeline:
+    """The pipeline for ``name`` with ``hyperparameters``; unknown names are clear errors."""
+    cls, style = estimator_class(problem_type, name)
     accepted = set(inspect.signature(cls).parameters)
     unknown = sorted(set(hyperparameters) - accepted)
     if unknown:
         raise ProjectError(
-            f"params.yaml: train.hyperparameters.{unknown[0]}: not a parameter of "
+            f"params.yaml: train.hyperparameters.{name}.{unknown[0]}: not a parameter of "
             f"{cls.__name__} (it accepts: {', '.join(sorted(accepted))})"
         )
     settings = dict(hyperparameters)
     if "random_state" in accepted:
         settings.setdefault("random_state", seed)
-    estimator = cls(**settings)
-    if linear:
-        return make_pipeline(SimpleImputer(), StandardScaler(), estimator)
-    return estimator
+    encode, categorical = encoder(schema, style)
+    if categorical and "categorical_features" in accepted:
+        settings.setdefault("categorical_features", categorical)
+    return Pipeline(
+        [("columns", Columns(schema)), ("encode", encode), ("estimate", cls(**settings))]
+    )
 
 
 def train(
@@ -66,32 +112,62 @@ def train(
     name: str,
     hyperparameters: dict,
     seed: int,
+    schema: Schema,
+    positive: object = None,
 ) -> Model:
     """Fit and return the model with the schema it was trained on."""
-    estimator = build_estimator(problem_type, name, hyperparameters, seed)
+    estimator = build_estimator(problem_type, name, hyperparameters, seed, schema)
     try:
         estimator.fit(features, target)
     except InvalidParameterError as error:
-        raise ProjectError(f"params.yaml: train.hyperparameters: {error}") from None
+        raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
+    categories = {
+        column: sorted(features[column].dropna().astype(str).unique().tolist())
+        for column in schema.of("categorical")
+    }
     return Model(
         estimator=estimator,
-        features={column: str(dtype) for column, dtype in features.dtypes.items()},
+        features=dict(schema.features),
         target=str(target.name),
         problem_type=problem_type,
+        ids=tuple(schema.ids),
+        categories=categories,
+        positive=positive,
     )
 
 
+def schema_from(profile: dict) -> Schema:
+    """The schema prepare recorded (eval/data.json)."""
+    return Schema(
+        target=profile["target"],
+        features=profile["features"],
+        ids=tuple(profile["ids"]),
+        dropped=tuple(profile["dropped"]),
+        inferred=frozenset(),
+    )
+
+
+def positive_of(profile: dict, target: pd.Series) -> object:
+    """The positive class prepare chose, as the target's own value (not its text)."""
+    chosen = profile.get("positive_class")
+    return next((label for label in target.unique() if str(label) == chosen), None)
+
+
 def main() -> None:
+    import json
+
     params = load_params()
+    profile = json.loads(paths.DATA_PROFILE.read_text(encoding="utf-8"))
     features, target = read_split(paths.TRAIN, params.prepare.target)
-    settings = params.train
     model = train(
         features,
         target,
         params.base.problem_type,
-        settings.estimator,
-        settings.hyperparameters,
+        params.train.estimator,
+        params.train.settings(),
         params.base.seed,
+        schema_from(profile),
+        positive_of(profile, target),
     )
     save(model, paths.MODEL)
-    print(f"train: {settings.estimator} fitted on {len(features)} rows")
+    print(f"train: {params.train.estimator} fitted on {len(features)} rows")

@@ -91,9 +91,23 @@ def render(
         rows = profile["rows"]
         lines.append(
             f"- Source: {profile['source']}; {rows['train']:,} training and "
-            f"{rows['test']:,} test rows; target `{profile['target']}`; "
-            f"{len(profile['columns']) - 1} columns besides it"
+            f"{rows['test']:,} test rows ({profile['split']['method']} split); target "
+            f"{code(profile['target'])}"
+            + (
+                f", positive class {code(profile['positive_class'])}"
+                if profile["positive_class"]
+                else ""
+            )
         )
+        kinds: dict[str, list[str]] = {}
+        for name, kind in profile["features"].items():
+            kinds.setdefault(kind, []).append(name)
+        lines += [
+            f"- {kind} features: {', '.join(map(code, names))}" for kind, names in kinds.items()
+        ]
+        if profile["ids"]:
+            lines.append(f"- IDs (not features): {', '.join(map(code, profile['ids']))}")
+        lines += [f"- ⚠️ {warning}" for warning in profile.get("warnings", [])]
     hashes = data_hashes(_at(commit, paths.LOCK))
     lines += [f"- {code(path)}: md5 {code(md5)}" for path, md5 in hashes]
     rows = [[code(key), code(value)] for key, value in params.items()]

@@ -5,6 +5,7 @@
 - stats.py      paired 95% intervals of each metric's change
 - changes.py    what changed: parameters, code and data, the gate
 - gate.py       lifecycle.yaml's criteria and the verdict
+- proposal.py   gate values proposed from a model's metrics and intervals
 - report.py     the report as Markdown (the `report` command)
 - post.py       the sticky comment (standard library only: runs no project code)
 """

@@ -1,16 +1,20 @@
-"""A pull request's model against production and base, scored on the same rows.
+"""A pull request's model against production and base, scored on the same rows, none of
+which the baseline trained on.
 
 Two baselines: the version at the production stage of the registry (GTO tags) and the
-base branch at the merge base. Each is scored on this pull request's own test rows:
-with the predictions its own evaluate stage made when its test table is byte for byte
-this PR's (the same hash in both dvc.lock files), else by its model. Both come through
-DVC (cache, then remote); when neither can be had, its recorded metrics
-(eval/metrics.json in Git at its commit) are compared, and the report says so. Every
-difference gets a paired 95% interval (stats.py).
+base branch at the merge base. Each is scored on this pull request's test rows, less
+those it trained on: every prepared row has a key (pipeline/split.py), and a baseline's
+training keys are read from its own training table at its commit. It is scored with the
+predictions its own evaluate stage made when its test table is byte for byte this PR's
+(the same hash in both dvc.lock files), else by its model. Everything comes through DVC
+(cache, then remote); when it cannot be had, or its rows cannot be matched with this
+PR's, its recorded metrics (eval/metrics.json in Git at its commit) are compared, and
+the report says so. Every difference gets a paired 95% interval (stats.py).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,10 +26,12 @@ from ..dvc import metrics_at
 from ..pipeline.data import read_split
 from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import Model, load, load_at
-from .stats import auc_interval, paired_intervals, row_sums
+from .stats import auc_interval, multiclass_auc_interval, paired_intervals, row_sums
 
 if TYPE_CHECKING:
     from ..registry import Version
+
+MATCHED = 0.5  # a baseline whose rows are not found this much in this PR's: not matched
 
 
 @dataclass
@@ -34,6 +40,11 @@ class Predictions:
 
     predicted: pd.Series
     probabilities: np.ndarray | None  # classification: one column per class
+
+    def on(self, rows: np.ndarray) -> Predictions:
+        """The predictions of these rows (positions)."""
+        probabilities = None if self.probabilities is None else self.probabilities[rows]
+        return Predictions(self.predicted.iloc[rows], probabilities)
 
 
 @dataclass
@@ -44,8 +55,12 @@ class Baseline:
     recorded: dict[str, float] | None  # metrics committed at that commit
     model: Model | None = None
     own_predictions: pd.DataFrame | None = None  # made on this PR's very rows
+    trained_on: pd.Index | None = None  # the keys of the rows it trained on
     note: str = ""  # why it is compared by recorded metrics, or absent
-    scores: dict[str, float] = field(default_factory=dict)  # on this PR's test rows
+    rows: np.ndarray | None = None  # the positions of this PR's test rows it is scored on
+    left_out: int = 0  # this PR's test rows it trained on, so not compared
+    scores: dict[str, float] = field(default_factory=dict)  # on those rows
+    mine: dict[str, float] = field(default_factory=dict)  # this PR's model on those rows
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def value(self, metric: str) -> float | None:
@@ -59,14 +74,24 @@ class Comparison:
     base: str  # the merge base's commit
     actual: pd.Series  # the test rows' targets
     labels: list  # the classes, in the order of the probabilities; [] for regression
+    positive: int | None  # binary classification: the positive class's position
     scores: dict[str, float]  # this PR's model's metrics on them
     predictions: Predictions  # this PR's model's
     baselines: list[Baseline]  # production, then base
-    scored: dict[str, Predictions]  # role -> its predictions on these rows, if it has them
+    scored: dict[str, Predictions]  # role -> its predictions on its rows, if scored
 
     @property
     def rows(self) -> int:
         return len(self.actual)
+
+
+def keys_of(buffer: io.BytesIO) -> pd.Index:
+    """The row keys (the index) of a prepared table."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(buffer)
+    index = table.schema.pandas_metadata["index_columns"][0]
+    return pd.Index(table.column(index).to_numpy())
 
 
 def predictions_on_these_rows(commit: str) -> pd.DataFrame | None:
@@ -80,8 +105,8 @@ def predictions_on_these_rows(commit: str) -> pd.DataFrame | None:
 
 
 def baseline(role: str, label: str, commit: str | None, note: str = "") -> Baseline:
-    """A baseline with its recorded metrics and, when DVC has them, its predictions on
-    these rows or else its model."""
+    """A baseline with its recorded metrics and, when DVC has them, the keys of the rows it
+    trained on and its predictions on these rows or else its model."""
     if commit is None:
         return Baseline(role, label, None, None, note=note)
     found = Baseline(role, label, commit, metrics_at(commit))
@@ -89,12 +114,14 @@ def baseline(role: str, label: str, commit: str | None, note: str = "") -> Basel
         found.note = f"no {paths.METRICS} at {commit[:7]}: nothing to compare"
         return found
     try:
+        found.trained_on = keys_of(dvc.read_at(commit, paths.TRAIN))
         found.own_predictions = predictions_on_these_rows(commit)
         if found.own_predictions is None:
             found.model = load_at(commit)
     except Exception as error:  # any failure means: compare recorded metrics instead
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         found.note = f"model not available ({reason}); recorded metrics compared"
+        found.trained_on = found.own_predictions = found.model = None
     return found
 
 
@@ -107,15 +134,42 @@ def from_table(table: pd.DataFrame, actual: pd.Series, labels: list) -> Predicti
     return Predictions(table["predicted"], table[columns].to_numpy() if labels else None)
 
 
+def rows_to_score(other: Baseline, keys: pd.Index, all_keys: pd.Index) -> np.ndarray | None:
+    """The positions of this PR's test rows ``other`` did not train on; None, with the
+    reason in its note, when its rows cannot be matched with this PR's."""
+    trained = other.trained_on
+    found = trained.isin(all_keys).mean() if len(trained) else 0.0
+    if found < MATCHED:
+        other.note = (
+            f"its rows cannot be matched with this PR's (only {found:.0%} of its training "
+            "rows are found here: columns added or removed change the rows' keys; name ID "
+            "columns in params.yaml's prepare.ids to key rows by them); recorded metrics "
+            "compared"
+        )
+        return None
+    seen = keys.isin(trained)
+    other.left_out = int(seen.sum())
+    if seen.all():
+        other.note = "it trained on every one of this PR's test rows; recorded metrics compared"
+        return None
+    return np.flatnonzero(~seen)
+
+
 def on_these_rows(
-    other: Baseline, model: Model, features: pd.DataFrame, actual: pd.Series
+    other: Baseline,
+    model: Model,
+    features: pd.DataFrame,
+    actual: pd.Series,
+    all_keys: pd.Index,
 ) -> Predictions | None:
-    """A baseline's predictions on this PR's rows: those it made on them itself, else its
-    model's; None, with the reason in its note, without either."""
+    """A baseline's predictions on the rows it is scored on (``other.rows``): those it made
+    itself, else its model's; None, with the reason in its note, without either."""
     if other.own_predictions is not None:
         found = from_table(other.own_predictions, actual, model.classes)
         if found is None:
             other.note = "its predictions do not match this PR's rows; recorded metrics compared"
+            return None
+        other.rows = np.arange(len(actual))
         return found
     if other.model is None:
         return None
@@ -127,7 +181,11 @@ def on_these_rows(
     if other.model.problem_type != model.problem_type or other.model.classes != model.classes:
         other.note = "its classes differ from this PR's; recorded metrics compared"
         return None
-    return Predictions(*predict(other.model, features[list(other.model.features)]))
+    rows = rows_to_score(other, features.index, all_keys)
+    if rows is None:
+        return None
+    other.rows = rows
+    return Predictions(*predict(other.model, features.iloc[rows]))
 
 
 def compare(base: str, production: Version | None, seed: int) -> Comparison:
@@ -136,12 +194,13 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
     model = load(paths.MODEL)
     features, actual = read_split(paths.TEST, model.target)
     labels = model.classes
+    all_keys = features.index.append(keys_of(io.BytesIO(paths.TRAIN.read_bytes())))
     # After `dvc repro`, eval/predictions.parquet holds this model's predictions on
     # these rows: nothing to predict again.
     own = pd.read_parquet(paths.PREDICTIONS) if paths.PREDICTIONS.is_file() else None
     mine = from_table(own, actual, labels) if own is not None else None
     if mine is None:
-        mine = Predictions(*predict(model, features[list(model.features)]))
+        mine = Predictions(*predict(model, features))
     baselines = [
         baseline("production", production.version, production.commit)
         if production
@@ -150,14 +209,16 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
     ]
     scored = {}
     for other in baselines:
-        if (found := on_these_rows(other, model, features, actual)) is not None:
+        if (found := on_these_rows(other, model, features, actual, all_keys)) is not None:
             scored[other.role] = found
+    positive = model.positive_index
     comparison = Comparison(
         problem_type=model.problem_type,
         base=base,
         actual=actual,
         labels=labels,
-        scores=scores(actual, mine.predicted, mine.probabilities, labels),
+        positive=positive,
+        scores=scores(actual, mine.predicted, mine.probabilities, labels, positive),
         predictions=mine,
         baselines=baselines,
         scored=scored,
@@ -167,22 +228,34 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
 
 
 def add_intervals(comparison: Comparison, seed: int) -> None:
-    """Each scored baseline's scores, and the paired intervals of this PR minus it."""
-    actual, labels = comparison.actual, comparison.labels
-    mine = comparison.predictions
-    others = [other for other in comparison.baselines if other.role in comparison.scored]
-    sums = []
-    for other in others:
-        theirs = comparison.scored[other.role]
-        other.scores = scores(actual, theirs.predicted, theirs.probabilities, labels)
-        sums.append(row_sums(actual, theirs.predicted, theirs.probabilities, labels))
-    new = row_sums(actual, mine.predicted, mine.probabilities, labels)
-    for other, intervals in zip(others, paired_intervals(new, sums, seed), strict=True):
-        other.intervals = intervals
-    if len(labels) == 2:
-        truth = (actual == labels[1]).to_numpy()
+    """Each scored baseline's scores and this PR's on the same rows, and the paired
+    intervals of this PR minus it. Baselines scored on the same rows share one bootstrap."""
+    labels, positive = comparison.labels, comparison.positive
+    groups: dict[bytes, list[Baseline]] = {}
+    for other in comparison.baselines:
+        if other.role in comparison.scored:
+            groups.setdefault(other.rows.tobytes(), []).append(other)
+    for others in groups.values():
+        rows = others[0].rows
+        actual = comparison.actual.iloc[rows]
+        mine = comparison.predictions.on(rows)
+        new = row_sums(actual, mine.predicted, mine.probabilities, labels, positive)
+        sums = []
+        for other in others:
+            theirs = comparison.scored[other.role]
+            other.scores = scores(actual, theirs.predicted, theirs.probabilities, labels, positive)
+            other.mine = scores(actual, mine.predicted, mine.probabilities, labels, positive)
+            sums.append(row_sums(actual, theirs.predicted, theirs.probabilities, labels, positive))
+        for other, intervals in zip(others, paired_intervals(new, sums, seed), strict=True):
+            other.intervals = intervals
         for other in others:
             theirs = comparison.scored[other.role].probabilities
-            other.intervals["roc_auc"] = auc_interval(
-                truth, mine.probabilities[:, 1], theirs[:, 1]
-            )
+            if positive is not None:
+                truth = (actual == labels[positive]).to_numpy()
+                other.intervals["roc_auc"] = auc_interval(
+                    truth, mine.probabilities[:, positive], theirs[:, positive]
+                )
+            elif labels:
+                other.intervals["roc_auc"] = multiclass_auc_interval(
+                    actual.to_numpy(), labels, mine.probabilities, theirs
+                )

@@ -54,6 +54,8 @@ def rule_text(rule: MetricGate | None) -> str:
     parts += [f"≤ {rule.max:g}"] if rule.max is not None else []
     if rule.max_regression is not None:
         parts.append(f"worsens ≤ {rule.max_regression:g}")
+    if rule.max_relative_regression is not None:
+        parts.append(f"worsens ≤ {rule.max_relative_regression:.0%}")
     return "; ".join(parts)
 
 
@@ -89,15 +91,17 @@ def metric_criteria(
                     f"`{metric}` is {value:.4f}, above the ceiling {rule.max:g}",
                 )
             )
-        if rule.max_regression is None:
+        if rule.max_regression is None and rule.max_relative_regression is None:
             continue
         for other in baselines:
             old = other.value(metric)
             if old is None:
                 continue
-            worse = worsening(metric, value, old)
+            # on the rows both were scored on (those the baseline did not train on)
+            worse = worsening(metric, other.mine.get(metric, value), old)
+            allowed, text = tolerance(rule, old)
             interval = other.intervals.get(metric)
-            counted = worse > rule.max_regression and (
+            counted = worse > allowed and (
                 not gate.regression_must_be_significant or significant(metric, interval)
             )
             criteria.append(
@@ -105,10 +109,37 @@ def metric_criteria(
                     f"{metric} vs {other.role}",
                     not counted,
                     f"`{metric}` is {worse:.4f} worse than {other.role} ({other.label}); "
-                    f"at most {rule.max_regression:g} is allowed",
+                    f"at most {text} is allowed",
                 )
             )
     return criteria
+
+
+def tolerance(rule: MetricGate, baseline: float) -> tuple[float, str]:
+    """The worsening a rule allows against a baseline's value, and how to say it: the
+    smaller of its absolute and relative allowances, when it has both."""
+    options = []
+    if rule.max_regression is not None:
+        options.append((rule.max_regression, f"{rule.max_regression:g}"))
+    if rule.max_relative_regression is not None:
+        allowed = rule.max_relative_regression * abs(baseline)
+        share = f"{rule.max_relative_regression:.0%}"
+        options.append((allowed, f"{allowed:.4f} ({share} of {baseline:.4f})"))
+    return min(options)
+
+
+def constant_criterion(predicted) -> Criterion:
+    """A model that predicts one thing for every test row learned nothing: it never passes."""
+    from ..pipeline.evaluate import constant
+
+    same = constant(predicted)
+    return Criterion(
+        "predictions vary",
+        same is None,
+        f"the model predicts {same} for all {len(predicted):,} test rows: it learned nothing "
+        "from the features (too few rows, or nothing in them to learn from; see README, "
+        '"Bring your own data")',
+    )
 
 
 def freshness_criterion(
@@ -162,9 +193,10 @@ def criteria(
     metric's floor, ceiling and regression against production and base."""
     found = [freshness_criterion(freshness, remote, what)]
     if freshness.get("fresh"):
-        tolerance = gate.reproducibility_tolerance
         obtained = metrics_at(None) or {}
-        found.append(reproducibility_criterion(metrics_at("HEAD"), obtained, tolerance))
+        limit = gate.reproducibility_tolerance
+        found.append(reproducibility_criterion(metrics_at("HEAD"), obtained, limit))
+    found.append(constant_criterion(comparison.predictions.predicted))
     return found + metric_criteria(gate, comparison.scores, comparison.baselines)
 
 

@@ -43,8 +43,9 @@ def render(
 ) -> str:
     """The whole report: the verdict first, then the metrics, what changed, a chart, how
     to reproduce it, and the versions it ran with."""
+    warnings = (changes.profile_after or {}).get("warnings", [])
     sections = [
-        verdict(found, changes.gate, comparison.baselines),
+        verdict(found, changes.gate, comparison.baselines, warnings),
         metrics_table(gate, comparison),
         what_changed(changes, freshness),
         chart(comparison),
@@ -57,10 +58,19 @@ def render(
 # sections ------------------------------------------------------------------------------
 
 
-def verdict(found: list[Criterion], edits_gate: bool, baselines: list[Baseline]) -> str:
+def verdict(
+    found: list[Criterion],
+    edits_gate: bool,
+    baselines: list[Baseline],
+    warnings: list[str] = (),
+) -> str:
     failed = [criterion for criterion in found if not criterion.passed]
     outcome = "❌ Model report: the gate fails" if failed else "✅ Model report: the gate passes"
     lines = [f"## {outcome}", ""]
+    if warnings:
+        lines += ["> [!CAUTION]", "> Likely leaks in the training data (prepare):"]
+        lines += [f"> - {warning}" for warning in warnings]
+        lines.append("")
     if edits_gate:
         lines += [
             "> [!WARNING]",
@@ -81,7 +91,7 @@ def delta_cell(metric: str, new: float, other: Baseline) -> str:
     old = other.value(metric)
     if old is None:
         return MISSING
-    delta = new - old
+    delta = other.mine.get(metric, new) - old  # on the rows both were scored on
     better = delta > 0 if metric in HIGHER_IS_BETTER else delta < 0
     arrow = "" if delta == 0 else " 🟢" if better else " 🔴"
     text = f"{delta:+.4f}{arrow}"
@@ -113,6 +123,18 @@ def metrics_table(gate: Gate, comparison: Comparison) -> str:
         else f"This PR's model scored on its {rows:,} test rows."
     )
     lines += [f"{o.role.capitalize()}: {o.note}." for o in comparison.baselines if o.note]
+    for other in comparison.baselines:
+        if other.left_out and other.rows is not None:
+            lines.append(
+                f"{other.role.capitalize()} compared on {len(other.rows):,} of these rows: "
+                f"{other.left_out:,} it trained on are left out (on both sides of its Δ)."
+            )
+    if comparison.positive is not None:
+        positive = comparison.labels[comparison.positive]
+        lines.append(
+            f"Positive class: {code(positive)} (precision, recall, F1 and ROC AUC are of it; "
+            "params.yaml: prepare.positive_class)."
+        )
     header = [
         "Metric",
         f"Production {label(production)}",
@@ -173,37 +195,48 @@ def chart(comparison: Comparison) -> str:
     """A Mermaid chart GitHub renders inside the comment: no image is uploaded anywhere.
     Binary classification: the ROC curves; regression: the mean prediction per decile of
     the actual value. Multiclass gets none."""
-    models = [("this PR", comparison.predictions)] + [
-        (f"{other.role} {other.label}", comparison.scored[other.role])
+    everything = np.arange(comparison.rows)
+    models = [("this PR", comparison.predictions, everything)] + [
+        (f"{other.role} {other.label}", comparison.scored[other.role], other.rows)
         for other in comparison.baselines
         if other.role in comparison.scored
     ]
     legend = " · ".join(
-        f"{name} ({colour})" for (name, _), colour in zip(models, COLOURS, strict=False)
+        f"{name} ({colour})" for (name, *_), colour in zip(models, COLOURS, strict=False)
     )
-    actual, labels = comparison.actual, comparison.labels
+    actual, labels, positive = comparison.actual, comparison.labels, comparison.positive
     if labels:
         from sklearn.metrics import roc_curve
 
-        if len(labels) != 2:
-            return ""
         grid = np.linspace(0, 1, 21)
         lines = []
-        for _, predictions in models:
-            fpr, tpr, _ = roc_curve(actual == labels[1], predictions.probabilities[:, 1])
+        for _, predictions, rows in models:
+            truth = actual.iloc[rows].to_numpy()
+            if positive is not None:  # binary: the positive class's curve
+                truth, score = truth == labels[positive], predictions.probabilities[:, positive]
+            else:  # multiclass: micro-averaged over the classes
+                truth = (truth[:, None] == np.asarray(labels)[None, :]).ravel()
+                score = predictions.probabilities.ravel()
+            fpr, tpr, _ = roc_curve(truth, score)
             values = np.interp(grid, fpr, tpr)
             lines.append("    line [" + ", ".join(f"{value:.3f}" for value in values) + "]")
-        title, x_axis = "ROC curve on this PR's test rows", "false positive rate"
+        title = "ROC curve on this PR's test rows"
+        if positive is None:
+            title += " (micro-averaged over the classes)"
+        x_axis = "false positive rate"
         y_axis = '"true positive rate" 0 --> 1'
         ticks = grid
     else:
-        order = np.argsort(actual.to_numpy(), kind="stable")
-        deciles = np.array_split(order, 10)
         truth = actual.to_numpy()
+        deciles = np.array_split(np.argsort(truth, kind="stable"), 10)
         lines = ["    line [" + ", ".join(f"{truth[part].mean():.3f}" for part in deciles) + "]"]
-        for _, predictions in models:
-            values = predictions.predicted.to_numpy()
-            means = ", ".join(f"{values[part].mean():.3f}" for part in deciles)
+        for _, predictions, rows in models:
+            values = np.full(len(truth), np.nan)
+            values[rows] = predictions.predicted.to_numpy()
+            filled = [values[part][np.isfinite(values[part])] for part in deciles]
+            means = ", ".join(
+                f"{(part if part.size else values[rows]).mean():.3f}" for part in filled
+            )
             lines.append(f"    line [{means}]")
         legend = "actual (first line) · " + legend
         title = "Mean prediction per decile of the actual value"

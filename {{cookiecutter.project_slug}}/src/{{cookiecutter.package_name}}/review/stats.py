@@ -7,7 +7,8 @@ models scored on the same rows.
   weighted sums. It is the bootstrap large-scale experimentation uses (Hanley and
   MacGibbon, 2006) and needs no copy of the data per resample.
 - ROC AUC (binary) uses DeLong's paired method (DeLong et al., 1988), exact in
-  O(n log n). Multiclass ROC AUC gets no interval.
+  O(n log n); multiclass ROC AUC (the macro average of one-vs-rest AUCs) carries
+  DeLong's variance through each row's influence on every class's AUC.
 """
 
 import numpy as np
@@ -27,24 +28,31 @@ def poisson_table() -> np.ndarray:
     return stats.poisson.ppf(levels, 1.0).astype(np.float32)
 
 
-def row_sums(actual: pd.Series, predicted: pd.Series, probabilities, labels: list):
+def row_sums(
+    actual: pd.Series, predicted: pd.Series, probabilities, labels: list, positive: int = 1
+):
     """Per-row quantities whose sums give every metric but ROC AUC, and the recipe that
     turns their (weighted) sums into the metrics: classification's when there are
-    ``labels`` (the classes), else regression's."""
+    ``labels`` (the classes; ``positive``: the positive class's position, binary only),
+    else regression's."""
     if not labels:
         return regression_sums(actual, predicted)
-    return classification_sums(actual, predicted, probabilities, labels)
+    return classification_sums(actual, predicted, probabilities, labels, positive)
 
 
 def classification_sums(
-    actual: pd.Series, predicted: pd.Series, probabilities: np.ndarray, labels: list
+    actual: pd.Series,
+    predicted: pd.Series,
+    probabilities: np.ndarray,
+    labels: list,
+    positive: int = 1,
 ):
     """Accuracy, precision, recall, F1 (binary: of the positive class; else macro) and log
     loss, from per-row counts and losses."""
     truth = actual.to_numpy()
     guess = predicted.to_numpy()
     binary = len(labels) == 2
-    counted = [labels[1]] if binary else labels  # binary: the positive class; else macro
+    counted = [labels[positive]] if binary else labels  # binary: the positive class
     columns = [np.ones(len(truth)), (truth == guess).astype(float)]
     for label in counted:
         columns += [
@@ -102,6 +110,57 @@ def auc_interval(truth: np.ndarray, new: np.ndarray, old: np.ndarray) -> tuple[f
     return (float(delta - half), float(delta + half))
 
 
+def auc_influence(truth: np.ndarray, score: np.ndarray) -> tuple[float, np.ndarray]:
+    """One model's AUC, and each row's influence on it (DeLong's components, centred and
+    scaled: the AUC's variance is the sum of their squares)."""
+    v10, v01 = auc_components(truth, score)
+    auc = float(v10.mean())
+    influence = np.empty(len(truth))
+    influence[truth] = (v10 - auc) / len(v10)
+    influence[~truth] = (v01 - auc) / len(v01)
+    return auc, influence
+
+
+def multiclass_auc_interval(
+    actual: np.ndarray, labels: list, new: np.ndarray, old: np.ndarray
+) -> tuple[float, float]:
+    """95% interval of the macro one-vs-rest AUC(new) - AUC(old) on the same rows (what
+    scikit-learn's roc_auc_score(multi_class="ovr") averages): DeLong's variance carried
+    to an average of AUCs through each row's influence on every class's AUC."""
+    delta, influence = 0.0, np.zeros(len(actual))
+    for index, label in enumerate(labels):
+        truth = actual == label
+        if truth.all() or not truth.any():
+            return (float("nan"), float("nan"))
+        new_auc, new_influence = auc_influence(truth, new[:, index])
+        old_auc, old_influence = auc_influence(truth, old[:, index])
+        delta += (new_auc - old_auc) / len(labels)
+        influence += (new_influence - old_influence) / len(labels)
+    rows = len(actual)
+    variance = float(np.sum(influence**2)) * rows / max(rows - 1, 1)
+    half = stats.norm.ppf(0.5 + LEVEL / 2) * np.sqrt(variance)
+    return (float(delta - half), float(delta + half))
+
+
+def multiclass_auc_alone(
+    actual: np.ndarray, labels: list, probabilities: np.ndarray
+) -> tuple[float, float]:
+    """95% interval of one model's macro one-vs-rest AUC, by the same influences."""
+    auc, influence = 0.0, np.zeros(len(actual))
+    for index, label in enumerate(labels):
+        truth = actual == label
+        if truth.all() or not truth.any():
+            return (float("nan"), float("nan"))
+        found, each = auc_influence(truth, probabilities[:, index])
+        auc += found / len(labels)
+        influence += each / len(labels)
+    rows = len(actual)
+    half = stats.norm.ppf(0.5 + LEVEL / 2) * np.sqrt(
+        np.sum(influence**2) * rows / max(rows - 1, 1)
+    )
+    return (float(auc - half), float(auc + half))
+
+
 def regression_sums(actual: pd.Series, predicted: pd.Series):
     """RMSE, MAE and R², from per-row errors and values."""
     truth = actual.to_numpy(dtype=float)
@@ -118,16 +177,10 @@ def regression_sums(actual: pd.Series, predicted: pd.Series):
     return np.column_stack(columns), metrics
 
 
-def paired_intervals(
-    new: tuple, others: list[tuple], seed: int, resamples: int = RESAMPLES
-) -> list[dict[str, tuple[float, float]]]:
-    """For each model in ``others``: metric -> 95% interval of (new - other) on the same rows.
-
-    Each model is given as ``row_sums(...)``'s result.
-    """
-    if not others:
-        return []
-    models = [new, *others]
+def resampled(models: list[tuple], seed: int, resamples: int = RESAMPLES) -> list[dict]:
+    """For each model (``row_sums(...)``'s result, all on the same rows): metric -> its
+    value in each of ``resamples`` paired Poisson-bootstrap resamples (the same weights
+    for every model)."""
     blocks = [columns.astype(np.float32) for columns, _ in models]
     stacked = np.hstack(blocks)
     rng = np.random.default_rng(seed)
@@ -141,21 +194,49 @@ def paired_intervals(
         np.take(table, draws, out=weights[:count], mode="clip")
         sums[start : start + count] = weights[:count] @ stacked
     edges = np.cumsum([0] + [block.shape[1] for block in blocks])
-    values = [
+    return [
         recipe(sums[:, edges[index] : edges[index + 1]])
         for index, (_, recipe) in enumerate(models)
     ]
+
+
+def percentiles(series: np.ndarray) -> tuple[float, float]:
+    """The central 95% of a metric's (or a difference's) resampled values."""
     tail = (1 - LEVEL) / 2 * 100
-    intervals = []
-    for other in values[1:]:
-        bounds = {}
-        for name, series in values[0].items():
-            delta = series - other[name]
-            delta = delta[np.isfinite(delta)]
-            bounds[name] = (
-                tuple(float(x) for x in np.percentile(delta, [tail, 100 - tail]))
-                if len(delta)
-                else (float("nan"), float("nan"))
-            )
-        intervals.append(bounds)
-    return intervals
+    finite = series[np.isfinite(series)]
+    if not len(finite):
+        return (float("nan"), float("nan"))
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def paired_intervals(
+    new: tuple, others: list[tuple], seed: int, resamples: int = RESAMPLES
+) -> list[dict[str, tuple[float, float]]]:
+    """For each model in ``others``: metric -> 95% interval of (new - other) on the same rows.
+
+    Each model is given as ``row_sums(...)``'s result.
+    """
+    if not others:
+        return []
+    values = resampled([new, *others], seed, resamples)
+    return [
+        {name: percentiles(series - other[name]) for name, series in values[0].items()}
+        for other in values[1:]
+    ]
+
+
+def intervals(model: tuple, seed: int, resamples: int = RESAMPLES) -> dict:
+    """metric -> 95% interval of one model's metric on these rows (``row_sums(...)``)."""
+    [values] = resampled([model], seed, resamples)
+    return {name: percentiles(series) for name, series in values.items()}
+
+
+def auc_alone(truth: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """95% interval of one model's ROC AUC, by DeLong's variance."""
+    if truth.all() or not truth.any():
+        return (float("nan"), float("nan"))
+    v10, v01 = auc_components(truth, score)
+    variance = np.var(v10, ddof=1) / len(v10) + np.var(v01, ddof=1) / len(v01)
+    half = stats.norm.ppf(0.5 + LEVEL / 2) * np.sqrt(max(variance, 0.0))
+    return (float(v10.mean() - half), float(v10.mean() + half))

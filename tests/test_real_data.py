@@ -1,0 +1,208 @@
+"""Teams' own tables as they are, end to end in generated projects: real public tables
+that ship in PyPI packages, with text categories, missing values, yes/no columns, dates,
+ID columns and text targets (palmerpenguins' penguins and penguins-raw; vega_datasets'
+cars and seattle-weather), for multiclass, binary and regression problems. The README's
+"Bring your own data" commands run as written."""
+
+import importlib.resources
+import json
+import re
+
+import pandas as pd
+
+from harness.env import run
+
+from .conftest import edit_yaml, git, hgb
+
+PENGUINS = importlib.resources.files("palmerpenguins") / "data"
+VEGA = importlib.resources.files("vega_datasets") / "_data"
+
+
+def readme_commands(project, section: str) -> list[list[str]]:
+    """The shell commands of a README section's code blocks, without their comments."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", body, re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line.split() for line in lines if line]
+
+
+def own_data(baked, project_env, frame: pd.DataFrame, problem_type: str, **prepare):
+    """A project with ``frame`` as its data, brought in with the README's commands
+    (`cp` from the user's file, `.venv/bin/dvc add`), and ``prepare`` settings."""
+    project = baked(problem_type=problem_type)
+    (project / ".venv").symlink_to(project_env)  # what `make install` makes
+    mine = project.parent / "my-data.csv"
+    frame.to_csv(mine, index=False)
+    first, second, *_ = readme_commands(project, "Bring your own data")
+    assert first == ["cp", "~/my-data.csv", "data/raw/dataset.csv"]
+    run(project, "cp", str(mine), first[2])
+    assert second == [".venv/bin/dvc", "add", "data/raw/dataset.csv"]
+    run(project, *second)
+    settings = {"source": "file", **prepare}
+    edit_yaml(project / "params.yaml", lambda p: p["prepare"].update(settings))
+    return project
+
+
+def report_of(project, base: str = "main") -> tuple[str, dict]:
+    run(project, "make", "pr-report", f"BASE={base}")
+    text = (project / "build" / "pr" / "report.md").read_text(encoding="utf-8")
+    return text, json.loads((project / "build" / "pr" / "result.json").read_text("utf-8"))
+
+
+def commit(project, message: str) -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", message)
+
+
+def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp_path):
+    """penguins-raw (344 rows: IDs, a date, a yes/no column, free text, missing values, a
+    text target with three classes): the README's commands, the project's own tests,
+    reports after a seed change (nothing moves, it passes) and a parameter change,
+    promotion, and scoring and monitoring the raw table with its IDs."""
+    frame = pd.read_csv(PENGUINS / "penguins-raw.csv")
+    project = own_data(
+        baked, project_env, frame, "classification",
+        target="Species", ids=["studyName", "Individual ID"],
+    )  # fmt: skip
+    commands = readme_commands(project, "Bring your own data")
+    assert commands[2:4] == [["make", "repro"], ["make", "propose-gate"]]
+    built = run(project, "make", "repro").stdout
+    assert "| Date Egg | datetime | inferred |" in built
+    assert "| Clutch Completion | boolean | inferred |" in built
+    assert "| Comments | categorical | inferred | 290 |" in built
+    assert "| Individual ID | ID |" in built
+    proposed = run(project, "make", "propose-gate", "WRITE=1").stdout
+    assert "propose-gate: written to `lifecycle.yaml`" in proposed
+    run(project, "make", "validate")
+    run(project, "make", "test")  # the project's own tests, whatever the data
+    commit(project, "Train on our data")
+    run(project, "gto", "register", "churn-model", "HEAD", "--version", "v1.0.0")
+    run(project, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+
+    git(project, "checkout", "-q", "-b", "seed")
+    before = pd.read_parquet(project / "data" / "prepared" / "test.parquet").index
+    edit_yaml(project / "params.yaml", lambda p: p["base"].update(seed=7))
+    run(project, "dvc", "repro")
+    commit(project, "Another seed")
+    after = pd.read_parquet(project / "data" / "prepared" / "test.parquet").index
+    assert list(before) == list(after)
+    text, result = report_of(project)
+    assert result["passed"], text
+    assert "Every model scored on this pull request's" in text
+    assert "it trained on are left out" not in text
+
+    git(project, "checkout", "-q", "-b", "rate", "main")
+    edit_yaml(project / "params.yaml", lambda p: hgb(p).update(learning_rate=0.05))
+    run(project, "dvc", "repro")
+    commit(project, "Lower the rate")
+    text, result = report_of(project)
+    assert "(micro-averaged over the classes)" in text  # a multiclass chart
+    roc = next(line for line in text.splitlines() if line.startswith("| roc_auc"))
+    assert "[" in roc.split("|")[5] or "±0" in roc.split("|")[5]  # an interval, or none needed
+
+    git(project, "checkout", "-q", "main")
+    git(project, "merge", "-q", "--no-ff", "-m", "Merge rate", "rate")
+    promoted = run(project, "make", "promote", check=False)
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert "promote: churn-model v1.1.0 -> prod" in promoted.stdout
+
+    batch = tmp_path / "batch.csv"
+    frame.drop(columns="Species").to_csv(batch, index=False)
+    scored = run(project, "python", "-m", "churn_model", "predict", str(batch), "out.csv")
+    assert "344 rows scored with churn-model prod v1.1.0" in scored.stdout
+    out = pd.read_csv(project / "out.csv")
+    assert list(out.columns[:3]) == ["studyName", "Individual ID", "row"]
+    assert list(out["Individual ID"]) == list(frame["Individual ID"])
+    checked = run(project, "python", "-m", "churn_model", "monitor", str(batch), check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "retyped" not in (project / "build" / "monitor" / "report.md").read_text("utf-8")
+
+
+def test_a_binary_text_target_with_gaps_and_an_id_that_orders_it(baked, project_env, tmp_path):
+    """penguins' sex (male/female; 11 rows without it), sorted by sex, with a running
+    number called `row` (the old internal index's name): the rows without a target are
+    left out and counted, the positive class is chosen plainly and shown, and the number
+    is named as a likely ID by prepare and at the top of the report. The raw table scores."""
+    frame = pd.read_csv(PENGUINS / "penguins.csv").sort_values("sex").reset_index(drop=True)
+    frame.insert(0, "row", range(len(frame)))
+    project = own_data(baked, project_env, frame, "classification", target="sex")
+    git(project, "checkout", "-q", "-b", "first")
+    built = run(project, "make", "repro").stdout
+    assert "prepare: 11 row(s) without a target left out" in built
+    assert "prepare: positive class 'female'" in built
+    assert "column 'row' has a distinct value in every row: likely an ID" in built
+    commit(project, "Train on our data")
+    text, _ = report_of(project)
+    assert "Positive class: `female`" in text
+    assert "First run for base" in text
+    assert "> [!CAUTION]" in text.split("### Metrics")[0]
+    assert "'row' has a distinct value in every row" in text
+    batch = tmp_path / "batch.csv"
+    frame.drop(columns="sex").to_csv(batch, index=False)
+    run(project, "python", "-m", "churn_model", "predict", str(batch), "out.csv",
+        "--model", "models/model.joblib")  # fmt: skip
+    assert len(pd.read_csv(project / "out.csv")) == len(frame)
+
+
+def test_a_regression_table_with_names_dates_and_a_relative_tolerance(
+    baked, project_env, tmp_path
+):
+    """vega_datasets' cars (406 rows, miles per gallon to predict, 8 without it; car
+    names, a year as a date, an origin): trains, reports against a relative tolerance,
+    and scores new rows whose names it never saw."""
+    frame = pd.read_json(VEGA / "cars.json")
+    project = own_data(baked, project_env, frame, "regression", target="Miles_per_Gallon")
+    git(project, "checkout", "-q", "-b", "first")
+    built = run(project, "make", "repro").stdout
+    assert "| Year | datetime | inferred |" in built and "| Origin | categorical |" in built
+    commit(project, "Train on our data")
+    text, _ = report_of(project)
+    assert "worsens ≤ 5%" in text  # rmse's tolerance, relative to the baseline
+    batch = tmp_path / "new.csv"
+    frame.drop(columns="Miles_per_Gallon").head(20).assign(Name="a new car").to_csv(batch)
+    scored = run(
+        project, "python", "-m", "churn_model", "predict", str(batch), "out.csv",
+        "--model", "models/model.joblib",
+    ).stdout  # fmt: skip
+    assert "20 row(s) have a value of 'Name' unseen in training" in scored
+
+
+def test_a_time_split_tests_on_the_newest_rows(baked, project_env):
+    """vega_datasets' seattle-weather (daily, 2012-2015): the newest fifth is the test set."""
+    frame = pd.read_csv(VEGA / "seattle-weather.csv")
+    project = own_data(
+        baked, project_env, frame, "regression",
+        target="temp_max", split={"method": "time", "column": "date"},
+    )  # fmt: skip
+    run(project, "dvc", "repro")
+    test = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
+    train = pd.read_parquet(project / "data" / "prepared" / "train.parquet")
+    assert pd.to_datetime(test["date"]).min() > pd.to_datetime(train["date"]).max()
+
+
+def test_a_model_that_learned_nothing_fails_the_gate(baked, project_env):
+    """A table with nothing to learn gives a model that predicts one class for every test
+    row: the gate fails with that reason."""
+    noise = pd.DataFrame({"x": range(40), "label": ["a", "b"] * 20})
+    empty = own_data(baked, project_env, noise, "classification", target="label")
+    edit_yaml(empty / "params.yaml", lambda p: hgb(p).update(min_samples_leaf=40))
+    git(empty, "checkout", "-q", "-b", "first")
+    run(empty, "dvc", "repro")
+    commit(empty, "Train")
+    text, result = report_of(empty)
+    assert not result["passed"]
+    assert "the model predicts 'a' for all" in text or "the model predicts 'b' for all" in text
+
+
+def test_switching_estimators_with_dvc_exp_run(baked):
+    """Each estimator keeps its own hyperparameters: `dvc exp run -S train.estimator=...`
+    switches, and clearing one estimator's settings works."""
+    project = baked(problem_type="classification")
+    run(project, "dvc", "repro")
+    commit(project, "Train")
+    run(project, "dvc", "exp", "run", "-S", "train.estimator=logistic_regression")
+    run(project, "dvc", "exp", "run", "-S", "train.hyperparameters.random_forest={}",
+        "-S", "train.estimator=random_forest")  # fmt: skip
+    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
+    assert len(json.dumps(shown)) > 0 and "logistic_regression" in json.dumps(shown)

@@ -1,0 +1,328 @@
+"""The columns of a table as the pipeline sees them, and the encoding that turns them into
+what an estimator computes with. Your own feature engineering goes here.
+
+Every column but the target has a role: an ID (never a feature; the row's key, carried
+to predictions), dropped, or a feature of a kind: numeric, boolean, categorical (text
+and categories) or datetime. Roles and kinds come from params.yaml's ``prepare`` section
+where it names them, and are inferred for the rest. ``encoder`` builds the scikit-learn
+transformer that goes inside the model, so that the saved model takes the raw table:
+categories are encoded (natively where the estimator has support for them), dates become
+numbers, values unseen in training are handled, not a crash.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+KINDS = ("numeric", "boolean", "categorical", "datetime")
+TRUE, FALSE = {"true", "yes", "y", "t"}, {"false", "no", "n", "f"}
+SAMPLE = 2_000  # values looked at to infer a text column's kind
+MAX_CATEGORIES = 250  # distinct values an encoder keeps per column; rarer ones are grouped
+DATE_PARTS = ("year", "month", "day", "weekday", "days")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What the columns of a table are: the features by kind, the IDs, what is dropped."""
+
+    target: str
+    features: dict[str, str]  # column -> kind, in the table's order
+    ids: tuple[str, ...]
+    dropped: tuple[str, ...]
+    inferred: frozenset[str]  # the features whose kind was inferred, not declared
+
+    def of(self, kind: str) -> list[str]:
+        return [name for name, found in self.features.items() if found == kind]
+
+
+# kinds ---------------------------------------------------------------------------------
+
+
+def as_booleans(values: pd.Series) -> pd.Series | None:
+    """``values`` as True/False/missing when every value is one (True, "yes", "false", 0/1
+    are not: numbers stay numbers); else None."""
+    if types.is_bool_dtype(values):
+        return values
+    if types.is_numeric_dtype(values) or types.is_datetime64_any_dtype(values):
+        return None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    present = values.dropna()
+    if present.empty:
+        return None
+    text = present.map(lambda value: str(value).strip().lower())
+    if not text.isin(TRUE | FALSE).all():
+        return None
+    mapped = values.map(lambda value: None if pd.isna(value) else str(value).strip().lower())
+    return mapped.map({**dict.fromkeys(TRUE, True), **dict.fromkeys(FALSE, False)})
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Text or dates as datetimes (NaT where a value is not one)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # each distinct value parsed once
+        parsed = parse_dates(pd.Series(values.cat.categories.astype(str)))
+        codes = values.cat.codes.to_numpy()
+        dates = parsed.to_numpy()[np.where(codes < 0, 0, codes)] if len(parsed) else codes
+        return pd.Series(dates, index=values.index).where(codes >= 0)
+    if types.is_datetime64_any_dtype(values):
+        return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format": tried value by value
+        parsed = pd.to_datetime(values, errors="coerce")
+        if parsed.notna().sum() < values.notna().sum():
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed
+
+
+def looks_like_dates(values: pd.Series) -> bool:
+    """Whether a text column holds dates: almost every value (of a sample) parses as one
+    and has the digits and separators of a date."""
+    present = values.dropna().astype(str)
+    if present.empty:
+        return False
+    sample = present.sample(min(len(present), SAMPLE), random_state=0)
+    shaped = sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True)
+    if shaped.mean() < 0.95:
+        return False
+    return parse_dates(sample).notna().mean() >= 0.95
+
+
+def infer_kind(values: pd.Series) -> str:
+    """numeric, boolean, categorical or datetime, from the values."""
+    if as_booleans(values) is not None:
+        return "boolean"
+    if types.is_numeric_dtype(values):
+        return "numeric"
+    if types.is_datetime64_any_dtype(values) or looks_like_dates(values):
+        return "datetime"
+    return "categorical"
+
+
+def schema_of(
+    frame: pd.DataFrame,
+    target: str,
+    ids: list[str],
+    drop: list[str],
+    kinds: dict[str, str],
+) -> Schema:
+    """The table's schema: declared roles and kinds first, the rest inferred."""
+    features, inferred = {}, set()
+    for column in frame.columns:
+        name = str(column)
+        if name == target or name in ids or name in drop:
+            continue
+        if name in kinds:
+            features[name] = kinds[name]
+        else:
+            features[name] = infer_kind(frame[column])
+            inferred.add(name)
+    return Schema(target, features, tuple(ids), tuple(drop), frozenset(inferred))
+
+
+def typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The feature columns as their kinds hold them: numbers as floats, booleans as
+    True/False/missing (pandas' nullable boolean), categories as text, dates as
+    datetimes. The same function serves training, evaluation and scoring, so a column is
+    read one way everywhere."""
+    columns = {}
+    for name, kind in schema.features.items():
+        values = frame[name]
+        if kind == "numeric":
+            columns[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif kind == "boolean":
+            booleans = as_booleans(values)
+            if booleans is None:  # declared boolean, but some values are not
+                booleans = values.map(lambda v: None if pd.isna(v) else bool(v))
+            columns[name] = booleans.astype("boolean")
+        elif kind == "datetime":
+            columns[name] = parse_dates(values)
+        else:
+            columns[name] = as_categories(values)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def as_categories(values: pd.Series) -> pd.Series:
+    """Values as a categorical column of text (missing stays missing): each distinct value
+    is turned into text once, whatever the column's length."""
+    codes = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    names = [str(category) for category in codes.cat.categories]
+    if len(set(names)) < len(names):  # e.g. 1 and "1": merged as text
+        return values.astype(str).where(values.notna()).astype("category")
+    return codes.cat.rename_categories(names)
+
+
+# the encoding inside the model ---------------------------------------------------------
+
+
+class DateParts(BaseEstimator, TransformerMixin):
+    """Each date column as numbers: its year, month, day, weekday and days since 1970
+    (missing stays missing)."""
+
+    def fit(self, frame, y=None):  # noqa: ARG002 (scikit-learn's signature)
+        self.columns_ = list(frame.columns)
+        return self
+
+    def transform(self, frame):
+        parts = []
+        for name in self.columns_:
+            dates = parse_dates(frame[name])
+            days = (dates - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86_400
+            parts += [dates.dt.year, dates.dt.month, dates.dt.day, dates.dt.weekday, days]
+        return np.column_stack([np.asarray(part, dtype="float64") for part in parts])
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
+        return np.array([f"{name}_{part}" for name in self.columns_ for part in DATE_PARTS])
+
+
+class Booleans(BaseEstimator, TransformerMixin):
+    """Boolean columns as 0/1, missing as NaN."""
+
+    def fit(self, frame, y=None):  # noqa: ARG002 (scikit-learn's signature)
+        self.columns_ = list(frame.columns)
+        return self
+
+    def transform(self, frame):
+        return np.column_stack(
+            [
+                frame[name].astype("Float64").to_numpy("float64", na_value=np.nan)
+                for name in self.columns_
+            ]
+        )
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
+        return np.array(self.columns_)
+
+
+def encoder(schema: Schema, style: str) -> tuple[ColumnTransformer, list[int]]:
+    """The transformer from raw (typed) columns to numbers, and the positions of its
+    categorical outputs. ``style``: "native" (trees that take categories as ordinal codes
+    and missing values as they are: gradient boosting, random forests) or "linear"
+    (imputed, scaled, one-hot; any other estimator)."""
+    numeric, booleans = schema.of("numeric"), schema.of("boolean")
+    categorical, dates = schema.of("categorical"), schema.of("datetime")
+    parts = []
+    if style == "native":
+        parts += [("numeric", "passthrough", numeric)] if numeric else []
+        parts += [("boolean", Booleans(), booleans)] if booleans else []
+        parts += [("datetime", DateParts(), dates)] if dates else []
+        if categorical:
+            codes = OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=np.nan,
+                encoded_missing_value=np.nan,
+                max_categories=MAX_CATEGORIES,
+            )
+            parts.append(("categorical", codes, categorical))
+        first = len(numeric) + len(booleans) + len(dates) * len(DATE_PARTS)
+        positions = list(range(first, first + len(categorical)))
+    else:
+        scaled = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        parts += [("numeric", scaled, numeric)] if numeric else []
+        if booleans:
+            parts.append(("boolean", make_pipeline(Booleans(), SimpleImputer()), booleans))
+        if dates:
+            parts.append(
+                ("datetime", make_pipeline(DateParts(), SimpleImputer(), StandardScaler()), dates)
+            )
+        if categorical:
+            onehot = OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                max_categories=MAX_CATEGORIES,
+                sparse_output=False,
+            )
+            parts.append(("categorical", make_pipeline(_Fill(), onehot), categorical))
+        positions = []
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False), positions
+
+
+class _Fill(BaseEstimator, TransformerMixin):
+    """Missing categories as a category of their own (one-hot encoders need text)."""
+
+    def fit(self, frame, y=None):  # noqa: ARG002 (scikit-learn's signature)
+        return self
+
+    def transform(self, frame):
+        return frame.astype("object").where(frame.notna(), "(missing)")
+
+
+# what a person reads -------------------------------------------------------------------
+
+
+def describe(frame: pd.DataFrame, schema: Schema) -> list[list[str]]:
+    """One row per column: its name, role or kind, whether it was inferred, how many values
+    are missing, how many are distinct, an example."""
+    rows = []
+    roles = {schema.target: "target"} | dict.fromkeys(schema.ids, "ID")
+    roles |= dict.fromkeys(schema.dropped, "dropped")
+    for column in frame.columns:
+        name = str(column)
+        values = frame[column]
+        role = roles.get(name) or schema.features[name]
+        how = "inferred" if name in schema.inferred else "declared"
+        example = values.dropna().iloc[0] if values.notna().any() else ""
+        rows.append(
+            [
+                name,
+                role,
+                how if name in schema.features else "",
+                f"{int(values.isna().sum()):,}",
+                f"{values.nunique(dropna=True):,}",
+                str(example)[:30],
+            ]
+        )
+    return rows
+
+
+def unseen(frame: pd.DataFrame, known: dict[str, list]) -> dict[str, int]:
+    """column -> rows whose category was not seen in training (they are encoded as
+    unknown: missing for trees, "infrequent" for one-hot encoders)."""
+    counts = {}
+    for name, categories in known.items():
+        values = frame[name]
+        found = int((values.notna() & ~values.astype("string").isin(categories)).sum())
+        if found:
+            counts[name] = found
+    return counts
+
+
+def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, str]]:
+    """What in ``frame`` a model with these features cannot read: (column, what is wrong)
+    for each column holding a value that is not of its kind (a category can be anything;
+    a boolean can also be 0 or 1)."""
+    found = []
+    for name, kind in features.items():
+        values = frame[name]
+        present = values.notna()
+        if kind == "numeric":
+            bad = present & pd.to_numeric(values, errors="coerce").isna()
+        elif kind == "boolean":
+            if as_booleans(values) is not None:
+                continue
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = present & ~numbers.isin([0, 1])
+        elif kind == "datetime":
+            bad = present & parse_dates(values).isna()
+        else:
+            continue
+        if bad.any():
+            expected = {"numeric": "numbers", "boolean": "true/false", "datetime": "dates"}
+            found.append(
+                (
+                    name,
+                    f"column {name}: expected {expected[kind]}, found "
+                    f"{values[bad].iloc[0]!r} ({int(bad.sum())} row(s))",
+                )
+            )
+    return found

@@ -1,0 +1,131 @@
+"""Columns as they come: kinds inferred (or declared), the encoding inside the model,
+unseen values handled; rows keyed and split so that a test row never moves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.operate.drift import schema_changes
+from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate, predict
+from {{ cookiecutter.package_name }}.pipeline.features import infer_kind, problems, schema_of, unseen
+from {{ cookiecutter.package_name }}.pipeline.split import row_keys, split
+
+from .conftest import fit, mixed_table
+
+
+def test_kinds_are_inferred_from_the_values():
+    """Numbers, yes/no and true/false text, categories, dates; booleans as pandas makes them."""
+    assert infer_kind(pd.Series([1.5, None, 3])) == "numeric"
+    assert infer_kind(pd.Series(["yes", "no", None])) == "boolean"
+    assert infer_kind(pd.Series([True, False])) == "boolean"
+    assert infer_kind(pd.get_dummies(pd.Series(["a", "b"]))["a"]) == "boolean"
+    assert infer_kind(pd.Series(["Torgersen", "Dream", None])) == "categorical"
+    assert infer_kind(pd.Series(["2007-11-11", "2008-01-02", None])) == "datetime"
+    assert infer_kind(pd.Series(["11/11/07", "11/16/07"])) == "datetime"
+
+
+def test_declared_roles_and_kinds_win():
+    frame = mixed_table("regression")
+    schema = schema_of(frame, "target", ["customer_id"], ["x03"], {"x02": "categorical"})
+    assert "customer_id" not in schema.features and "x03" not in schema.features
+    assert schema.features["x02"] == "categorical" and "x02" not in schema.inferred
+    assert schema.features["signed_up"] == "datetime"
+    assert schema.features["newsletter"] == "boolean"
+
+
+@pytest.mark.parametrize("name", ["hist_gradient_boosting", "random_forest", "linear"])
+def test_the_model_takes_the_raw_table(problem_type, name):
+    """Every estimator trains on text, yes/no, dates and missing values as they are, and
+    scores a batch with an unseen category and without its ID column."""
+    estimator = name
+    if name == "linear":
+        estimator = "logistic_regression" if problem_type == "classification" else "ridge"
+    frame = mixed_table(problem_type)
+    model = fit(frame.iloc[:240], problem_type, estimator, ids=["customer_id"])
+    assert model.ids == ("customer_id",) and "customer_id" not in model.features
+    batch = frame.iloc[240:].drop(columns=["target", "customer_id"]).copy()
+    batch.iloc[0, batch.columns.get_loc("plan")] = "enterprise"  # never seen in training
+    predicted, probabilities = predict(model, batch)
+    assert len(predicted) == len(batch) and predicted.notna().all()
+    assert unseen(batch, model.categories) == {"plan": 1}
+    scores, _, _ = evaluate(model, frame.iloc[240:], frame["target"].iloc[240:], seed=0)
+    assert scores and all(np.isfinite(value) for value in scores.values())
+    if problem_type == "classification":
+        assert set(model.classes) == {"churned", "stayed"} and probabilities.shape[1] == 2
+
+
+def test_values_not_of_their_kind_are_named():
+    """Text in a numeric column, or a word in a yes/no one, is named with the column."""
+    frame = mixed_table("regression").head(5)
+    frame["x00"] = frame["x00"].astype(object)
+    frame.loc[frame.index[0], "x00"] = "high"
+    found = problems(frame, {"x00": "numeric", "plan": "categorical"})
+    assert found == [("x00", "column x00: expected numbers, found 'high' (1 row(s))")]
+
+
+def test_a_hash_split_never_moves_a_test_row():
+    """Rows keep their side when the seed changes, rows are added, or the test set grows."""
+    frame = mixed_table("classification", rows=400)
+    keys, hashes = row_keys(frame, ["customer_id"], "data.csv")
+    _, test = split(frame, hashes, "hash", None, 0.2, seed=1)
+    _, other_seed = split(frame, hashes, "hash", None, 0.2, seed=7)
+    assert list(test) == list(other_seed)
+    bigger = pd.concat(
+        [
+            frame,
+            mixed_table("classification", rows=100, seed=5).assign(
+                customer_id=lambda f: "N" + f["customer_id"]
+            ),
+        ]
+    )
+    more_keys, more_hashes = row_keys(bigger, ["customer_id"], "data.csv")
+    _, more = split(bigger, more_hashes, "hash", None, 0.3, seed=1)
+    assert set(keys[test]) <= set(more_keys[more])
+    assert 0.1 < len(test) / len(frame) < 0.3
+
+
+def test_rows_without_ids_are_keyed_by_content_and_identical_rows_stay_together():
+    frame = mixed_table("regression", rows=100).drop(columns="customer_id")
+    frame = pd.concat([frame, frame.iloc[:10]], ignore_index=True)
+    keys, hashes = row_keys(frame, [], "data.csv")
+    assert len(set(keys)) == len(frame)
+    train, test = split(frame, hashes, "hash", None, 0.5, seed=0)
+    sides = pd.Series(np.isin(np.arange(len(frame)), test))
+    assert (sides.iloc[:10].to_numpy() == sides.iloc[100:].to_numpy()).all()
+    assert len(train) + len(test) == len(frame)
+
+
+def test_time_and_group_splits():
+    frame = mixed_table("regression", rows=100)
+    _, hashes = row_keys(frame, ["customer_id"], "data.csv")
+    _, test = split(frame, hashes, "time", "signed_up", 0.2, seed=0)
+    assert list(test) == list(range(80, 100))  # the newest rows
+    frame["region"] = np.arange(100) % 7
+    train, test = split(frame, hashes, "group", "region", 0.3, seed=0)
+    assert not set(frame["region"].iloc[train]) & set(frame["region"].iloc[test])
+
+
+def test_duplicate_ids_are_refused():
+    frame = mixed_table("regression", rows=20)
+    frame.loc[3, "customer_id"] = frame.loc[2, "customer_id"]
+    with pytest.raises(Exception, match=r"2 rows share their ID .* customer_id='C00002'"):
+        row_keys(frame, ["customer_id"], "data.csv")
+
+
+def test_booleans_from_get_dummies_train_score_and_are_one_kind_everywhere():
+    """pandas' get_dummies columns (True/False) are booleans: the model trains on them,
+    scores them, and a batch that writes them as 1/0 or "True"/"False" (a CSV) is read the
+    same way: no column is "retyped" for drift."""
+    frame = pd.get_dummies(mixed_table("classification"), columns=["plan"])
+    model = fit(frame.iloc[:240], "classification", ids=["customer_id"])
+    assert model.features["plan_basic"] == "boolean"
+    batch = frame.iloc[240:].drop(columns="target")
+    predicted, _ = predict(model, batch)
+    dummies = [name for name in batch.columns if name.startswith("plan_")]
+    as_numbers = batch.astype(dict.fromkeys(dummies, int))
+    as_text = batch.astype(dict.fromkeys(dummies, str))
+    assert list(predict(model, as_numbers)[0]) == list(predicted)
+    assert list(predict(model, as_text)[0]) == list(predicted)
+    known = {*model.features, *model.ids, model.target}
+    for written in (as_numbers, as_text):
+        assert schema_changes(model.features, known, written)["retyped"] == []
