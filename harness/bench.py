@@ -21,10 +21,14 @@ by default; 15 numeric and 5 text columns, one of 1,000 distinct values): a full
 repro` against a plain script doing the same encoding and fit (bench_plain.py mixed).
 Then the pipeline at BENCH_BIG_ROWS rows
 (5,000,000 by default, 0 skips it): a full `dvc repro` against the plain script, and
-whether its peak memory fits a 24 GB machine.
+whether its peak memory fits a 24 GB machine. Last, the statistics (bench_statistics.py):
+the gate's and the drift monitor's error rates, power and coverage by seeded simulation
+with the generated project's own functions, each next to its target (BENCH_STAT_SCALE
+scales the number of simulated runs, 1 by default).
 
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
-predict, pr, monitor, text, big (every one by default), e.g. BENCH_SECTIONS=monitor,big.
+predict, pr, monitor, text, big, statistics (every one by default), e.g.
+BENCH_SECTIONS=monitor,big.
 `predict` trains a project at the largest BENCH_ROWS size when `pipeline` is not run.
 """
 
@@ -42,7 +46,7 @@ from .bake import TEMPLATE, bake
 from .env import environ, install, project_env
 
 FEATURES = 20
-SECTIONS = ("pipeline", "predict", "pr", "monitor", "text", "big")
+SECTIONS = ("pipeline", "predict", "pr", "monitor", "text", "big", "statistics")
 MIB, GIB = 2**20, 2**30
 MACHINE = 24 * 10**9  # the issue's target: a 2-core, 24 GB machine
 WORK = TEMPLATE / "build" / "bench"  # the bakes, kept between runs
@@ -315,7 +319,7 @@ def monitoring(project: Path, env: dict, rows: int) -> None:
         f"\nDrift monitoring, {rows:,} rows × {FEATURES} features against the production "
         f"model's {drift['reference_rows']:,} training rows; {len(DRIFTED)} features drifted "
         f"and found, predictions {predictions}, exit status {ours['code']}. Baseline = a "
-        "plain script: read the files, per feature PSI, KS test on 10,000-row samples and "
+        "plain script: read the files, per feature PSI, KS test on 100,000-row samples and "
         "missing shares, predict_proba and the same for its scores (numpy, SciPy).\n"
     )
     throughput(rows, ("plain statistics (baseline)", base), ("`monitor` command", ours))
@@ -458,6 +462,19 @@ def pipeline(sizes: list[int], first: Path, env_dir: Path, env: dict) -> dict[in
     return projects
 
 
+def statistics(env_dir: Path, env: dict, scale: str) -> None:
+    """The statistics section, run with a generated project's own package."""
+    shutil.rmtree(WORK / "statistics", ignore_errors=True)
+    project = bake(WORK / "statistics")
+    install(project, env_dir)
+    sys.stdout.flush()
+    script = str(TEMPLATE / "harness" / "bench_statistics.py")
+    package = answers(project)["package_name"]
+    subprocess.run(
+        [str(env_dir / "bin" / "python"), script, package, scale], cwd=project, env=env, check=True
+    )
+
+
 def main() -> None:
     chosen = sections()
     sizes = [int(n) for n in os.environ.get("BENCH_ROWS", "100000,1000000").split(",")]
@@ -485,6 +502,8 @@ def main() -> None:
     big = int(os.environ.get("BENCH_BIG_ROWS", "5000000"))
     if "big" in chosen and big > 0:
         big_pipeline(env_dir, env, big)
+    if "statistics" in chosen:
+        statistics(env_dir, env, os.environ.get("BENCH_STAT_SCALE", "1"))
 
 
 if __name__ == "__main__":

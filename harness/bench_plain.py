@@ -101,7 +101,7 @@ def mixed(package: str, rows: int, features: int, categorical: int) -> None:
     print(scores)
 
 
-def monitor(batch_path: str, sample_rows: int = 10_000, bins: int = 10) -> None:
+def monitor(batch_path: str, sample_rows: int = 100_000, bins: int = 10) -> None:
     import joblib
     import numpy as np
     import pandas as pd

@@ -25,13 +25,13 @@ from .bake import TEMPLATE, bake
 from .runner import GitHub, run_workflow
 
 IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
-# New rows from production: the test rows, with five features 60% larger and one
+# New rows from production: the test rows, with five features 2.5 times as large and one
 # feature missing in a quarter of the rows.
 SHIFT = """import sys
 import pandas as pd
 
 rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
-rows[list(rows.columns[:5])] *= 1.6
+rows[list(rows.columns[:5])] *= 2.5
 rows.iloc[: len(rows) // 4, 7] = None
 rows.to_parquet(sys.argv[1], index=False)
 """

@@ -86,7 +86,10 @@ def expected_files(answers: dict) -> set[str]:
             )
         ),
         *(f"release/{name}" for name in ("__init__", "promote", "publish", "card", "rollback")),
-        *(f"operate/{name}" for name in ("__init__", "predict", "drift", "monitor", "retrain")),
+        *(
+            f"operate/{name}"
+            for name in ("__init__", "predict", "drift", "outcomes", "monitor", "retrain")
+        ),
     ]
     tests = [
         "__init__",
@@ -101,6 +104,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_predict",
         "test_registry",
         "test_stages",
+        "test_stats",
         "test_storage",
     ]
     files = {

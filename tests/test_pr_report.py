@@ -45,10 +45,12 @@ def test_improvement_passes_and_is_compared_on_the_same_rows(repository):
     text, result, exit_code = report(repository)
     assert result["passed"] and exit_code == 0
     assert text.startswith("## ✅ Model report: the gate passes")
-    assert "Production `v1.0.0`" in text and "Every model scored on this pull request's" in text
+    assert "Production = base `v1.0.0`" in text  # one commit: one column
+    assert "Every model scored on this pull request's" in text
     assert RATE_CHANGE in text
-    assert "```mermaid" in text and "xychart-beta" in text
-    assert "[95% CI]" in text and "*within noise*" in text
+    assert "### The gate's comparisons" in text and "roc_auc vs production and base" in text
+    assert "[95% CI]" in text and "test rows detect a worsening of" in text
+    assert "| roc_auc ↑ |" in text and "worsens ≤ 0.01 ✅ |" in text
     assert len(text) < 65_536
     assert (repository / "build" / "pr" / "plots" / "index.html").is_file()
 

@@ -30,7 +30,7 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert job.conclusion == "success", job.log
     assert "dvc repro --pull" not in job.step(REPORT_STEP).log  # CI can't reach a folder
     assert job.summary.startswith("## ✅ Model report: the gate passes")
-    assert "Production `v1.0.0`" in job.summary
+    assert "Production = base `v1.0.0`" in job.summary  # one commit: one column
     assert RATE_CHANGE in job.summary
     # a fresh runner has neither the baselines' models nor the folder remote: said so
     assert "is in neither the DVC cache nor a reachable DVC remote" in job.summary
@@ -52,7 +52,9 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     [second] = gh.comments(number)
     assert second["id"] == first["id"]
     assert second["body"].startswith("## ❌ Model report: the gate fails")
-    assert re.search(r"- ❌ `\w+` is [0-9.]+ worse than production \(v1.0.0\)", second["body"])
+    assert re.search(
+        r"- ❌ `\w+` is [0-9.]+ worse than production and base \(v1.0.0\)", second["body"]
+    )
 
     repo.propose(
         lambda p: hgb(p).update(max_iter=80),

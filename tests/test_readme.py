@@ -113,7 +113,8 @@ def test_make_demo(tmp_path):
 
 def test_make_bench_on_small_data():
     """`make bench` runs end to end and prints its tables of ratios (small sizes here),
-    including the pull request's report and gate, and a no-op pull request."""
+    including the pull request's report and gate, and a no-op pull request, and its
+    statistics' tables (a smoke run: one simulated run each)."""
     result = make(
         "bench",
         BENCH_ROWS="3000,6000",
@@ -122,9 +123,11 @@ def test_make_bench_on_small_data():
         BENCH_MONITOR_ROWS="6000",
         BENCH_TEXT_ROWS="6000",
         BENCH_BIG_ROWS="8000",
+        BENCH_STAT_SCALE="0.001",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line for line in result.stdout.splitlines() if re.match(r"\| [\d,]+ \|", line)]
+    ratios, statistics = result.stdout.split("## Statistics: ", 1)
+    rows = [line for line in ratios.splitlines() if re.match(r"\| [\d,]+ \|", line)]
     assert [row.split("|")[1].strip() for row in rows] == ["3,000", "6,000"]
     assert all("×" in row for row in rows)
     assert "Pull request, 2,000 test rows" in result.stdout
@@ -138,3 +141,9 @@ def test_make_bench_on_small_data():
     assert re.search(r"\| dvc repro \| [\d.]+ s \| [\d.]+× \| \d+ MiB", result.stdout)
     assert "The pipeline at 8,000 rows × 20 features" in result.stdout
     assert "within the memory of a 24 GB machine" in result.stdout
+    assert re.search(
+        r"\| binary, 114 rows, production ≠ base \| [\d.]+% \(\d+/\d+; ≤ [\d.]+%\) \| ≤ 5% \|",
+        statistics,
+    )
+    assert re.search(r"\| 20 \| 1,000 \| 10,000 \| [\d.]+% ", statistics)
+    assert "Coverage of the paired 95% interval" in statistics

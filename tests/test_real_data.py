@@ -97,9 +97,9 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     run(project, "dvc", "repro")
     commit(project, "Lower the rate")
     text, result = report_of(project)
-    assert "(micro-averaged over the classes)" in text  # a multiclass chart
     roc = next(line for line in text.splitlines() if line.startswith("| roc_auc"))
-    assert "[" in roc.split("|")[5] or "±0" in roc.split("|")[5]  # an interval, or none needed
+    assert "[" in roc.split("|")[4] or "±0" in roc.split("|")[4]  # multiclass: an interval
+    assert "(recorded)" not in roc and "no interval" not in roc
 
     git(project, "checkout", "-q", "main")
     git(project, "merge", "-q", "--no-ff", "-m", "Merge rate", "rate")
@@ -117,6 +117,22 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     checked = run(project, "python", "-m", "churn_model", "monitor", str(batch), check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "retyped" not in (project / "build" / "monitor" / "report.md").read_text("utf-8")
+
+    # The outcomes arrive later, keyed by the IDs (the README's command): realized metrics.
+    outcomes = tmp_path / "outcomes.csv"
+    frame[["studyName", "Individual ID", "Species"]].to_csv(outcomes, index=False)
+    command = ("python", "-m", "churn_model", "monitor", str(batch), "--outcomes", str(outcomes))
+    checked = run(project, *command, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "realized metrics as expected" in checked.stdout
+    monitored = (project / "build" / "monitor" / "report.md").read_text("utf-8")
+    assert "On the 344 batch rows whose outcomes are known" in monitored
+    # Outcomes that no longer match the predictions: the realized metrics dropped.
+    wrong = frame[["studyName", "Individual ID", "Species"]].copy()
+    wrong["Species"] = wrong["Species"].sample(frac=1, random_state=0).to_numpy()
+    wrong.to_csv(outcomes, index=False)
+    checked = run(project, *command, check=False)
+    assert checked.returncode == 3 and "realized" in checked.stdout, checked.stdout
 
 
 def test_a_binary_text_target_with_gaps_and_an_id_that_orders_it(baked, project_env, tmp_path):

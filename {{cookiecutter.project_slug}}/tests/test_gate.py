@@ -1,81 +1,34 @@
-"""The pull-request comparison: paired intervals, the gate, the lock check, posting."""
+"""The promotion gate's criteria, the lock check, posting."""
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.config import HIGHER_IS_BETTER, Gate
+from {{ cookiecutter.package_name }}.config import HIGHER_IS_BETTER, Gate, validate
+from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.review import post
 from {{ cookiecutter.package_name }}.review.compare import Baseline
 from {{ cookiecutter.package_name }}.review.gate import (
+    compared,
+    detectable,
     freshness_criterion,
+    interval_level,
     metric_criteria,
     reproducibility_criterion,
 )
 from {{ cookiecutter.package_name }}.review.lockcheck import stale_stages
-from {{ cookiecutter.package_name }}.review.stats import paired_intervals, row_sums
+from {{ cookiecutter.package_name }}.review.stats import Estimate, unknown
 
-from .conftest import PROBLEM_TYPES
-
-ROWS = 2_000
-# the metric each problem type's tests look at
-METRIC = {"classification": "accuracy", "regression": "rmse"}
+METRICS = ("accuracy", "rmse")  # one where larger is better, one where smaller is
 
 
-def model_output(kind: str, noise: float, seed: int):
-    """Per-row sums of a model that is right more often when ``noise`` is small, on the
-    same ROWS rows (the actual values depend on the problem type only)."""
-    actual_rng, rng = np.random.default_rng(0), np.random.default_rng(seed)
-    if kind == "classification":
-        actual = pd.Series(actual_rng.integers(0, 2, ROWS))
-        score = np.clip(actual.to_numpy() + rng.normal(0, noise, ROWS), 0.01, 0.99)
-        probabilities = np.column_stack([1 - score, score])
-        return row_sums(actual, pd.Series((score > 0.5).astype(int)), probabilities, [0, 1])
-    actual = pd.Series(actual_rng.normal(0, 1, ROWS))
-    return row_sums(actual, pd.Series(actual.to_numpy() + rng.normal(0, noise, ROWS)), None, [])
-
-
-def brute_force_interval(new, old, metric, resamples=400, seed=1):
-    """The textbook paired bootstrap: resample row indices, recompute both metrics."""
-    generator = np.random.default_rng(seed)
-    (new_rows, new_metrics), (old_rows, old_metrics) = new, old
-    deltas = []
-    for _ in range(resamples):
-        index = generator.integers(0, ROWS, ROWS)
-        new_sums = new_rows[index].sum(axis=0, keepdims=True)
-        old_sums = old_rows[index].sum(axis=0, keepdims=True)
-        deltas.append(new_metrics(new_sums)[metric][0] - old_metrics(old_sums)[metric][0])
-    return np.percentile(deltas, [2.5, 97.5])
-
-
-@pytest.mark.parametrize("kind", PROBLEM_TYPES)
-def test_paired_interval_matches_a_brute_force_bootstrap(kind):
-    """The fast Poisson bootstrap gives the interval a textbook paired bootstrap gives."""
-    new, old = model_output(kind, 0.3, seed=1), model_output(kind, 0.6, seed=2)
-    fast = paired_intervals(new, [old], seed=0)[0][METRIC[kind]]
-    slow = brute_force_interval(new, old, METRIC[kind])
-    width = slow[1] - slow[0]
-    assert abs(fast[0] - slow[0]) < 0.25 * width
-    assert abs(fast[1] - slow[1]) < 0.25 * width
-
-
-@pytest.mark.parametrize("kind", PROBLEM_TYPES)
-def test_identical_models_give_a_zero_interval(kind):
-    """A model compared with itself changes nothing, with no uncertainty."""
-    same = model_output(kind, 0.4, seed=1)
-    low, high = paired_intervals(same, [same], seed=0)[0][METRIC[kind]]
-    assert low == pytest.approx(0) and high == pytest.approx(0)
-
-
-@pytest.fixture(params=sorted(METRIC.values()))
+@pytest.fixture(params=METRICS)
 def metric(request) -> str:
     return request.param
 
 
-def gate(metric, **rule) -> Gate:
-    return Gate.model_validate({"metrics": {metric: rule}})
+def gate(metric, test="significant", **rule) -> Gate:
+    return Gate.model_validate({"metrics": {metric: rule}, "regression_test": test})
 
 
 def worse(metric: str, by: float) -> float:
@@ -83,28 +36,87 @@ def worse(metric: str, by: float) -> float:
     return 0.5 - by if metric in HIGHER_IS_BETTER else 0.5 + by
 
 
-def baseline(metric: str, interval) -> Baseline:
-    found = Baseline("production", "v1.0.0", "abc", {metric: 0.5})
+def change(metric: str, by: float, half: float) -> Estimate:
+    """The interval of (new - old) for a model ``by`` worse, half-width ``half``."""
+    delta = -by if metric in HIGHER_IS_BETTER else by
+    return Estimate(delta, delta - half, delta + half, half / 1.96, "influence")
+
+
+def baseline(metric: str, estimate, role="production", commit="abc") -> Baseline:
+    found = Baseline(role, "v1.0.0", commit, {metric: 0.5})
     found.scores = {metric: 0.5}
-    found.intervals = {metric: interval} if interval else {}
+    found.intervals = {metric: estimate} if estimate else {}
     return found
+
+
+def judge(metric, rule, by, estimate):
+    return metric_criteria(rule, {metric: worse(metric, by)}, [baseline(metric, estimate)])
 
 
 def test_a_significant_regression_fails_the_gate(metric):
     """Worse than production by more than allowed, interval excluding zero: fails."""
-    shift = -0.1 if metric in HIGHER_IS_BETTER else 0.1
-    interval = (shift - 0.02, shift + 0.02)
-    rule, value = gate(metric, max_regression=0.05), {metric: worse(metric, 0.1)}
-    [criterion] = metric_criteria(rule, value, [baseline(metric, interval)])
-    assert not criterion.passed
+    [criterion] = judge(metric, gate(metric, max_regression=0.05), 0.1, change(metric, 0.1, 0.02))
+    assert not criterion.passed and criterion.metric == metric
     assert "worse than production (v1.0.0)" in criterion.reason
+    assert "interval of the worsening [+0.0800, +0.1200]" in criterion.reason
 
 
-def test_a_regression_within_noise_passes_when_only_significant_ones_count(metric):
-    """The same worsening, but its interval includes zero: it is noise, and passes."""
-    rule, value = gate(metric, max_regression=0.05), {metric: worse(metric, 0.1)}
-    [criterion] = metric_criteria(rule, value, [baseline(metric, (-0.2, 0.2))])
+def test_a_regression_not_shown_passes(metric):
+    """The same worsening, but its interval includes zero: not shown, and passes."""
+    [criterion] = judge(metric, gate(metric, max_regression=0.05), 0.1, change(metric, 0.1, 0.2))
     assert criterion.passed
+
+
+def test_no_interval_never_fails_a_criterion_by_itself(metric):
+    """Without an interval a worsening is not evidence: the criterion passes, and says
+    it was not tested."""
+    for estimate in (None, unknown(-0.3)):
+        [criterion] = judge(metric, gate(metric, max_regression=0.05), 0.3, estimate)
+        assert criterion.passed and "no interval, not tested" in criterion.note
+
+
+def test_point_mode_judges_the_estimate_alone(metric):
+    rule = gate(metric, "point", max_regression=0.05)
+    [criterion] = judge(metric, rule, 0.1, change(metric, 0.1, 0.2))
+    assert not criterion.passed
+
+
+def test_non_inferiority_passes_only_when_the_interval_is_within_the_allowance(metric):
+    """A model shown to be no worse than allowed passes; an equally good one whose
+    interval is wider than the allowance does not."""
+    rule = gate(metric, "non_inferiority", max_regression=0.05)
+    [narrow] = judge(metric, rule, 0.0, change(metric, 0.0, 0.03))
+    [wide] = judge(metric, rule, 0.0, change(metric, 0.0, 0.2))
+    assert narrow.passed and not wide.passed
+    assert "not shown to be within the allowance" in wide.reason
+
+
+def test_the_tests_share_the_error_rate_over_metrics_and_baselines():
+    """Two gated metrics against two baselines: four tests at 1.25% each (97.5%
+    intervals); production and base at one commit are one comparison."""
+    rule = Gate.model_validate(
+        {"metrics": {"f1": {"max_regression": 0.02}, "roc_auc": {"max_regression": 0.01}}}
+    )
+    apart = [baseline("f1", None, "production", "a"), baseline("f1", None, "base", "b")]
+    together = [baseline("f1", None, "production", "a"), baseline("f1", None, "base", "a")]
+    assert len(compared(apart)) == 2 and len(compared(together)) == 1
+    assert interval_level(rule, 4) == pytest.approx(0.975)
+    assert interval_level(rule, 2) == pytest.approx(0.95)
+    assert interval_level(rule.model_copy(update={"regression_test": "non_inferiority"}), 4) == (
+        pytest.approx(0.90)
+    )
+
+
+def test_the_detectable_worsening_is_more_than_the_allowance_on_few_rows():
+    """With a standard error of 0.1, the gate detects (80%) only worsenings of about
+    z(1.25%) x 0.1 + z(80%) x 0.1, far above an allowance of 0.02."""
+    rule = gate("f1", max_regression=0.02)
+    estimate = Estimate(0.0, -0.2, 0.2, 0.1, "influence")
+    smallest = detectable(rule, estimate, 0.02, 4)
+    assert smallest == pytest.approx((2.2414 + 0.8416) * 0.1, rel=1e-3)
+    assert detectable(rule, unknown(0.0), 0.02, 4) is None
+    tight = Estimate(0.0, -0.001, 0.001, 0.0005, "influence")
+    assert detectable(rule, tight, 0.02, 4) == pytest.approx(0.02 + 0.8416 * 0.0005, rel=1e-3)
 
 
 def test_floors_and_ceilings(metric):
@@ -112,6 +124,13 @@ def test_floors_and_ceilings(metric):
     rule = {"min": 0.9} if metric in HIGHER_IS_BETTER else {"max": 0.1}
     [criterion] = metric_criteria(gate(metric, **rule), {metric: 0.5}, [])
     assert not criterion.passed and metric in criterion.reason
+
+
+def test_the_old_significance_switch_names_its_replacement():
+    """regression_must_be_significant was replaced: its error says by what."""
+    data = {"metrics": {"f1": {"min": 0.5}}, "regression_must_be_significant": True}
+    with pytest.raises(ProjectError, match="replaced by regression_test"):
+        validate(data, "lifecycle.yaml", Gate)
 
 
 def test_stale_lock_and_unreproduced_metrics_fail_with_the_fix():

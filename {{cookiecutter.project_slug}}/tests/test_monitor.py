@@ -1,16 +1,20 @@
-"""Drift monitoring: per-feature PSI, two-sample test and missing values, schema changes
-and prediction drift, judged by lifecycle.yaml's thresholds. (The command against the
-registry, the issue it opens and its exit status are tested by the template's tests,
-on a real repository.)"""
+"""Drift monitoring: per-feature tests, PSI and missing values, schema changes,
+prediction drift and realized performance, judged by lifecycle.yaml's thresholds. (The
+command against the registry, the issue it opens and its exit status are tested by the
+template's tests, on a real repository.)"""
+
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.config import DriftThresholds, load_lifecycle
+from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_lifecycle
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.operate.drift import psi
-from {{ cookiecutter.package_name }}.operate.monitor import check, markdown, read_batch
+from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
+from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, markdown, read_batch
+from {{ cookiecutter.package_name }}.operate.outcomes import outcomes_of
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 
@@ -28,13 +32,27 @@ def production(request):
     table = synthetic(kind, rows=6000, features=4, seed=1)
     training, test, batch = table.iloc[:3000], table.iloc[3000:4000], table.iloc[4000:]
     model = fit(training, kind)
-    _, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], seed=0)
-    return model, training, predictions, batch.drop(columns="target").reset_index(drop=True)
+    metrics, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], 0)
+    reference = Reference(model, training, predictions, metrics, len(test))
+    return reference, batch.reset_index(drop=True), GATES[kind]
 
 
-def run_check(production, batch, limits=LIMITS):
-    model, training, predictions, _ = production
-    return check(batch, "batch.parquet", model, training, predictions, limits, INFO)
+GATES = {
+    "classification": Gate.model_validate(
+        {"metrics": {"f1": {"min": 0.8, "max_regression": 0.02}}}
+    ),
+    "regression": Gate.model_validate({"metrics": {"r2": {"min": 0.3, "max_regression": 0.02}}}),
+}
+
+
+def run_check(production, batch, limits=LIMITS, outcomes=None):
+    reference, _, gate = production
+    features = batch.drop(columns="target", errors="ignore")
+    return check(features, "batch.parquet", reference, limits, INFO, gate, outcomes)
+
+
+def new_rows(production) -> pd.DataFrame:
+    return production[1].drop(columns="target")
 
 
 def by_name(result) -> dict:
@@ -43,7 +61,7 @@ def by_name(result) -> dict:
 
 def test_a_batch_like_the_training_data_has_not_drifted(production):
     """New rows from the training distribution: no feature, prediction or column drifts."""
-    result = run_check(production, production[3])
+    result = run_check(production, new_rows(production))
     assert not result.drift, markdown(result, "package")
     assert result.predictions is not None and not result.predictions.drift
     assert result.summary.startswith("No drift")
@@ -51,7 +69,7 @@ def test_a_batch_like_the_training_data_has_not_drifted(production):
 
 def test_a_shifted_feature_drifts_and_is_named(production):
     """Shifting one feature by two standard deviations makes it, and only it, drift."""
-    batch = production[3].copy()
+    batch = new_rows(production)
     batch["x00"] += 2 * batch["x00"].std()
     result = run_check(production, batch)
     columns = by_name(result)
@@ -66,7 +84,7 @@ def test_a_shifted_feature_drifts_and_is_named(production):
 
 def test_more_missing_values_are_drift(production):
     """A feature missing in a fifth of the rows drifts, though its values did not move."""
-    batch = production[3].copy()
+    batch = new_rows(production)
     batch.loc[batch.index[::5], "x01"] = np.nan
     column = by_name(run_check(production, batch))["x01"]
     assert column.missing_batch == pytest.approx(0.2)
@@ -75,7 +93,7 @@ def test_more_missing_values_are_drift(production):
 
 def test_the_drifted_features_threshold_is_respected(production):
     """With drifted_features: 2, one drifted feature is not enough."""
-    batch = production[3].copy()
+    batch = new_rows(production)
     batch["x00"] += 2 * batch["x00"].std()
     limits = DriftThresholds(drifted_features=2)
     result = run_check(production, batch, limits)
@@ -85,7 +103,7 @@ def test_the_drifted_features_threshold_is_respected(production):
 
 def test_schema_changes_are_drift_and_stop_prediction_drift(production):
     """A missing, a new and a retyped column are each named; the model cannot score."""
-    batch = production[3].drop(columns="x02").assign(extra=1.0)
+    batch = new_rows(production).drop(columns="x02").assign(extra=1.0)
     batch["x03"] = batch["x03"].map(lambda value: f"{value:.2f}")  # numbers as text: fine
     batch.loc[batch.index[0], "x03"] = "unknown"  # text: not a number
     result = run_check(production, batch)
@@ -104,6 +122,99 @@ def test_psi_is_zero_for_the_same_data_and_grows_with_the_shift():
     values = np.random.default_rng(0).normal(size=20_000)
     assert psi(values, values) == pytest.approx(0.0, abs=1e-12)
     assert 0.1 < psi(values, values + 0.5) < psi(values, values + 1.0)
+
+
+def test_every_test_shares_the_false_alarm_rate(production):
+    """Two tests per feature sharing half of 1%, two for the predictions the other half."""
+    result = run_check(production, new_rows(production))
+    assert result.tests == 2 * len(result.features) and result.model_tests == 2
+    assert result.alpha == pytest.approx(LIMITS.false_alarm_rate / 2 / result.tests)
+    assert result.model_alpha == pytest.approx(LIMITS.false_alarm_rate / 4)
+    assert f"half between the features' {result.tests} tests" in markdown(result, "package")
+
+
+def test_too_few_rows_are_not_judged(production):
+    """A batch below min_rows gets "too few rows", not "drift", whatever its values."""
+    batch = new_rows(production).iloc[:10].copy()
+    batch["x00"] += 10
+    result = run_check(production, batch)
+    assert result.too_few and not result.drift and not result.features
+    assert result.summary.startswith("Too few rows to judge: 10 rows")
+
+
+def test_a_small_clean_batch_with_missing_values_is_not_drift():
+    """50 rows with the reference's share of missing values: no alarm from the share."""
+    rng = np.random.default_rng(0)
+    reference = pd.Series(np.where(rng.random(5_000) < 0.1, np.nan, rng.normal(size=5_000)))
+    batch = pd.Series(np.where(rng.random(50) < 0.14, np.nan, rng.normal(size=50)))
+    column = compare("x", reference, batch, LIMITS, alpha=0.01 / 60)
+    assert not column.drift and column.missing_p_value > 0.01 / 60
+
+
+def test_integer_codes_are_binned_per_value():
+    """Codes 0-9 where the batch moves weight to the top codes: binned per value, the
+    PSI is the textbook per-value one (deciles would merge the top codes)."""
+    rng = np.random.default_rng(0)
+    reference = pd.Series(rng.integers(0, 10, 50_000))
+    shares = np.r_[np.full(7, 0.07), np.full(3, 0.51 / 3)]
+    batch = pd.Series(rng.choice(10, 50_000, p=shares))
+    column = compare("code", reference, batch, LIMITS, alpha=1e-4)
+    expected = np.bincount(reference, minlength=10) / len(reference)
+    actual = np.bincount(batch, minlength=10) / len(batch)
+    assert column.test == "χ²"
+    assert column.psi == pytest.approx(np.sum((actual - expected) * np.log(actual / expected)))
+    assert column.drift
+
+
+def test_a_point_mass_gets_a_bin_of_its_own():
+    """A value holding 40% of the reference is one bin, wherever the deciles fall."""
+    rng = np.random.default_rng(0)
+    values = np.where(rng.random(20_000) < 0.4, 0.0, rng.exponential(size=20_000))
+    masses, edges = continuous_bins(values)
+    assert list(masses) == [0.0] and len(edges) == 9
+    more_zeros = np.where(rng.random(20_000) < 0.6, 0.0, rng.exponential(size=20_000))
+    share = np.array([0.4, 0.6])  # the zero bin's shares; the rest scale with them
+    expected = (share[1] - share[0]) * np.log(share[1] / share[0])
+    expected += (0.4 - 0.6) * np.log(0.4 / 0.6)  # the other bins, together
+    assert psi(values, more_zeros) == pytest.approx(expected, rel=0.15)
+
+
+def test_each_feature_states_what_it_can_detect(production):
+    result = run_check(production, new_rows(production))
+    assert all("SD" in column.detectable for column in result.features)
+    report = markdown(result, "package")
+    assert "Detects (80%)" in report and "features did not drift</summary>" in report
+
+
+def test_realized_performance_from_the_batchs_target(production):
+    """A batch with its outcomes: the model's realized metrics; with the outcomes
+    scrambled, they drop and the batch counts as drifted."""
+    batch = production[1]
+    result = run_check(production, batch, outcomes=batch["target"])
+    assert result.performance and not any(item.dropped for item in result.performance)
+    assert "### Realized performance" in markdown(result, "package")
+    scrambled = pd.Series(
+        np.random.default_rng(0).permutation(batch["target"].to_numpy()), index=batch.index
+    )
+    result = run_check(production, batch, outcomes=scrambled)
+    assert result.drift and "realized" in result.summary
+    assert any(item.dropped for item in result.performance)
+
+
+def test_outcomes_are_joined_by_the_ids():
+    """Outcomes arrive later, keyed by ID: each batch row gets its own; unknown IDs stay
+    missing; a repeated ID or a missing column is a clear error."""
+    model = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple
+    batch = pd.DataFrame({"customer": ["a", "b", "c"], "x": [1, 2, 3]})
+    table = pd.DataFrame({"customer": ["c", "a"], "churn": [1, 0]})
+    found = outcomes_of(batch, model, table, "outcomes.csv")
+    assert found.iloc[0] == 0 and pd.isna(found.iloc[1]) and found.iloc[2] == 1
+    with pytest.raises(ProjectError, match=r"outcomes.csv: more than one outcome"):
+        outcomes_of(batch, model, pd.concat([table, table]), "outcomes.csv")
+    with pytest.raises(ProjectError, match=r"outcomes.csv: no column 'churn'"):
+        outcomes_of(batch, model, table.drop(columns="churn"), "outcomes.csv")
+    with pytest.raises(ProjectError, match=r"has none \(params.yaml: prepare.ids\)"):
+        outcomes_of(batch, SimpleNamespace(target="churn", ids=[]), table, "outcomes.csv")
 
 
 def test_bad_batches_are_named(tmp_path):
@@ -125,8 +236,12 @@ def test_bad_batches_are_named(tmp_path):
 def test_wrong_thresholds_are_named(tmp_path):
     """A threshold out of range names its dotted key in lifecycle.yaml."""
     data = yaml.safe_load((ROOT / "lifecycle.yaml").read_text(encoding="utf-8"))
-    data["monitoring"]["thresholds"]["p_value"] = 1.5
+    data["monitoring"]["thresholds"]["false_alarm_rate"] = 1.5
     path = tmp_path / "lifecycle.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(ProjectError, match=r"monitoring\.thresholds\.p_value: .*less than 1"):
+    with pytest.raises(ProjectError, match=r"thresholds\.false_alarm_rate: .*less than 0.5"):
+        load_lifecycle(path)
+    data["monitoring"]["thresholds"] = {"p_value": 0.01}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"p_value was replaced by false_alarm_rate"):
         load_lifecycle(path)

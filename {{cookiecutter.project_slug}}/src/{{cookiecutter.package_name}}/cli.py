@@ -224,11 +224,18 @@ def predict(
         action="store_true",
         help="get the newest DVC-tracked batch (dvc update for an import, else dvc pull)",
     ),
+    argument(
+        "--outcomes",
+        help="a .csv or .parquet file of the batch's outcomes (the ID columns and the "
+        "target): the model's realized metrics (lifecycle.yaml's monitoring.outcomes)",
+    ),
 )
-def monitor(batch: str | None, version: str | None, fetch_newest: bool) -> int:
+def monitor(
+    batch: str | None, version: str | None, fetch_newest: bool, outcomes: str | None
+) -> int:
     from .operate.monitor import main
 
-    return main(batch, version, fetch_newest)
+    return main(batch, version, fetch_newest, outcomes)
 
 
 @command("drift-issue", "open or update the drift issue (GitHub CLI)")

@@ -132,8 +132,29 @@ class MetricGate(Section):
 
 class Gate(Section):
     metrics: dict[Metric, MetricGate] = Field(min_length=1)
-    regression_must_be_significant: bool = True
+    # how a worsening beyond a metric's allowance is judged (review/gate.py):
+    # "significant": fails when the interval shows the model worse, and its estimate
+    # exceeds the allowance; "non_inferiority": passes only when the interval shows the
+    # worsening within the allowance; "point": fails on the estimate alone
+    regression_test: Literal["significant", "non_inferiority", "point"] = "significant"
+    error_rate: float = Field(
+        default=0.05,
+        gt=0,
+        lt=0.5,
+        description="significant: the largest chance of failing a model as good as its "
+        "baselines, over every criterion; non_inferiority: of passing one worse than allowed",
+    )
     reproducibility_tolerance: float = Field(default=1e-6, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "regression_must_be_significant" in data:
+            raise ValueError(
+                "regression_must_be_significant was replaced by regression_test: "
+                "`significant` (for true) or `point` (for false)"
+            )
+        return data
 
 
 class Promotion(Section):
@@ -151,26 +172,52 @@ class Promotion(Section):
 
 
 class DriftThresholds(Section):
-    psi: float = Field(
-        default=0.25, gt=0, description="population stability index from which a column drifts"
+    false_alarm_rate: float = Field(
+        default=0.01,
+        gt=0,
+        lt=0.5,
+        description="the largest chance that a batch with no drift is called drifted: "
+        "split over every test of the batch (Bonferroni)",
     )
-    p_value: float = Field(
-        default=0.01, gt=0, lt=1, description="two-sample test p-value below which it drifts"
+    psi: float = Field(
+        default=0.1,
+        gt=0,
+        description="population stability index from which a significant shift drifts",
     )
     missing_increase: float = Field(
-        default=0.05, ge=0, le=1, description="rise in the share of missing values that drifts"
+        default=0.05,
+        ge=0,
+        le=1,
+        description="rise in the share of missing values from which a significant one drifts",
     )
     drifted_features: int = Field(
         default=1, ge=1, description="drifted features from which the batch has drifted"
     )
-    sample_rows: int = Field(
-        default=10_000, ge=100, description="rows per side the two-sample test compares"
+    min_rows: int = Field(
+        default=30, ge=2, description="rows below which a batch is too small to judge"
     )
+    sample_rows: int = Field(
+        default=100_000, ge=100, description="rows per side the two-sample tests compare"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "p_value" in data:
+            raise ValueError(
+                "p_value was replaced by false_alarm_rate (the chance, over every test of "
+                "a batch, of calling a batch with no drift drifted)"
+            )
+        return data
 
 
 class Monitoring(Section):
     batch: str = Field(
         default="data/incoming/batch.parquet", min_length=1, description="the new data"
+    )
+    outcomes: str | None = Field(
+        default=None,
+        description="a file of the batch's outcomes (the target), joined by the ID columns",
     )
     thresholds: DriftThresholds = DriftThresholds()
     retrain_on_drift: bool = False

@@ -1,40 +1,60 @@
 """The statistics of drift, per column: how far a batch of new data has moved from the
-reference (the training data of the model in production).
+reference (the training data of the model in production), and whether that is more than
+chance.
 
-Per numeric (or date) column: the population stability index (PSI, over the
-reference's deciles; a column with few distinct values gets one bin per value) and a
-two-sample Kolmogorov-Smirnov test; per boolean or categorical column: the PSI over its
-values and a chi-square test. The tests run on a seeded sample of at most
-``sample_rows`` rows per side (SciPy's; with millions of rows any test finds some
-difference). And the share of missing values. Per batch: the columns against the
-model's schema (missing, new, or holding values not of their kind).
+Per column, two tests. Its values: numbers with many distinct values and dates get a
+two-sample Kolmogorov-Smirnov test (on a seeded sample of at most ``sample_rows`` rows
+per side) and a population stability index (PSI) over the reference's deciles, a value
+that holds 5% of the reference or more getting a bin of its own; booleans, categories
+and numbers with few distinct values get one bin per value (values too rare for the
+batch's size pooled) and a chi-square test of the two samples' counts. Its share of
+missing values: Fisher's exact test that it rose.
+
+The tests of a batch share ``false_alarm_rate`` (Bonferroni): half of it between the
+features' tests, half between the model's (its predictions, and its realized metrics
+when outcomes are known), so a batch with no drift, of any size and with any number of
+features, is called drifted at most that often, and the predictions keep their power
+however many features there are. A significant shift drifts when it is also
+material (a PSI of ``psi`` or more; a rise of more than ``missing_increase`` in missing
+values). Each column also says what shift its test detects at this batch size (with
+80% power).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, stats
 
 from ..config import DriftThresholds
-from ..markdown import p_value as p_text
 from ..markdown import percent
 from ..pipeline.features import as_booleans, parse_dates, problems
 
-BINS = 10  # PSI bins: the reference's deciles
+BINS = 10  # PSI bins of a continuous column: the reference's deciles
+MASS = 0.05  # a value holding this share of the reference gets a bin of its own
+FEW_VALUES = 20  # numbers with at most this many distinct values are binned per value
+EXPECTED = 5  # a value's expected count in the batch, below which it is pooled
 FLOOR = 1e-4  # smallest share of a bin, so that an empty bin keeps the PSI finite
+POWER = 0.8  # the detectable shift each column states
 SEED = 0
+TESTS_PER_COLUMN = 2  # its values, its share of missing values
 
 
 @dataclass
 class Column:
     name: str
+    test: str = ""  # "KS" or "χ²"; empty when there is nothing to test
     psi: float | None = None
-    statistic: float | None = None  # Kolmogorov-Smirnov D
+    statistic: float | None = None
     p_value: float | None = None
     missing_reference: float = 0.0
     missing_batch: float = 0.0
+    missing_p_value: float | None = None
+    detectable: str = ""  # the shift its test detects at this batch size, in words
     reasons: list[str] = field(default_factory=list)  # why it drifted; empty when it did not
 
     @property
@@ -42,16 +62,22 @@ class Column:
         return bool(self.reasons)
 
 
-def psi(reference: np.ndarray, batch: np.ndarray) -> float:
-    """Population stability index of ``batch`` against ``reference`` (no missing values
-    in either), over the reference's deciles; a column with few distinct values gets
-    one bin per value."""
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, BINS + 1)[1:-1]))
-    expected = np.bincount(
-        np.searchsorted(edges, reference, side="right"), minlength=edges.size + 1
-    )
-    actual = np.bincount(np.searchsorted(edges, batch, side="right"), minlength=edges.size + 1)
-    return shares_psi(expected / reference.size, actual / batch.size)
+def level(limits: DriftThresholds, tests: int) -> float:
+    """The p-value below which one of a batch's ``tests`` tests is significant."""
+    return limits.false_alarm_rate / max(tests, 1)
+
+
+def levels(limits: DriftThresholds, features: int, model: int) -> tuple[float, float]:
+    """The p-values below which a test of a feature, and one of the model's outputs (its
+    predictions, its realized metrics: what users feel first), is significant: half the
+    false-alarm rate shared between the features' tests, half between the model's
+    (weighted Bonferroni), all of it to one side when the other has none."""
+    if not features or not model:
+        return level(limits, features + model), level(limits, features + model)
+    return level(limits, features) / 2, level(limits, model) / 2
+
+
+# the shift itself ---------------------------------------------------------------------
 
 
 def shares_psi(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -59,19 +85,155 @@ def shares_psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def category_psi(reference: pd.Series, batch: pd.Series) -> float:
-    """PSI over the categories (e.g. predicted classes) of either side."""
-    expected = reference.value_counts(normalize=True)
-    actual = batch.value_counts(normalize=True)
-    categories = expected.index.union(actual.index)
-    return shares_psi(
-        expected.reindex(categories, fill_value=0).to_numpy(),
-        actual.reindex(categories, fill_value=0).to_numpy(),
+def continuous_bins(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values that hold MASS of the reference or more, the deciles of the rest)."""
+    values, counts = np.unique(reference, return_counts=True)
+    masses = values[counts >= MASS * reference.size]
+    rest = reference[~np.isin(reference, masses)] if masses.size else reference
+    if not rest.size:
+        return masses, np.array([])
+    edges = np.unique(np.quantile(rest, np.linspace(0, 1, BINS + 1)[1:-1]))
+    return masses, edges
+
+
+def continuous_counts(values: np.ndarray, masses: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """How many ``values`` fall in each bin: one per mass, then the intervals between
+    the edges."""
+    at_mass = np.searchsorted(masses, values)
+    if masses.size:
+        is_mass = masses[np.minimum(at_mass, masses.size - 1)] == values
+    else:
+        is_mass = np.zeros(values.size, dtype=bool)
+    rest = np.searchsorted(edges, values[~is_mass], side="right")
+    return np.concatenate(
+        [
+            np.bincount(at_mass[is_mass], minlength=masses.size),
+            np.bincount(rest, minlength=edges.size + 1),
+        ]
     )
+
+
+def psi(reference: np.ndarray, batch: np.ndarray) -> float:
+    """Population stability index of ``batch`` against ``reference`` (numbers, no missing
+    values): over the reference's deciles, a value holding MASS of it in a bin of its own."""
+    masses, edges = continuous_bins(reference)
+    expected = continuous_counts(reference, masses, edges)
+    actual = continuous_counts(batch, masses, edges)
+    return shares_psi(expected / reference.size, actual / batch.size)
+
+
+def value_counts(reference: pd.Series, batch: pd.Series, rows: int) -> np.ndarray:
+    """Per value, the counts of either side (2 x values): one column per value of the
+    reference expected EXPECTED times or more in ``rows`` batch rows; the rest, and
+    values the reference never had, pooled into one."""
+    expected = reference.value_counts(normalize=True)
+    kept = expected.index[expected * rows >= EXPECTED]
+    counts = []
+    for side in (reference, batch):
+        found = side.value_counts()
+        values = found.reindex(kept, fill_value=0).to_numpy()
+        counts.append(np.append(values, found.sum() - values.sum()))
+    table = np.vstack(counts)
+    return table[:, table.sum(axis=0) > 0]
+
+
+def category_psi(reference: pd.Series, batch: pd.Series) -> float:
+    """PSI over the values (e.g. predicted classes) of either side, per value."""
+    counts = value_counts(reference, batch, len(batch))
+    return shares_psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
+
+
+# the tests ----------------------------------------------------------------------------
 
 
 def sample(values: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
     return values if values.size <= rows else rng.choice(values, size=rows, replace=False)
+
+
+def chi_square(counts: np.ndarray) -> tuple[float | None, float | None]:
+    """Pearson's chi-square test that two samples' counts (2 x values) come from one
+    distribution: (the statistic, its p-value); (None, None) with one value only."""
+    if counts.shape[1] < 2:
+        return None, None
+    result = stats.chi2_contingency(counts, correction=False)
+    return float(result.statistic), float(result.pvalue)
+
+
+def missing_rise(reference: pd.Series, batch: pd.Series) -> float:
+    """Fisher's exact one-sided p-value that the batch's share of missing values is
+    higher than the reference's."""
+    old, new = int(reference.isna().sum()), int(batch.isna().sum())
+    if not new:
+        return 1.0
+    rows = len(reference) + len(batch)
+    return float(stats.hypergeom.sf(new - 1, rows, old + new, len(batch)))
+
+
+def effective(rows: int, other: int) -> float:
+    return rows * other / (rows + other)
+
+
+def ks_detectable(rows: float, alpha: float, limits: DriftThresholds) -> str:
+    """The shift of a normal distribution's mean, in SDs, that drifts with POWER on
+    ``rows`` effective rows: its KS test significant at ``alpha`` and its PSI over the
+    deciles at least ``psi``."""
+    critical = math.sqrt(-math.log(alpha / 2) / 2)
+    distance = (critical + stats.norm.ppf(POWER) * 0.5) / math.sqrt(rows)
+    if distance >= 1:
+        return "none: too few rows"
+    tested = 2 * stats.norm.ppf((1 + distance) / 2)
+    material = psi_shift(psi_needed(fewer(rows), BINS, 0.0, limits.psi))
+    return f"a mean shift of {rounded_up(max(tested, material))} SD"
+
+
+def fewer(rows: float) -> float:
+    """``rows`` rounded down to three significant digits (fewer rows detect less, so the
+    stated shift stays on the safe side; and the columns of a batch share the work)."""
+    unit = 10 ** max(math.floor(math.log10(max(rows, 1))) - 2, 0)
+    return max(rows // unit * unit, 1.0)
+
+
+@functools.cache
+def psi_needed(rows: float, values: int, critical: float, psi: float) -> float:
+    """The true PSI over ``values`` bins at which a batch drifts with POWER: its
+    measured PSI (about Pearson's statistic over ``rows``, a noncentral chi-square) at
+    least ``psi`` and that statistic at least ``critical``."""
+    freedom, bound = values - 1, max(critical, rows * psi)
+    if stats.chi2.sf(bound, freedom) >= POWER:
+        return 0.0
+    noncentral = optimize.brentq(
+        lambda shift: stats.ncx2.sf(bound, freedom, shift) - POWER, 1e-9, 1e9
+    )
+    return noncentral / rows
+
+
+@functools.cache
+def psi_shift(threshold: float) -> float:
+    """The shift of a normal distribution's mean, in SDs, whose PSI over its deciles is
+    ``threshold``."""
+    if threshold <= 0:
+        return 0.0
+    edges = stats.norm.ppf(np.linspace(0, 1, BINS + 1)[1:-1])
+
+    def binned(shift: float) -> float:
+        cuts = np.concatenate([[0.0], stats.norm.cdf(edges - shift), [1.0]])
+        return shares_psi(np.full(BINS, 1 / BINS), np.diff(cuts))
+
+    return float(optimize.brentq(lambda shift: binned(shift) - threshold, 0.0, 10.0))
+
+
+def chi_detectable(rows: float, values: int, alpha: float, limits: DriftThresholds) -> str:
+    """The PSI over ``values`` values that drifts with POWER on ``rows`` effective rows
+    (the chi-square statistic is about ``rows`` x the PSI)."""
+    if values < 2:
+        return "none: one value"
+    critical = float(stats.chi2.isf(alpha, values - 1))
+    return f"a PSI of {rounded_up(psi_needed(fewer(rows), values, critical, limits.psi))}"
+
+
+def rounded_up(value: float) -> str:
+    """Two decimals, rounded up: a stated detectable shift is never smaller than it is."""
+    return f"{math.ceil(value * 100 - 1e-9) / 100:.2f}"
 
 
 def compare(
@@ -80,41 +242,56 @@ def compare(
     batch: pd.Series,
     limits: DriftThresholds,
     kind: str = "numeric",
+    alpha: float = 0.01,
 ) -> Column:
-    """One column of the batch against the reference, with why it drifted. Numbers and
-    dates: PSI over the reference's deciles and a Kolmogorov-Smirnov test; booleans and
-    categories: PSI over the values and a chi-square test of the two samples' counts."""
+    """One column of the batch against the reference, each test at ``alpha``, with why it
+    drifted."""
     column = Column(name, missing_reference=float(reference.isna().mean()))
     column.missing_batch = float(batch.isna().mean())
-    if column.missing_batch - column.missing_reference > limits.missing_increase:
+    column.missing_p_value = missing_rise(reference, batch)
+    rise = column.missing_batch - column.missing_reference
+    if column.missing_p_value < alpha and rise > limits.missing_increase:
         column.reasons.append(
             f"missing {percent(column.missing_reference)} → {percent(column.missing_batch)}"
         )
     old, new = reference.dropna(), batch.dropna()
     if old.empty or new.empty:
         return column
-    rng = np.random.default_rng(SEED)
     if kind in ("boolean", "categorical"):
         old, new = as_values(old, kind), as_values(new, kind)
-        column.psi = category_psi(old, new)
-        column.statistic, column.p_value = chi_square(
-            sample(old.to_numpy(), limits.sample_rows, rng),
-            sample(new.to_numpy(), limits.sample_rows, rng),
-        )
     else:
-        from scipy import stats
-
         old, new = as_numbers(old, kind), as_numbers(new, kind)
-        column.psi = psi(old, new)
-        test = stats.ks_2samp(
-            sample(old, limits.sample_rows, rng), sample(new, limits.sample_rows, rng)
-        )
-        column.statistic, column.p_value = float(test.statistic), float(test.pvalue)
-    if column.psi >= limits.psi:
-        column.reasons.append(f"PSI {column.psi:.3f}")
-    if column.p_value is not None and column.p_value < limits.p_value:
-        test_name = "KS" if kind in ("numeric", "datetime") else "χ²"
-        column.reasons.append(f"{test_name} p {p_text(column.p_value)}")
+        if len(pd.unique(old)) > FEW_VALUES:
+            return continuous(column, old, new, limits, alpha)
+        old, new = pd.Series(old), pd.Series(new)
+    counts = value_counts(old, new, len(new))
+    column.test = "χ²"
+    column.psi = shares_psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
+    column.statistic, column.p_value = chi_square(counts)
+    column.detectable = chi_detectable(
+        effective(len(old), len(new)), counts.shape[1], alpha, limits
+    )
+    return judged(column, limits, alpha)
+
+
+def continuous(
+    column: Column, old: np.ndarray, new: np.ndarray, limits: DriftThresholds, alpha: float
+) -> Column:
+    rng = np.random.default_rng(SEED)
+    left, right = sample(old, limits.sample_rows, rng), sample(new, limits.sample_rows, rng)
+    test = stats.ks_2samp(left, right)
+    column.test = "KS"
+    column.psi = psi(old, new)
+    column.statistic, column.p_value = float(test.statistic), float(test.pvalue)
+    column.detectable = ks_detectable(effective(len(left), len(right)), alpha, limits)
+    return judged(column, limits, alpha)
+
+
+def judged(column: Column, limits: DriftThresholds, alpha: float) -> Column:
+    """A shift drifts when its test is significant and its PSI material."""
+    significant = column.p_value is not None and column.p_value < alpha
+    if significant and column.psi >= limits.psi:
+        column.reasons.append(f"PSI {column.psi:.3f}, {column.test} p {column.p_value:.1e}")
     return column
 
 
@@ -132,24 +309,6 @@ def as_values(values: pd.Series, kind: str) -> pd.Series:
         found = as_booleans(values)
         return found if found is not None else values.astype(bool)
     return values.astype(str)
-
-
-def chi_square(old: np.ndarray, new: np.ndarray) -> tuple[float | None, float | None]:
-    """Pearson's chi-square test that two samples of values come from one distribution:
-    (the statistic, its p-value); (None, None) when there is one value only."""
-    from scipy import stats
-
-    values = pd.Index(np.concatenate([old, new])).unique()
-    if len(values) < 2:
-        return None, None
-    counts = np.vstack(
-        [
-            pd.Series(side).value_counts().reindex(values, fill_value=0).to_numpy()
-            for side in (old, new)
-        ]
-    )
-    result = stats.chi2_contingency(counts)
-    return float(result.statistic), float(result.pvalue)
 
 
 def schema_changes(

@@ -1,16 +1,16 @@
 """Drift monitoring: a batch of new data against the training data of the model in
-production (or of a registered version), with drift.py's statistics.
+production (or of a registered version), with drift.py's statistics; and, when the
+batch's outcomes are known, the model's realized performance (outcomes.py).
 
-Per feature: PSI, a two-sample test (Kolmogorov-Smirnov, or chi-square for booleans and
-categories) and the share of missing values;
-the batch's columns against the model's schema; the model's predictions on the batch
-against those it made on its own test rows. Thresholds: lifecycle.yaml's
-``monitoring``.
+Per feature: a two-sample test of its values with their PSI, and a test of its share of
+missing values; the batch's columns against the model's schema; the model's predictions
+on the batch against those it made on its own test rows. Every test of the batch shares
+lifecycle.yaml's ``monitoring.thresholds.false_alarm_rate`` (Bonferroni).
 
 Writes build/monitor/report.md (Markdown, also the issue's body) and drift.json; in
-GitHub Actions, the job summary and step outputs. Exit status: 0 without drift,
-3 (DRIFT_EXIT) with drift, 1 on an error. ``drift-issue`` then opens one issue, or
-updates the open one, with the GitHub CLI.
+GitHub Actions, the job summary and step outputs. Exit status: 0 without drift (or with
+too few rows to judge), 3 (DRIFT_EXIT) with drift, 1 on an error. ``drift-issue`` then
+opens one issue, or updates the open one, with the GitHub CLI.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import dvc, paths
-from ..config import DriftThresholds, load_lifecycle, read_yaml
+from ..config import DriftThresholds, Gate, load_lifecycle, load_params, read_yaml
 from ..errors import ProjectError
 from ..github import gh, job_summary, run_url, step_outputs
 from ..markdown import code, codes, number, p_value, percent, table
 from ..outputs import read_json, write_json, write_text
-from .drift import Column, category_psi, compare, schema_changes
+from .drift import TESTS_PER_COLUMN, Column, compare, levels, schema_changes
+from .outcomes import Realized, as_classes, outcomes_of, realized, tests
 
 PACKAGE = __package__.rpartition(".")[0]
 DRIFT_EXIT = 3
@@ -42,6 +43,13 @@ class Result:
     features: list[Column]
     predictions: Column | None  # None when the model cannot score the batch
     thresholds: dict[str, float]
+    tests: int = 0  # the features' tests, sharing half the false-alarm rate
+    alpha: float = 0.0  # the p-value below which each is significant
+    model_tests: int = 0  # the predictions' and realized metrics' tests, the other half
+    model_alpha: float = 0.0
+    too_few: bool = False  # fewer rows than monitoring.thresholds.min_rows
+    outcome_rows: int = 0  # rows whose outcome is known
+    performance: list[Realized] | None = None  # with outcomes
     drift: bool = False
     summary: str = ""
 
@@ -75,9 +83,12 @@ def fetch(path: Path, newest: bool) -> None:
 
 
 def reference_of(name: str, stage: str, version: str | None):
-    """(the registered version, its model, its training rows, its test predictions)."""
+    """(the registered version, its model, its training rows, its test predictions, its
+    recorded test metrics, its number of test rows)."""
+    from ..dvc import metrics_at
     from ..pipeline.model import load_at
     from ..registry import chosen
+    from ..review.changes import data_profile
 
     found = chosen(name, stage, version)
     try:
@@ -88,82 +99,161 @@ def reference_of(name: str, stage: str, version: str | None):
         raise ProjectError(
             f"{name} {found.version}: {error}; `dvc pull` needs the remote"
         ) from None
-    return found, model, training, predictions
+    recorded = metrics_at(found.commit) or {}
+    test_rows = ((data_profile(found.commit) or {}).get("rows") or {}).get("test")
+    return found, model, training, predictions, recorded, test_rows
 
 
 # predictions --------------------------------------------------------------------------
 
 
-def prediction_drift(model, batch: pd.DataFrame, reference: pd.DataFrame, limits) -> Column:
+def prediction_drift(
+    model, scored: tuple, reference: pd.DataFrame, limits, alpha: float
+) -> Column:
     """The model's predictions on the batch against those on its own test rows: the
     positive class's probability (binary), the predicted class (multiclass) or the
     predicted value (regression)."""
-    from ..pipeline.evaluate import predict
-
-    predicted, probabilities = predict(model, batch)
+    predicted, probabilities = scored
     if model.positive_index is not None:
         positive = model.classes[model.positive_index]
         scores = pd.Series(probabilities[:, model.positive_index])
         return compare(
-            f"probability of {positive}", reference[f"proba_{positive}"], scores, limits
+            f"probability of {positive}",
+            reference[f"proba_{positive}"],
+            scores,
+            limits,
+            alpha=alpha,
         )
     if probabilities is not None:
-        column = Column("predicted class")
-        column.psi = category_psi(reference["predicted"], predicted)
-        if column.psi >= limits.psi:
-            column.reasons.append(f"PSI {column.psi:.3f}")
-        return column
-    return compare("predicted value", reference["predicted"], predicted, limits)
+        return compare(
+            "predicted class",
+            reference["predicted"].astype(str),
+            predicted.astype(str),
+            limits,
+            "categorical",
+            alpha,
+        )
+    return compare("predicted value", reference["predicted"], predicted, limits, alpha=alpha)
 
 
 # the whole check ----------------------------------------------------------------------
 
 
+@dataclass
+class Reference:
+    """What a batch is compared with: a registered version's model and data."""
+
+    model: object
+    training: pd.DataFrame
+    predictions: pd.DataFrame
+    recorded: dict[str, float]  # its test metrics (the model card's)
+    test_rows: int | None
+
+
 def check(
     batch: pd.DataFrame,
     source: str,
-    model,
-    training: pd.DataFrame,
-    predictions: pd.DataFrame,
+    reference: Reference,
     limits: DriftThresholds,
     model_info: dict[str, str],
+    gate: Gate | None = None,
+    outcomes: pd.Series | None = None,
+    seed: int = 0,
 ) -> Result:
+    """The batch against the reference: its columns, each feature, the predictions and,
+    with ``outcomes`` (the target per batch row, missing where unknown), the realized
+    metrics against ``gate``."""
+    from ..pipeline.evaluate import predict
+
+    model = reference.model
     known = {*model.features, *model.ids, model.target}
     schema = schema_changes(model.features, known, batch)
     retyped = {item["column"] for item in schema["retyped"]}
     comparable = [name for name in model.features if name in batch.columns and name not in retyped]
-    features = [
-        compare(name, training[name], batch[name], limits, model.features[name])
-        for name in comparable
-    ]
     scorable = not schema["missing"] and not schema["retyped"]
-    scored = prediction_drift(model, batch, predictions, limits) if scorable else None
+    known_rows = outcomes.notna() if outcomes is not None and scorable else None
+    judged = known_rows is not None and int(known_rows.sum()) >= limits.min_rows
+    count = TESTS_PER_COLUMN * len(comparable)
+    model_count = TESTS_PER_COLUMN * scorable
+    model_count += tests(gate, reference.recorded) if judged and gate is not None else 0
+    alpha, model_alpha = levels(limits, count, model_count)
     result = Result(
         model=model_info,
         batch={"path": source, "rows": len(batch)},
-        reference_rows=len(training),
+        reference_rows=len(reference.training),
         schema=schema,
-        features=features,
-        predictions=scored,
+        features=[],
+        predictions=None,
         thresholds=limits.model_dump(),
+        tests=count,
+        alpha=alpha,
+        model_tests=model_count,
+        model_alpha=model_alpha,
+        too_few=len(batch) < limits.min_rows,
     )
-    changes = sum(len(items) for items in schema.values())
+    if not result.too_few:
+        result.features = [
+            compare(
+                name, reference.training[name], batch[name], limits, model.features[name], alpha
+            )
+            for name in comparable
+        ]
+    predictions = predict(model, batch) if scorable else None
+    if predictions is not None and not result.too_few:
+        result.predictions = prediction_drift(
+            model, predictions, reference.predictions, limits, model_alpha
+        )
+    if known_rows is not None:
+        result.outcome_rows = int(known_rows.sum())
+    if judged and gate is not None:
+        rows = known_rows.to_numpy()
+        actual = outcomes[known_rows]
+        if model.classes:
+            actual = as_classes(actual, model.classes, "the outcomes")
+        predicted, probabilities = predictions
+        result.performance = realized(
+            model,
+            actual,
+            predicted[rows],
+            None if probabilities is None else probabilities[rows],
+            gate,
+            reference.recorded,
+            reference.test_rows,
+            model_alpha,
+            seed,
+        )
+    summarise(result, limits)
+    return result
+
+
+def summarise(result: Result, limits: DriftThresholds) -> None:
+    changes = sum(len(items) for items in result.schema.values())
     drifted = result.drifted()
+    dropped = [item.metric for item in result.performance or [] if item.dropped]
     parts = []
     if len(drifted) >= limits.drifted_features:
-        parts.append(f"{len(drifted)} of {len(features)} features drifted")
-    if scored is not None and scored.drift:
+        parts.append(f"{len(drifted)} of {len(result.features)} features drifted")
+    if result.predictions is not None and result.predictions.drift:
         parts.append("the predictions drifted")
     if changes:
         parts.append(f"{changes} column change{'s' if changes != 1 else ''}")
+    if dropped:
+        parts.append(f"realized {', '.join(dropped)} dropped")
     result.drift = bool(parts)
-    result.summary = (
-        "Drift found: " + ", ".join(parts)
-        if parts
-        else f"No drift: {len(drifted)} of {len(features)} features drifted "
-        f"(drift from {limits.drifted_features}), predictions stable, columns unchanged"
-    )
-    return result
+    if parts:
+        result.summary = "Drift found: " + ", ".join(parts)
+    elif result.too_few:
+        result.summary = (
+            f"Too few rows to judge: {result.batch['rows']:,} rows, fewer than "
+            f"{limits.min_rows} (monitoring.thresholds.min_rows); columns unchanged"
+        )
+    else:
+        result.summary = (
+            f"No drift: {len(drifted)} of {len(result.features)} features drifted "
+            f"(drift from {limits.drifted_features}), predictions stable, columns unchanged"
+        )
+        if result.performance is not None:
+            result.summary += ", realized metrics as expected"
 
 
 # the report ---------------------------------------------------------------------------
@@ -173,12 +263,26 @@ def row(column: Column) -> list[str]:
     verdict = "❌ " + "; ".join(column.reasons) if column.drift else "✅"
     return [
         code(column.name),
+        column.test or "—",
         number(column.psi, 3),
         number(column.statistic, 3),
         p_value(column.p_value),
         f"{percent(column.missing_reference)} → {percent(column.missing_batch)}",
+        column.detectable or "—",
         verdict,
     ]
+
+
+HEADER = [
+    "Test",
+    "PSI",
+    "Statistic",
+    "p-value",
+    "Missing (reference → batch)",
+    "Detects (80%)",
+    "",
+]
+ALIGN = "llrrrlll"
 
 
 def described(model: dict[str, str]) -> str:
@@ -186,9 +290,34 @@ def described(model: dict[str, str]) -> str:
     return f"{model['name']} {model['version']}{stage}"
 
 
+def performance_table(result: Result) -> list[str]:
+    level = 1 - 2 * result.model_alpha
+    lines = [
+        "",
+        "### Realized performance",
+        "",
+        f"On the {result.outcome_rows:,} batch rows whose outcomes are known; intervals at "
+        f"{level:.3%} (each side one of the batch's tests), against the gate's floors and "
+        "ceilings and the metrics on the model's test rows (its model card).",
+        "",
+    ]
+    cells = [
+        [
+            code(item.metric),
+            f"{item.value:.4f} [{number(item.low)}, {number(item.high)}]",
+            number(item.test),
+            f"[{item.change[0]:+.4f}, {item.change[1]:+.4f}]" if item.change else "—",
+            "❌ " + "; ".join(item.reasons) if item.dropped else "✅",
+        ]
+        for item in result.performance
+    ]
+    header = ["Metric", "Realized [interval]", "Test rows", "Change [interval]", ""]
+    return lines + table(header, cells, "lrrll")
+
+
 def markdown(result: Result, package: str) -> str:
     """The drift report (also the issue's body)."""
-    model, limits = result.model, result.thresholds
+    model = result.model
     lines = [
         f"## {'⚠️ ' if result.drift else ''}Drift check: {described(model)}",
         "",
@@ -207,8 +336,16 @@ def markdown(result: Result, package: str) -> str:
             lines.append("- ❌ new: " + codes(schema["new"]))
         for item in schema["retyped"]:
             lines.append(f"- ❌ retyped: {item['problem']}")
-    header = ["PSI", "Test statistic", "p-value", "Missing (reference → batch)", ""]
-    align = "lrrrll"
+    if result.performance is not None:
+        lines += performance_table(result)
+    elif result.outcome_rows:
+        lines += [
+            "",
+            f"Realized performance not judged: {result.outcome_rows} rows with outcomes, "
+            f"fewer than {result.thresholds['min_rows']} (monitoring.thresholds.min_rows).",
+        ]
+    if result.too_few:
+        return "\n".join(lines) + "\n"
     lines += ["", "### Predictions", ""]
     if result.predictions is None:
         lines.append(
@@ -216,26 +353,46 @@ def markdown(result: Result, package: str) -> str:
             "features, or with values not of their kind."
         )
     else:
-        lines += table(["", *header], [row(result.predictions)], align)
-    ordered = sorted(result.features, key=lambda c: (not c.drift, -(c.psi or 0.0)))
+        lines += table(["", *HEADER], [row(result.predictions)], ALIGN)
+    drifted = sorted(result.drifted(), key=lambda c: -(c.psi or 0.0))
+    steady = [column for column in result.features if not column.drift]
     lines += ["", "### Features", ""]
-    lines += table(["Feature", *header], [row(column) for column in ordered[:TABLE_ROWS]], align)
-    if len(ordered) > TABLE_ROWS:
-        rest = ordered[TABLE_ROWS:]
-        lines.append(
-            f"\n{len(rest)} more features, {sum(c.drift for c in rest)} of them drifted "
-            "(build/monitor/drift.json lists all)."
-        )
+    if drifted:
+        shown = drifted[:TABLE_ROWS]
+        lines += table(["Feature", *HEADER], [row(column) for column in shown], ALIGN)
+        if len(drifted) > TABLE_ROWS:
+            lines.append(
+                f"\n{len(drifted) - TABLE_ROWS} more drifted features "
+                "(build/monitor/drift.json lists all)."
+            )
+    else:
+        lines.append("No feature drifted.")
+    if steady:
+        steady = sorted(steady, key=lambda c: -(c.psi or 0.0))
+        lines += [
+            "",
+            f"<details><summary>{len(steady)} features did not drift</summary>",
+            "",
+            *table(["Feature", *HEADER], [row(column) for column in steady[:TABLE_ROWS]], ALIGN),
+            "",
+            "</details>",
+        ]
+    limits = result.thresholds
     lines += [
         "",
-        f"A feature drifts when its PSI reaches {limits['psi']:g}, its two-sample test's "
-        "p-value (Kolmogorov-Smirnov for numbers and dates, chi-square for booleans and "
-        f"categories; samples of {limits['sample_rows']:,} rows) is below "
-        f"{limits['p_value']:g}, "
-        "or its share of missing values rises by more than "
-        f"{percent(limits['missing_increase'], 0)}; "
-        f"the batch drifts from {limits['drifted_features']} drifted feature(s), with drifted "
-        "predictions, or with changed columns (lifecycle.yaml: `monitoring.thresholds`).",
+        f"The false-alarm rate {limits['false_alarm_rate']:g} is shared (Bonferroni): half "
+        f"between the features' {result.tests} tests, each significant below p = "
+        f"{result.alpha:.2g}, half between the model's {result.model_tests} (its "
+        f"predictions, its realized metrics), each below p = {result.model_alpha:.2g}; so "
+        "a batch with no drift is called drifted at most "
+        f"{percent(limits['false_alarm_rate'], 0)} of the time. Kolmogorov-Smirnov (KS) "
+        "for numbers and dates, on at most "
+        f"{limits['sample_rows']:,} rows per side; chi-square (χ²) over the values of "
+        "booleans, categories and numbers with few values. A significant shift drifts when "
+        f"its PSI reaches {limits['psi']:g}; a significant rise in missing values when it "
+        f'exceeds {percent(limits["missing_increase"], 0)}. "Detects" is the shift each '
+        "test finds 80% of the time at this batch's size (lifecycle.yaml: "
+        "`monitoring.thresholds`).",
         "",
         "Reproduce: " + code(f"python -m {package} monitor {result.batch['path']}"),
     ]
@@ -251,10 +408,18 @@ def as_json(result: Result) -> dict:
 # commands -----------------------------------------------------------------------------
 
 
-def main(batch: str | None = None, version: str | None = None, fetch_newest: bool = False) -> int:
+def main(
+    batch: str | None = None,
+    version: str | None = None,
+    fetch_newest: bool = False,
+    outcomes: str | None = None,
+) -> int:
     """The `monitor` command: check ``batch`` (lifecycle.yaml's monitoring.batch by
-    default) against production's (or ``version``'s) training data; exit status 3 on
-    drift."""
+    default) against production's (or ``version``'s) training data and, with outcomes
+    (``outcomes``, monitoring.outcomes, or the batch's target column), its realized
+    metrics; exit status 3 on drift."""
+    from ..pipeline.data import read_table
+
     lifecycle = load_lifecycle()
     settings = lifecycle.monitoring
     if batch:
@@ -264,14 +429,31 @@ def main(batch: str | None = None, version: str | None = None, fetch_newest: boo
     fetch(path, fetch_newest)
     rows = read_batch(path, setting)
     name, stage = lifecycle.model.name, lifecycle.promotion.stage
-    found, model, training, predictions = reference_of(name, stage, version)
+    found, *reference = reference_of(name, stage, version)
+    reference = Reference(*reference)
+    table = None
+    source = outcomes or settings.outcomes
+    if source:
+        where = "the --outcomes argument" if outcomes else "lifecycle.yaml: monitoring.outcomes"
+        fetch(Path(source), fetch_newest)
+        table = read_table(Path(source), where)
+    known = outcomes_of(rows, reference.model, table, source or path.as_posix())
     info = {
         "name": name,
         "version": found.version,
         "stage": "" if version else stage,
         "commit": found.commit,
     }
-    result = check(rows, path.as_posix(), model, training, predictions, settings.thresholds, info)
+    result = check(
+        rows,
+        path.as_posix(),
+        reference,
+        settings.thresholds,
+        info,
+        lifecycle.gate,
+        known,
+        load_params().base.seed,
+    )
     text = markdown(result, PACKAGE)
     data = as_json(result)
     data["retrain"] = result.drift and settings.retrain_on_drift

@@ -125,12 +125,12 @@ def render(
         lines += ["", f"**Gate at promotion:** {passed} of {len(criteria)} criteria passed", ""]
         lines += [
             f"- {'✅' if item.passed else '❌'} {item.name}"
-            + (f": {item.reason}" if item.reason else "")
+            + (f": {item.reason}" if item.reason else f" ({item.note})" if item.note else "")
             for item in criteria
         ]
         lines += [
             "",
-            "The comparison on the same test rows, with 95% intervals, is the promotion "
+            "The comparison on the same test rows, with its intervals, is the promotion "
             "run's report (artifact `promotion`, `promote/report.md`).",
         ]
     lines += [

@@ -43,8 +43,9 @@ def judge(base: str, commit: str, production: Version | None, lifecycle: Lifecyc
     """The pull request's gate for ``commit``'s model against production and ``base``;
     its report goes to build/promote/report.md. A failure is a ProjectError."""
     started = time.perf_counter()
-    comparison = compare(base, production, load_params().base.seed)
-    check_gate(lifecycle.gate, comparison.problem_type, paths.LIFECYCLE)
+    params = load_params()
+    check_gate(lifecycle.gate, params.base.problem_type, paths.LIFECYCLE)
+    comparison = compare(base, production, params.base.seed, lifecycle.gate)
     what = f"commit {commit[:7]}"
     found = criteria(lifecycle.gate, comparison, freshness, dvc.remote_configured(), what)
     commands = [f"git checkout {commit[:7]}", "make install", f"make pr-report BASE={base[:7]}"]

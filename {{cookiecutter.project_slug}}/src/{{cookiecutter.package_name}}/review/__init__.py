@@ -2,7 +2,7 @@
 
 - lockcheck.py  is the committed dvc.lock fresh (asked before `dvc repro`)
 - compare.py    every model scored on the pull request's own test rows
-- stats.py      paired 95% intervals of each metric's change
+- stats.py      intervals of each metric and of its change between two models
 - changes.py    what changed: parameters, code and data, the gate
 - gate.py       lifecycle.yaml's criteria and the verdict
 - proposal.py   gate values proposed from a model's metrics and intervals

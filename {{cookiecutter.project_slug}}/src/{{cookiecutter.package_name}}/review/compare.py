@@ -9,12 +9,16 @@ predictions its own evaluate stage made when its test table is byte for byte thi
 (the same hash in both dvc.lock files), else by its model. Everything comes through DVC
 (cache, then remote); when it cannot be had, or its rows cannot be matched with this
 PR's, its recorded metrics (eval/metrics.json in Git at its commit) are compared, and
-the report says so. Every difference gets a paired 95% interval (stats.py).
+the report says so. Every difference gets an interval (stats.py) at the level the gate
+reads (gate.py): paired on the rows both were scored on; for recorded metrics,
+unpaired, with the baseline's standard error taken as this PR's model's at the
+baseline's number of test rows.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,9 +30,12 @@ from ..dvc import metrics_at
 from ..pipeline.data import read_split
 from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import Model, load, load_at
-from .stats import auc_interval, multiclass_auc_interval, paired_intervals, row_sums
+from .changes import data_profile
+from .gate import compared, interval_level, regression_rules
+from .stats import Estimate, alone, differences, scored, unpaired
 
 if TYPE_CHECKING:
+    from ..config import Gate
     from ..registry import Version
 
 MATCHED = 0.5  # a baseline whose rows are not found this much in this PR's: not matched
@@ -61,7 +68,15 @@ class Baseline:
     left_out: int = 0  # this PR's test rows it trained on, so not compared
     scores: dict[str, float] = field(default_factory=dict)  # on those rows
     mine: dict[str, float] = field(default_factory=dict)  # this PR's model on those rows
-    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    intervals: dict[str, Estimate] = field(default_factory=dict)  # of this PR minus it
+    test_rows: int | None = None  # the rows its recorded metrics were measured on
+    identical: bool = False  # its predictions on those rows are this PR's
+    same_as: str = ""  # the other baseline's role, when both are one commit
+
+    @property
+    def name(self) -> str:
+        """How a criterion names it: "production and base" when they are one commit."""
+        return f"{self.role} and {self.same_as}" if self.same_as else self.role
 
     def value(self, metric: str) -> float | None:
         """The metric on this PR's rows when it was scored there, else as recorded."""
@@ -79,6 +94,8 @@ class Comparison:
     predictions: Predictions  # this PR's model's
     baselines: list[Baseline]  # production, then base
     scored: dict[str, Predictions]  # role -> its predictions on its rows, if scored
+    level: float = 0.95  # of every interval: the gate's (gate.interval_level)
+    tests: int = 0  # the (metric, baseline) tests of the gate
 
     @property
     def rows(self) -> int:
@@ -113,6 +130,8 @@ def baseline(role: str, label: str, commit: str | None, note: str = "") -> Basel
     if found.recorded is None:
         found.note = f"no {paths.METRICS} at {commit[:7]}: nothing to compare"
         return found
+    profile = data_profile(commit) or {}
+    found.test_rows = profile.get("rows", {}).get("test")
     try:
         found.trained_on = keys_of(dvc.read_at(commit, paths.TRAIN))
         found.own_predictions = predictions_on_these_rows(commit)
@@ -188,9 +207,9 @@ def on_these_rows(
     return Predictions(*predict(other.model, features.iloc[rows]))
 
 
-def compare(base: str, production: Version | None, seed: int) -> Comparison:
+def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Comparison:
     """This checkout's model (after `dvc repro`) against production and the commit
-    ``base``, on this checkout's test rows."""
+    ``base``, on this checkout's test rows, with the intervals ``gate`` reads."""
     model = load(paths.MODEL)
     features, actual = read_split(paths.TEST, model.target)
     labels = model.classes
@@ -207,6 +226,10 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
         else baseline("production", "none", None, note="no version in production yet"),
         baseline("base", base[:7], base),
     ]
+    production_, base_ = baselines
+    if production_.commit is not None and production_.commit == base_.commit:
+        production_.same_as, base_.same_as = "base", "production"
+    tests = len(regression_rules(gate)) * len(compared(baselines))
     scored = {}
     for other in baselines:
         if (found := on_these_rows(other, model, features, actual, all_keys)) is not None:
@@ -222,6 +245,8 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
         predictions=mine,
         baselines=baselines,
         scored=scored,
+        level=interval_level(gate, tests),
+        tests=tests,
     )
     add_intervals(comparison, seed)
     return comparison
@@ -229,33 +254,49 @@ def compare(base: str, production: Version | None, seed: int) -> Comparison:
 
 def add_intervals(comparison: Comparison, seed: int) -> None:
     """Each scored baseline's scores and this PR's on the same rows, and the paired
-    intervals of this PR minus it. Baselines scored on the same rows share one bootstrap."""
-    labels, positive = comparison.labels, comparison.positive
+    intervals of this PR minus it (baselines scored on the same rows share the work);
+    each baseline compared by its recorded metrics, the unpaired ones."""
+    labels, positive, level = comparison.labels, comparison.positive, comparison.level
     groups: dict[bytes, list[Baseline]] = {}
     for other in comparison.baselines:
         if other.role in comparison.scored:
             groups.setdefault(other.rows.tobytes(), []).append(other)
     for others in groups.values():
-        rows = others[0].rows
-        actual = comparison.actual.iloc[rows]
-        mine = comparison.predictions.on(rows)
-        new = row_sums(actual, mine.predicted, mine.probabilities, labels, positive)
-        sums = []
-        for other in others:
-            theirs = comparison.scored[other.role]
-            other.scores = scores(actual, theirs.predicted, theirs.probabilities, labels, positive)
-            other.mine = scores(actual, mine.predicted, mine.probabilities, labels, positive)
-            sums.append(row_sums(actual, theirs.predicted, theirs.probabilities, labels, positive))
-        for other, intervals in zip(others, paired_intervals(new, sums, seed), strict=True):
+        actual = comparison.actual.iloc[others[0].rows]
+        mine = comparison.predictions.on(others[0].rows)
+        theirs = [comparison.scored[other.role] for other in others]
+        new = scored(actual, mine.predicted, mine.probabilities, labels, positive)
+        old = [scored(actual, t.predicted, t.probabilities, labels, positive) for t in theirs]
+        found = differences(new, old, level, seed)
+        for other, predictions, model, intervals in zip(others, theirs, old, found, strict=True):
             other.intervals = intervals
-        for other in others:
-            theirs = comparison.scored[other.role].probabilities
-            if positive is not None:
-                truth = (actual == labels[positive]).to_numpy()
-                other.intervals["roc_auc"] = auc_interval(
-                    truth, mine.probabilities[:, positive], theirs[:, positive]
-                )
-            elif labels:
-                other.intervals["roc_auc"] = multiclass_auc_interval(
-                    actual.to_numpy(), labels, mine.probabilities, theirs
-                )
+            other.scores, other.mine = model.point(), new.point()  # scikit-learn's values
+            other.identical = same(mine, predictions)
+    recorded = [
+        other
+        for other in comparison.baselines
+        if other.recorded is not None and other.role not in comparison.scored
+    ]
+    if recorded:
+        mine = comparison.predictions
+        own = alone(
+            scored(comparison.actual, mine.predicted, mine.probabilities, labels, positive),
+            level,
+            seed,
+        )
+        for other in recorded:
+            scale = math.sqrt(comparison.rows / (other.test_rows or comparison.rows))
+            other.intervals = {
+                metric: unpaired(own[metric], value, own[metric].se * scale, level)
+                for metric, value in other.recorded.items()
+                if metric in own
+            }
+
+
+def same(mine: Predictions, theirs: Predictions) -> bool:
+    """Whether two models made the very same predictions (probabilities too)."""
+    if not np.array_equal(mine.predicted.to_numpy(), theirs.predicted.to_numpy()):
+        return False
+    if mine.probabilities is None or theirs.probabilities is None:
+        return mine.probabilities is theirs.probabilities
+    return np.array_equal(mine.probabilities, theirs.probabilities)

@@ -1,14 +1,24 @@
 """The promotion gate declared in lifecycle.yaml, applied to a pull request's model.
 
-Criteria: each metric's floor or ceiling; its largest regression against production
-and base (counted only when its 95% interval excludes zero, if the gate says so); a
-fresh dvc.lock; metrics that CI reproduced within the declared tolerance.
+Criteria: a fresh dvc.lock; metrics that CI reproduced within the declared tolerance;
+predictions that vary; each metric's floor or ceiling; and its largest worsening against
+production and base, judged by ``gate.regression_test``:
+
+- significant (the default): a worsening beyond the allowance fails only when its
+  interval shows it: the test of each (metric, baseline) is one-sided at
+  ``error_rate`` / (the number of such tests), so that a model as good as its baselines
+  fails the whole gate at most ``error_rate`` of the time, however many criteria and
+  baselines (Bonferroni; production and base at one commit count once). A worsening
+  with no interval is not tested, and the report says so: absence is not evidence.
+- non_inferiority: it passes only when the interval shows the worsening within the
+  allowance (each test at ``error_rate``: every one must pass, so none is adjusted).
+- point: the estimate alone decides.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from .. import paths
@@ -20,6 +30,9 @@ from ..outputs import read_json, write_json
 if TYPE_CHECKING:  # `make gate` only reads the verdict: no model libraries to import
     from ..config import Gate, MetricGate
     from .compare import Baseline, Comparison
+    from .stats import Estimate
+
+POWER = 0.8  # the report states the worsening the gate detects this often
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class Criterion:
     name: str
     passed: bool
     reason: str  # why it fails; empty when it passes
+    metric: str = ""  # the metric it is about, if any
+    note: str = ""  # what it could not judge, when it passes for want of evidence
 
     def __post_init__(self):
         if self.passed:
@@ -38,12 +53,68 @@ def worsening(metric: str, new: float, old: float) -> float:
     return old - new if metric in HIGHER_IS_BETTER else new - old
 
 
-def significant(metric: str, interval: tuple[float, float] | None) -> bool:
-    """Whether a worsening's 95% interval of (new - old) excludes zero; unknown counts."""
-    if interval is None or any(math.isnan(bound) for bound in interval):
-        return True
-    low, high = interval
-    return high < 0 if metric in HIGHER_IS_BETTER else low > 0
+def worsening_interval(metric: str, estimate: Estimate) -> tuple[float, float]:
+    """The interval of (new - old) as one of the worsening."""
+    if metric in HIGHER_IS_BETTER:
+        return -estimate.high, -estimate.low
+    return estimate.low, estimate.high
+
+
+def regression_rules(gate: Gate) -> list[str]:
+    """The metrics with a largest worsening against the baselines."""
+    return [
+        metric
+        for metric, rule in gate.metrics.items()
+        if rule.max_regression is not None or rule.max_relative_regression is not None
+    ]
+
+
+def compared(baselines: list[Baseline]) -> list[Baseline]:
+    """The baselines a criterion compares with: those with metrics, one per commit."""
+    found, seen = [], set()
+    for other in baselines:
+        if other.recorded is not None and other.commit not in seen:
+            seen.add(other.commit)
+            found.append(other)
+    return found
+
+
+def one_sided(gate: Gate, tests: int) -> float:
+    """The error rate of each (metric, baseline) test."""
+    if gate.regression_test == "significant":
+        return gate.error_rate / max(tests, 1)
+    return gate.error_rate
+
+
+def interval_level(gate: Gate, tests: int) -> float:
+    """The two-sided level of the intervals the gate reads (and the report shows): each
+    side holds its test's error rate."""
+    if gate.regression_test == "point":
+        return 0.95
+    return 1 - 2 * one_sided(gate, tests)
+
+
+def detectable(gate: Gate, estimate: Estimate, allowed: float, tests: int) -> float | None:
+    """The smallest true worsening these rows detect with POWER: the default test fails
+    when the estimate exceeds both the allowance and z x its standard error; None when it
+    has no interval, or in non-inferiority mode (see ``passes_when_equal``)."""
+    if estimate is None or not estimate.known or gate.regression_test == "non_inferiority":
+        return None
+    normal = NormalDist()
+    z_power = normal.inv_cdf(POWER)
+    if gate.regression_test == "point":
+        return allowed + z_power * estimate.se
+    z = normal.inv_cdf(1 - one_sided(gate, tests))
+    return max(allowed, z * estimate.se) + z_power * estimate.se
+
+
+def passes_when_equal(gate: Gate, estimate: Estimate, allowed: float, tests: int) -> float:
+    """Non-inferiority: how often a model exactly as good as the baseline passes."""
+    if estimate is None or not estimate.known or estimate.se == 0:
+        return 1.0
+    normal = NormalDist()
+    z = normal.inv_cdf(1 - one_sided(gate, tests))
+    return normal.cdf(allowed / estimate.se - z)
 
 
 def rule_text(rule: MetricGate | None) -> str:
@@ -64,54 +135,84 @@ def within_bounds(value: float, rule: MetricGate) -> bool:
     return (rule.min is None or value >= rule.min) and (rule.max is None or value <= rule.max)
 
 
+def bound_criteria(metric: str, rule: MetricGate, value: float) -> list[Criterion]:
+    found = []
+    if rule.min is not None:
+        found.append(
+            Criterion(
+                f"{metric} ≥ {rule.min:g}",
+                value >= rule.min,
+                f"`{metric}` is {value:.4f}, below the floor {rule.min:g}",
+                metric,
+            )
+        )
+    if rule.max is not None:
+        found.append(
+            Criterion(
+                f"{metric} ≤ {rule.max:g}",
+                value <= rule.max,
+                f"`{metric}` is {value:.4f}, above the ceiling {rule.max:g}",
+                metric,
+            )
+        )
+    return found
+
+
+def regression_criterion(
+    gate: Gate, metric: str, rule: MetricGate, value: float, other: Baseline, tests: int
+) -> Criterion | None:
+    """The worsening of ``metric`` against one baseline, judged as the gate says."""
+    old = other.value(metric)
+    if old is None:
+        return None
+    # on the rows both were scored on (those the baseline did not train on)
+    worse = worsening(metric, other.mine.get(metric, value), old)
+    allowed, text = tolerance(rule, old)
+    estimate = other.intervals.get(metric)
+    name = f"{metric} vs {other.name}"
+    known = estimate is not None and estimate.known
+    if gate.regression_test == "point":
+        failed = worse > allowed
+        reason = f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label})"
+    elif not known:
+        note = f"`{metric}` vs {other.name}: no interval, not tested"
+        return Criterion(name, True, "", metric, note)
+    else:
+        low, high = worsening_interval(metric, estimate)
+        level = f"{interval_level(gate, tests):.1%}".replace(".0%", "%")
+        shown = f"{level} interval of the worsening [{low:+.4f}, {high:+.4f}]"
+        if gate.regression_test == "significant":
+            failed = worse > allowed and low > 0
+            reason = f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label}); {shown}"
+        else:
+            failed = not high <= allowed
+            reason = (
+                f"`{metric}` is not shown to be within the allowance of {other.name} "
+                f"({other.label}): {shown}"
+            )
+    return Criterion(name, not failed, f"{reason}; at most {text} is allowed", metric)
+
+
 def metric_criteria(
     gate: Gate, scores: dict[str, float], baselines: list[Baseline]
 ) -> list[Criterion]:
     criteria = []
+    others = compared(baselines)
+    tests = len(regression_rules(gate)) * len(others)
     for metric, rule in gate.metrics.items():
         value = scores.get(metric)
         if value is None:
-            criteria.append(Criterion(metric, False, f"`{metric}` is not in {paths.METRICS}"))
+            criteria.append(
+                Criterion(metric, False, f"`{metric}` is not in {paths.METRICS}", metric)
+            )
             continue
-        if rule.min is not None:
-            ok = value >= rule.min
-            criteria.append(
-                Criterion(
-                    f"{metric} ≥ {rule.min:g}",
-                    ok,
-                    f"`{metric}` is {value:.4f}, below the floor {rule.min:g}",
-                )
-            )
-        if rule.max is not None:
-            ok = value <= rule.max
-            criteria.append(
-                Criterion(
-                    f"{metric} ≤ {rule.max:g}",
-                    ok,
-                    f"`{metric}` is {value:.4f}, above the ceiling {rule.max:g}",
-                )
-            )
-        if rule.max_regression is None and rule.max_relative_regression is None:
+        criteria += bound_criteria(metric, rule, value)
+        if metric not in regression_rules(gate):
             continue
-        for other in baselines:
-            old = other.value(metric)
-            if old is None:
-                continue
-            # on the rows both were scored on (those the baseline did not train on)
-            worse = worsening(metric, other.mine.get(metric, value), old)
-            allowed, text = tolerance(rule, old)
-            interval = other.intervals.get(metric)
-            counted = worse > allowed and (
-                not gate.regression_must_be_significant or significant(metric, interval)
-            )
-            criteria.append(
-                Criterion(
-                    f"{metric} vs {other.role}",
-                    not counted,
-                    f"`{metric}` is {worse:.4f} worse than {other.role} ({other.label}); "
-                    f"at most {text} is allowed",
-                )
-            )
+        for other in others:
+            found = regression_criterion(gate, metric, rule, value, other, tests)
+            if found is not None:
+                criteria.append(found)
     return criteria
 
 
@@ -126,6 +227,25 @@ def tolerance(rule: MetricGate, baseline: float) -> tuple[float, str]:
         share = f"{rule.max_relative_regression:.0%}"
         options.append((allowed, f"{allowed:.4f} ({share} of {baseline:.4f})"))
     return min(options)
+
+
+def ungated_worsenings(gate: Gate, comparison: Comparison) -> list[str]:
+    """Metrics with no allowance against the baselines whose interval shows them worse
+    than one: not a criterion, but the reviewer should see it."""
+    found = []
+    gated = set(regression_rules(gate))
+    for other in compared(comparison.baselines):
+        for metric, estimate in other.intervals.items():
+            if metric in gated or not estimate.known:
+                continue
+            low, high = worsening_interval(metric, estimate)
+            if low > 0:
+                found.append(
+                    f"`{metric}` is worse than {other.name} ({other.label}): by "
+                    f"{-estimate.value if metric in HIGHER_IS_BETTER else estimate.value:+.4f}, "
+                    f"interval [{low:+.4f}, {high:+.4f}]"
+                )
+    return found
 
 
 def constant_criterion(predicted) -> Criterion:

@@ -34,7 +34,7 @@ from ..pipeline.data import read_split
 from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import load
 from .gate import rule_text
-from .stats import auc_alone, intervals, multiclass_auc_alone, row_sums
+from .stats import alone, scored
 
 BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}  # on a 0-1 scale
 
@@ -54,14 +54,9 @@ def current() -> tuple[dict[str, float], dict[str, tuple[float, float]], int]:
     labels, positive = model.classes, model.positive_index
     predicted, probabilities = predict(model, features)
     found = scores(actual, predicted, probabilities, labels, positive)
-    bounds = intervals(
-        row_sums(actual, predicted, probabilities, labels, positive), load_params().base.seed
-    )
-    if positive is not None:
-        truth = (actual == labels[positive]).to_numpy()
-        bounds["roc_auc"] = auc_alone(truth, probabilities[:, positive])
-    elif labels:
-        bounds["roc_auc"] = multiclass_auc_alone(actual.to_numpy(), labels, probabilities)
+    model_rows = scored(actual, predicted, probabilities, labels, positive)
+    estimates = alone(model_rows, 0.95, load_params().base.seed)
+    bounds = {metric: (e.low, e.high) for metric, e in estimates.items()}
     return found, bounds, len(actual)
 
 

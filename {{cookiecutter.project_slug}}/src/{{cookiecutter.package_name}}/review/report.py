@@ -13,23 +13,36 @@ import platform
 import time
 from importlib.metadata import version
 
-import numpy as np
-
 from .. import dvc, paths
 from ..config import HIGHER_IS_BETTER, Gate, check_gate, load_lifecycle, load_params
 from ..errors import ProjectError
 from ..git import merge_base
 from ..github import job_summary
-from ..markdown import MISSING, code, codes, cut, number, table
+from ..markdown import MISSING, code, codes, cut, number, signed, table
 from ..outputs import write_json, write_text
 from .changes import Changes, since
 from .compare import Baseline, Comparison, compare
-from .gate import Criterion, criteria, rule_text, write_result
+from .gate import (
+    POWER,
+    Criterion,
+    compared,
+    criteria,
+    detectable,
+    passes_when_equal,
+    regression_rules,
+    rule_text,
+    tolerance,
+    ungated_worsenings,
+    worsening,
+    worsening_interval,
+    write_result,
+)
 from .lockcheck import recorded
+from .stats import RESAMPLES
 
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
 LIST_LIMIT = 40  # rows of a "what changed" list before it is cut
-COLOURS = ["#2563eb", "#f59e0b", "#6b7280"]  # this PR, production, base
+CHART_WIDTH = 41  # characters of the gate chart's axis
 
 
 def render(
@@ -41,16 +54,17 @@ def render(
     reproduce_with: list[str],
     seconds: float,
 ) -> str:
-    """The whole report: the verdict first, then the metrics, what changed, a chart, how
-    to reproduce it, and the versions it ran with."""
+    """The whole report: the verdict first, what the test rows can show, the metrics, the
+    gate's chart, what changed, how to reproduce it, and the versions it ran with."""
     warnings = (changes.profile_after or {}).get("warnings", [])
     sections = [
         verdict(found, changes.gate, comparison.baselines, warnings),
-        metrics_table(gate, comparison),
+        evidence(gate, comparison),
+        metrics_table(gate, comparison, found),
+        chart(gate, comparison, found),
         what_changed(changes, freshness),
-        chart(comparison),
         reproduce(reproduce_with),
-        details(seconds, comparison.rows),
+        details(seconds, comparison),
     ]
     return fit("\n\n".join(section for section in sections if section) + "\n")
 
@@ -81,28 +95,106 @@ def verdict(
     lines += [f"- ❌ {criterion.reason}" for criterion in failed]
     if not failed:
         lines.append(f"All {len(found)} criteria of the gate in `lifecycle.yaml` pass.")
+    lines += [f"- ⚪ {criterion.note}" for criterion in found if criterion.note]
     for other in baselines:
         if other.recorded is None:
             lines.append(f"- First run for {other.role}: {other.note or 'nothing to compare'}.")
     return "\n".join(lines)
 
 
+def evidence(gate: Gate, comparison: Comparison) -> str:
+    """Below the verdict: worsenings the gate does not judge, and, per gated worsening,
+    what these test rows can show."""
+    lines = [f"- 🔴 Not gated: {text}." for text in ungated_worsenings(gate, comparison)]
+    others = compared(comparison.baselines)
+    rules = regression_rules(gate)
+    if not rules or not any(other.intervals for other in others):
+        return "\n".join(lines)
+    level = percent_text(comparison.level)
+    tests = comparison.tests
+    if gate.regression_test == "significant":
+        head = (
+            f"A worsening beyond its allowance fails when its {level} interval excludes "
+            f"zero: each of the gate's {tests} comparisons is tested at "
+            f"{percent_text((1 - comparison.level) / 2)}, so a model as good as its "
+            f"baselines fails at most {percent_text(gate.error_rate)} of the time "
+            f"(`gate.error_rate`). With {POWER:.0%} power, these "
+            f"{comparison.rows:,} test rows detect a worsening of:"
+        )
+    elif gate.regression_test == "non_inferiority":
+        head = (
+            f"Non-inferiority: a metric passes only when its {level} interval shows the "
+            f"worsening within its allowance. On these {comparison.rows:,} test rows, a "
+            "model exactly as good as its baseline passes:"
+        )
+    else:
+        head = (
+            "The estimate alone decides (`gate.regression_test: point`). With "
+            f"{POWER:.0%} power, these {comparison.rows:,} test rows detect a worsening of:"
+        )
+    items, short = [], False
+    for metric in rules:
+        rule = gate.metrics[metric]
+        for other in others:
+            old, estimate = other.value(metric), other.intervals.get(metric)
+            if old is None or estimate is None or not estimate.known:
+                continue
+            allowed, text = tolerance(rule, old)
+            if gate.regression_test == "non_inferiority":
+                share = passes_when_equal(gate, estimate, allowed, tests)
+                items.append(f"`{metric}` vs {other.name}: {share:.0%} of the time")
+                short |= share < POWER
+                continue
+            smallest = detectable(gate, estimate, allowed, tests)
+            beyond = smallest > 2 * allowed
+            short |= beyond
+            items.append(
+                f"`{metric}` vs {other.name}: {smallest:.4f} (allowed: {text})"
+                + (" ⚠️" if beyond else "")
+            )
+    if not items:
+        return "\n".join(lines)
+    lines += ["", "> [!NOTE]", f"> {head}"]
+    lines += [f"> - {item}" for item in items]
+    if short:
+        lines.append(
+            "> ⚠️ These rows cannot tell a worsening of twice the allowance from none"
+            if gate.regression_test != "non_inferiority"
+            else "> ⚠️ Most models as good as their baseline fail here"
+        )
+        lines[-1] += (
+            ": a pass means no worsening beyond the allowance was shown, not that there is "
+            "none. More test rows narrow the intervals (params.yaml: `prepare.test_size`)."
+            if gate.regression_test != "non_inferiority"
+            else ": the intervals are wider than the allowance. More test rows narrow them "
+            "(params.yaml: `prepare.test_size`)."
+        )
+    return "\n".join(lines).strip("\n")
+
+
+def percent_text(share: float) -> str:
+    """A share as a percentage with the digits it needs: 95%, 97.5%, 1.25%."""
+    return f"{share * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def delta_cell(metric: str, new: float, other: Baseline) -> str:
+    """Δ (this PR minus the baseline, on the rows both were scored on) with its interval;
+    🔴 or 🟢 when the interval shows it worse or better."""
     old = other.value(metric)
     if old is None:
         return MISSING
-    delta = other.mine.get(metric, new) - old  # on the rows both were scored on
-    better = delta > 0 if metric in HIGHER_IS_BETTER else delta < 0
-    arrow = "" if delta == 0 else " 🟢" if better else " 🔴"
-    text = f"{delta:+.4f}{arrow}"
-    interval = other.intervals.get(metric)
-    if interval == (0.0, 0.0) and delta == 0:
+    if other.identical:
         return "±0 (same predictions)"
-    if interval and not any(np.isnan(interval)):
-        text += f" [{interval[0]:+.4f}, {interval[1]:+.4f}]"
-        if interval[0] <= 0 <= interval[1]:
-            text += " *within noise*"
-    elif metric in (other.recorded or {}):
+    delta = other.mine.get(metric, new) - old
+    text = f"{delta:+.4f}"
+    estimate = other.intervals.get(metric)
+    if estimate is not None and estimate.known:
+        low, high = worsening_interval(metric, estimate)
+        text += f" [{estimate.low:+.4f}, {estimate.high:+.4f}]"
+        text += " 🔴" if low > 0 else " 🟢" if high < 0 else ""
+    else:
+        text += " (no interval)"
+    if not other.scores:
         text += " (recorded)"
     return text
 
@@ -111,22 +203,39 @@ def label(other: Baseline) -> str:
     return code(other.label) if other.commit else MISSING
 
 
-def metrics_table(gate: Gate, comparison: Comparison) -> str:
+def gate_cell(metric: str, rule, found: list[Criterion]) -> str:
+    """The metric's rule, with ✅ or ❌ when it has one."""
+    if rule is None:
+        return ""
+    mine = [criterion for criterion in found if criterion.metric == metric]
+    mark = " ❌" if any(not c.passed for c in mine) else " ✅" if mine else ""
+    return rule_text(rule) + mark
+
+
+def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = ()) -> str:
     production, base = comparison.baselines
     rows = comparison.rows
+    level = percent_text(comparison.level)
     lines = ["### Metrics", ""]
     same = [other.role for other in comparison.baselines if other.scores]
     lines.append(
         f"Every model scored on this pull request's {rows:,} test rows ({', '.join(same)}); "
-        "Δ is this PR minus the other, with its paired 95% interval."
+        f"Δ is this PR minus the other, with its paired {level} interval "
+        "(🔴 shown worse, 🟢 shown better)."
         if same
         else f"This PR's model scored on its {rows:,} test rows."
     )
-    lines += [f"{o.role.capitalize()}: {o.note}." for o in comparison.baselines if o.note]
+    if any(not other.scores and other.intervals for other in comparison.baselines):
+        lines.append(
+            "A baseline compared by its recorded metrics (measured on other rows) gets an "
+            "unpaired interval, its standard error taken as this PR's model's at its "
+            "number of test rows."
+        )
+    lines += [f"{o.role.capitalize()}: {o.note}." for o in compared_or_noted(comparison)]
     for other in comparison.baselines:
-        if other.left_out and other.rows is not None:
+        if other.left_out and other.rows is not None and other.same_as != "production":
             lines.append(
-                f"{other.role.capitalize()} compared on {len(other.rows):,} of these rows: "
+                f"{other.name.capitalize()} compared on {len(other.rows):,} of these rows: "
                 f"{other.left_out:,} it trained on are left out (on both sides of its Δ)."
             )
     if comparison.positive is not None:
@@ -135,29 +244,39 @@ def metrics_table(gate: Gate, comparison: Comparison) -> str:
             f"Positive class: {code(positive)} (precision, recall, F1 and ROC AUC are of it; "
             "params.yaml: prepare.positive_class)."
         )
-    header = [
-        "Metric",
-        f"Production {label(production)}",
-        f"Base {label(base)}",
-        "This PR",
-        "Δ vs production [95% CI]",
-        "Δ vs base [95% CI]",
-        "Gate",
-    ]
-    cells = [
-        [
-            f"{metric} {'↑' if metric in HIGHER_IS_BETTER else '↓'}",
-            number(production.value(metric)),
-            number(base.value(metric)),
-            f"**{value:.4f}**",
-            delta_cell(metric, value, production),
-            delta_cell(metric, value, base),
-            rule_text(gate.metrics.get(metric)),
+    one = bool(production.same_as)
+    header = ["Metric"]
+    if one:
+        header += [f"Production = base {label(production)}", "This PR", f"Δ [{level} CI]"]
+    else:
+        header += [
+            f"Production {label(production)}",
+            f"Base {label(base)}",
+            "This PR",
+            f"Δ vs production [{level} CI]",
+            f"Δ vs base [{level} CI]",
         ]
-        for metric, value in comparison.scores.items()
-    ]
-    lines += ["", *table(header, cells, align="lrrrlll")]
+    header.append("Gate")
+    cells = []
+    for metric, value in comparison.scores.items():
+        row = [f"{metric} {'↑' if metric in HIGHER_IS_BETTER else '↓'}"]
+        if one:
+            row += [number(production.value(metric)), f"**{value:.4f}**"]
+            row.append(delta_cell(metric, value, production))
+        else:
+            row += [number(production.value(metric)), number(base.value(metric))]
+            row.append(f"**{value:.4f}**")
+            row += [delta_cell(metric, value, production), delta_cell(metric, value, base)]
+        row.append(gate_cell(metric, gate.metrics.get(metric), found))
+        cells.append(row)
+    align = "lrrlll" if one else "lrrrlll"
+    lines += ["", *table(header, cells, align=align)]
     return "\n".join(lines)
+
+
+def compared_or_noted(comparison: Comparison) -> list[Baseline]:
+    """The baselines with a note, once per commit."""
+    return [o for o in comparison.baselines if o.note and o.same_as != "production"]
 
 
 def what_changed(changes: Changes, freshness: dict) -> str:
@@ -191,78 +310,66 @@ def dataset_line(before: dict | None, after: dict) -> str:
     return text + (". Schema: " + "; ".join(schema[:LIST_LIMIT]) if schema else "; same schema.")
 
 
-def chart(comparison: Comparison) -> str:
-    """A Mermaid chart GitHub renders inside the comment: no image is uploaded anywhere.
-    Binary classification: the ROC curves; regression: the mean prediction per decile of
-    the actual value. Multiclass gets none."""
-    everything = np.arange(comparison.rows)
-    models = [("this PR", comparison.predictions, everything)] + [
-        (f"{other.role} {other.label}", comparison.scored[other.role], other.rows)
-        for other in comparison.baselines
-        if other.role in comparison.scored
-    ]
-    legend = " · ".join(
-        f"{name} ({colour})" for (name, *_), colour in zip(models, COLOURS, strict=False)
-    )
-    actual, labels, positive = comparison.actual, comparison.labels, comparison.positive
-    if labels:
-        from sklearn.metrics import roc_curve
+def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
+    """Each gated worsening's interval against its allowance, drawn in text (it reads the
+    same in a comment, a job summary, an e-mail and a terminal): the axis is in units of
+    the allowance, ┆ is no change, │ the allowance, ● the estimate."""
+    bars = []
+    for metric in regression_rules(gate):
+        for other in compared(comparison.baselines):
+            old, estimate = other.value(metric), other.intervals.get(metric)
+            if old is None or estimate is None or not estimate.known:
+                continue
+            allowed, text = tolerance(gate.metrics[metric], old)
+            unit = allowed or estimate.se or 1.0
+            worse = worsening(metric, other.mine.get(metric, comparison.scores[metric]), old)
+            low, high = worsening_interval(metric, estimate)
+            name = f"{metric} vs {other.name}"
+            passed = all(c.passed for c in found if c.name == name)
+            numbers = f"{signed(worse)} [{signed(low)}, {signed(high)}], allowed {text}"
+            bars.append((name, worse / unit, low / unit, high / unit, passed, numbers))
+    if not bars:
+        return ""
+    left = max(-5.0, min([-1.0] + [bar[2] for bar in bars]))
+    right = min(5.0, max([2.0] + [bar[3] for bar in bars]))
 
-        grid = np.linspace(0, 1, 21)
-        lines = []
-        for _, predictions, rows in models:
-            truth = actual.iloc[rows].to_numpy()
-            if positive is not None:  # binary: the positive class's curve
-                truth, score = truth == labels[positive], predictions.probabilities[:, positive]
-            else:  # multiclass: micro-averaged over the classes
-                truth = (truth[:, None] == np.asarray(labels)[None, :]).ravel()
-                score = predictions.probabilities.ravel()
-            fpr, tpr, _ = roc_curve(truth, score)
-            values = np.interp(grid, fpr, tpr)
-            lines.append("    line [" + ", ".join(f"{value:.3f}" for value in values) + "]")
-        title = "ROC curve on this PR's test rows"
-        if positive is None:
-            title += " (micro-averaged over the classes)"
-        x_axis = "false positive rate"
-        y_axis = '"true positive rate" 0 --> 1'
-        ticks = grid
-    else:
-        truth = actual.to_numpy()
-        deciles = np.array_split(np.argsort(truth, kind="stable"), 10)
-        lines = ["    line [" + ", ".join(f"{truth[part].mean():.3f}" for part in deciles) + "]"]
-        for _, predictions, rows in models:
-            values = np.full(len(truth), np.nan)
-            values[rows] = predictions.predicted.to_numpy()
-            filled = [values[part][np.isfinite(values[part])] for part in deciles]
-            means = ", ".join(
-                f"{(part if part.size else values[rows]).mean():.3f}" for part in filled
-            )
-            lines.append(f"    line [{means}]")
-        legend = "actual (first line) · " + legend
-        title = "Mean prediction per decile of the actual value"
-        x_axis, y_axis = "decile of the actual value", '"mean value"'
-        ticks = np.arange(1, 11)
-    palette = ", ".join(COLOURS[: len(lines)])
+    def at(x: float) -> int:
+        x = min(max(x, left), right)
+        return round((x - left) / (right - left) * (CHART_WIDTH - 1))
+
+    names = max(len(bar[0]) for bar in bars)
+    zero, allowance = at(0.0), at(1.0)
+    axis = [" "] * CHART_WIDTH
+    axis[zero], axis[allowance] = "0", "1"
+    lines = [" " * names + "  " + "".join(axis) + "   (times the allowance; worse →)"]
+    for name, worse, low, high, passed, numbers in bars:
+        row = [" "] * CHART_WIDTH
+        for x in range(at(low), at(high) + 1):
+            row[x] = "─"
+        row[zero], row[allowance] = "┆", "│"
+        row[at(low)] = "◀" if low < left else "["
+        row[at(high)] = "▶" if high > right else "]"
+        row[at(worse)] = "●"
+        mark = "✅" if passed else "❌"
+        lines.append(f"{name.ljust(names)}  {''.join(row)}  {mark} {numbers}")
+    level = percent_text(comparison.level)
+    how = {
+        "significant": "fails when ● is past │ and the whole interval past ┆",
+        "non_inferiority": "passes only when the whole interval is left of │",
+        "point": "fails when ● is past │",
+    }[gate.regression_test]
     return "\n".join(
         [
-            "### Plots",
+            "### The gate's comparisons",
             "",
-            "```mermaid",
-            "---",
-            "config:",
-            "  themeVariables:",
-            "    xyChart:",
-            f'      plotColorPalette: "{palette}"',
-            "---",
-            "xychart-beta",
-            f'    title "{title}"',
-            f'    x-axis "{x_axis}" [' + ", ".join(f"{tick:g}" for tick in ticks) + "]",
-            f"    y-axis {y_axis}",
+            f"Each worsening with its {level} interval, in units of its allowance; a "
+            f"criterion {how}.",
+            "",
+            "```text",
             *lines,
             "```",
             "",
-            f"Lines: {legend}. The full DVC plots against the base are in the "
-            "`pr-report` artifact (`plots/index.html`).",
+            "The DVC plots against the base are in the `pr-report` artifact (`plots/index.html`).",
         ]
     )
 
@@ -285,16 +392,32 @@ def pr_commands(base: str, pull_request: str) -> list[str]:
     ]
 
 
-def details(seconds: float, rows: int) -> str:
+METHODS = {
+    "influence": "normal, from each row's influence (the delta method; DeLong's for ROC AUC)",
+    "MOVER": "near 0 or 1, log-odds intervals combined (MOVER)",
+    "logit": "near 0 or 1, on the log-odds scale",
+    "bootstrap": f"without an influence, the paired Poisson bootstrap ({RESAMPLES:,} resamples)",
+    "unpaired": "for recorded metrics, unpaired",
+}
+
+
+def details(seconds: float, comparison: Comparison) -> str:
     packages = ["dvc", "gto", "scikit-learn", "pandas", "numpy", "scipy"]
     found = ", ".join(f"{name} {version(name)}" for name in packages)
+    methods = {
+        estimate.method
+        for other in comparison.baselines
+        for estimate in other.intervals.values()
+        if estimate.known
+    }
+    how = "; ".join(text for method, text in METHODS.items() if method in methods)
     return "\n".join(
         [
             "<details><summary>Versions and runtimes</summary>",
             "",
             f"- Python {platform.python_version()} on {platform.system()}; {found}",
-            f"- Report and gate: {seconds:.1f} s for {rows:,} test rows "
-            "(intervals: 1,000 paired Poisson-bootstrap resamples; DeLong for ROC AUC)",
+            f"- Report and gate: {seconds:.1f} s for {comparison.rows:,} test rows"
+            + (f" (intervals: {how})" if how else ""),
             "</details>",
         ]
     )
@@ -323,8 +446,8 @@ def build(base: str, pull_request: str) -> tuple[str, list[Criterion]]:
     plots = dvc.plots_diff(commit, paths.REPORT_PLOTS)
     try:
         production = holder(lifecycle.model.name, lifecycle.promotion.stage)
-        comparison = compare(commit, production, params.base.seed)
-        check_gate(lifecycle.gate, comparison.problem_type, paths.LIFECYCLE)
+        check_gate(lifecycle.gate, params.base.problem_type, paths.LIFECYCLE)
+        comparison = compare(commit, production, params.base.seed, lifecycle.gate)
         found = criteria(lifecycle.gate, comparison, freshness, dvc.remote_configured())
         changes = since(commit)
         seconds = time.perf_counter() - started

@@ -1,0 +1,195 @@
+"""The intervals the gate reads (review/stats.py): checked against textbook methods."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from {{ cookiecutter.package_name }}.pipeline.evaluate import scores
+from {{ cookiecutter.package_name }}.review.stats import (
+    Ranking,
+    alone,
+    differences,
+    scored,
+    unpaired,
+)
+
+from .conftest import PROBLEM_TYPES
+
+ROWS = 2_000
+# the metric each problem type's tests look at
+METRIC = {"classification": "accuracy", "regression": "rmse"}
+
+
+def model_output(kind: str, noise: float, seed: int, rows: int = ROWS, offset: float = 0.0):
+    """A model that is right more often when ``noise`` is small, on the same rows (the
+    actual values depend on the problem type only; ``offset`` shifts a regression
+    target)."""
+    actual_rng, rng = np.random.default_rng(0), np.random.default_rng(seed)
+    if kind == "classification":
+        actual = pd.Series(actual_rng.integers(0, 2, rows))
+        score = np.clip(actual.to_numpy() + rng.normal(0, noise, rows), 0.01, 0.99)
+        probabilities = np.column_stack([1 - score, score])
+        return scored(actual, pd.Series((score > 0.5).astype(int)), probabilities, [0, 1], 1)
+    actual = pd.Series(actual_rng.normal(0, 1, rows)) + offset
+    predicted = pd.Series(actual.to_numpy() + rng.normal(0, noise, rows))
+    return scored(actual, predicted, None, [])
+
+
+def brute_force_interval(new, old, metric, resamples=2_000, seed=1):
+    """The textbook paired bootstrap: resample row indices, recompute both metrics."""
+    generator = np.random.default_rng(seed)
+    deltas = []
+    for _ in range(resamples):
+        index = generator.integers(0, new.rows, new.rows)
+        sums = [model.columns[index].sum(axis=0, keepdims=True) for model in (new, old)]
+        deltas.append(new.recipe(sums[0])[metric][0] - old.recipe(sums[1])[metric][0])
+    return np.percentile(deltas, [2.5, 97.5])
+
+
+@pytest.mark.parametrize("kind", PROBLEM_TYPES)
+def test_paired_interval_matches_a_brute_force_bootstrap(kind):
+    """The influence interval is the interval a textbook paired bootstrap gives."""
+    new, old = model_output(kind, 0.3, seed=1), model_output(kind, 0.6, seed=2)
+    [found] = differences(new, [old], 0.95, seed=0)
+    estimate = found[METRIC[kind]]
+    slow = brute_force_interval(new, old, METRIC[kind])
+    width = slow[1] - slow[0]
+    assert estimate.method == "influence"
+    assert abs(estimate.low - slow[0]) < 0.1 * width
+    assert abs(estimate.high - slow[1]) < 0.1 * width
+
+
+@pytest.mark.parametrize("kind", PROBLEM_TYPES)
+def test_identical_models_give_a_zero_interval(kind):
+    """A model compared with itself changes nothing, with no uncertainty."""
+    same = model_output(kind, 0.4, seed=1)
+    [found] = differences(same, [same], 0.95, seed=0)
+    for estimate in found.values():
+        assert estimate.low == pytest.approx(0) and estimate.high == pytest.approx(0)
+
+
+def test_every_metric_has_an_interval_for_every_problem_type():
+    """Binary, multiclass and regression: no metric is left without an interval."""
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.choice(["a", "b", "c"], 300))
+    models = []
+    for seed in (1, 2):
+        noise = np.random.default_rng(seed).random((300, 3))
+        probabilities = noise + 2 * (actual.to_numpy()[:, None] == np.array(["a", "b", "c"]))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        predicted = pd.Series(np.array(["a", "b", "c"])[probabilities.argmax(axis=1)])
+        models.append(scored(actual, predicted, probabilities, ["a", "b", "c"], None))
+    [multiclass] = differences(models[0], [models[1]], 0.95, seed=0)
+    binary = differences(
+        model_output("classification", 0.3, 1), [model_output("classification", 0.5, 2)], 0.95, 0
+    )[0]
+    regression = differences(
+        model_output("regression", 0.3, 1), [model_output("regression", 0.5, 2)], 0.95, 0
+    )[0]
+    assert set(multiclass) == {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    assert set(binary) == set(multiclass) and set(regression) == {"rmse", "mae", "r2"}
+    for found in (multiclass, binary, regression):
+        assert all(estimate.known for estimate in found.values()), found
+
+
+@pytest.mark.parametrize("classes", [["no", "yes"], ["a", "b", "c"], []])
+def test_point_values_are_scikit_learns(classes):
+    """The values the comparison shows (its sums' recipe) are evaluate's metrics, which
+    are scikit-learn's, for binary (string labels, the positive class second),
+    multiclass and regression."""
+    rng = np.random.default_rng(4)
+    if classes:
+        actual = pd.Series(rng.choice(classes, 500))
+        probabilities = rng.random((500, len(classes))) + 2 * (
+            actual.to_numpy()[:, None] == np.array(classes)
+        )
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        predicted = pd.Series(np.array(classes)[probabilities.argmax(axis=1)])
+        positive = 1 if len(classes) == 2 else None
+    else:
+        actual = pd.Series(rng.normal(5_000, 3, 500))
+        predicted, probabilities, positive = actual + rng.normal(0, 1, 500), None, None
+    expected = scores(actual, predicted, probabilities, classes, positive)
+    found = scored(actual, predicted, probabilities, classes, positive).point()
+    assert found.keys() == expected.keys()
+    for name, value in expected.items():
+        assert found[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_the_same_interval_for_every_seed():
+    """The influence intervals are computed, not drawn: no seed moves an endpoint."""
+    new, old = model_output("classification", 0.3, 1), model_output("classification", 0.6, 2)
+    assert differences(new, [old], 0.95, seed=1) == differences(new, [old], 0.95, seed=2)
+
+
+def test_r2_interval_does_not_depend_on_where_the_target_sits():
+    """A target whose mean is thousands of times its SD: float64 sums of the centred
+    values give the interval of the same target around zero."""
+    near = differences(
+        model_output("regression", 0.3, 1), [model_output("regression", 0.5, 2)], 0.95, 0
+    )[0]["r2"]
+    far = differences(
+        model_output("regression", 0.3, 1, offset=1_390.0),
+        [model_output("regression", 0.5, 2, offset=1_390.0)],
+        0.95,
+        0,
+    )[0]["r2"]
+    assert far.low == pytest.approx(near.low, rel=1e-6)
+    assert far.high == pytest.approx(near.high, rel=1e-6)
+
+
+def test_weighted_auc_is_scikit_learns_with_sample_weights():
+    """The AUC the bootstrap recomputes per resample, ties included."""
+    rng = np.random.default_rng(3)
+    truth = rng.random(300) < 0.3
+    score = np.round(rng.normal(size=300) + truth, 1)  # ties
+    weights = rng.poisson(1.0, size=(300, 4)).astype(float)
+    found = Ranking.of(truth, score).auc(weights)
+    expected = [roc_auc_score(truth, score, sample_weight=weights[:, i]) for i in range(4)]
+    assert found == pytest.approx(expected)
+
+
+def test_an_auc_near_one_gets_an_interval_inside_zero_to_one():
+    """At an AUC of about 0.99 on a hundred rows DeLong's normal interval crosses 1 and is
+    too short below: the log-odds interval (MOVER for a difference) is used instead."""
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.random(114) < 0.4)
+    models = []
+    for seed in (1, 2):
+        score = np.where(actual, 1.6, -1.6) + np.random.default_rng(seed).normal(0, 1.0, 114)
+        probability = 1 / (1 + np.exp(-score))
+        probabilities = np.column_stack([1 - probability, probability])
+        models.append(
+            scored(actual, pd.Series(probability > 0.5), probabilities, [False, True], 1)
+        )
+    one = alone(models[0], 0.95, 0)["roc_auc"]
+    assert one.method == "logit" and 0 < one.low < one.value < one.high < 1
+    [change] = differences(models[0], [models[1]], 0.95, 0)
+    assert change["roc_auc"].method == "MOVER" and change["roc_auc"].known
+
+
+def test_an_auc_with_one_positive_falls_back_to_the_bootstrap():
+    """DeLong's variance needs two rows of each class; the bootstrap still gives one."""
+    actual = pd.Series([True] + [False] * 199)
+    rng = np.random.default_rng(0)
+    models = []
+    for _seed in (1, 2):
+        probability = np.clip(rng.random(200) * 0.5 + actual * 0.4, 0, 1)
+        probabilities = np.column_stack([1 - probability, probability])
+        models.append(
+            scored(actual, pd.Series(probability > 0.5), probabilities, [False, True], 1)
+        )
+    [change] = differences(models[0], [models[1]], 0.95, 0)
+    assert change["roc_auc"].method == "bootstrap" and change["roc_auc"].known
+
+
+def test_recorded_metrics_get_an_unpaired_interval_wider_than_the_paired_one():
+    """Measured on other rows, the two variances add: the interval is wider."""
+    new, old = model_output("classification", 0.3, 1), model_output("classification", 0.32, 2)
+    [paired] = differences(new, [old], 0.95, 0)
+    mine = alone(new, 0.95, 0)["accuracy"]
+    theirs = alone(old, 0.95, 0)["accuracy"]
+    apart = unpaired(mine, theirs.value, theirs.se, 0.95)
+    assert apart.method == "unpaired" and apart.value == pytest.approx(paired["accuracy"].value)
+    assert apart.high - apart.low > paired["accuracy"].high - paired["accuracy"].low
