@@ -426,6 +426,11 @@ def main() -> None:
         f"{movement:.1%} of its SE (SD over {seeds} seeds; target ≤ 2%)."
     )
 
+    drift_section()
+    print(f"\n(statistics section: {time.perf_counter() - started:.0f} s)")
+
+
+def drift_section() -> None:
     limits = config.DriftThresholds()
     print(
         "\nClean batches (the reference's distribution; features: normal with 10% missing, "
@@ -469,7 +474,6 @@ def main() -> None:
     for size in (50, 1_000, 100_000):
         shift, found = drift_power(rng, size, 20, limits, runs(300))
         print(f"| {size:,} | {shift:.2f} SD | {found:.1%} |")
-    print(f"\n(statistics section: {time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":
