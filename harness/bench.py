@@ -265,7 +265,7 @@ def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
     print("|---|---:|---:|---:|")
     for name, figures, seconds in (
         ("score only (baseline)", base, base["seconds"]),
-        ("report, bootstrap included", report, report["seconds"]),
+        ("report, intervals included", report, report["seconds"]),
         ("gate", gate, gate["seconds"]),
         ("report and gate", report, both),
     ):

@@ -30,6 +30,13 @@ HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 Metric = Literal[sum(METRICS.values(), ())]  # any of them, as a gate's key
 
 
+def renamed(data: Any, old: str, new: str) -> Any:
+    """A section's raw ``data``, refused when it still has the key ``old`` (renamed)."""
+    if isinstance(data, dict) and old in data:
+        raise ValueError(f"{old} was replaced by {new}")
+    return data
+
+
 class Section(BaseModel):
     """A section of a declarative file: unknown keys are errors, not silently ignored."""
 
@@ -149,12 +156,8 @@ class Gate(Section):
     @model_validator(mode="before")
     @classmethod
     def _renamed(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "regression_must_be_significant" in data:
-            raise ValueError(
-                "regression_must_be_significant was replaced by regression_test: "
-                "`significant` (for true) or `point` (for false)"
-            )
-        return data
+        new = "regression_test: `significant` (for true) or `point` (for false)"
+        return renamed(data, "regression_must_be_significant", new)
 
 
 class Promotion(Section):
@@ -203,12 +206,8 @@ class DriftThresholds(Section):
     @model_validator(mode="before")
     @classmethod
     def _renamed(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "p_value" in data:
-            raise ValueError(
-                "p_value was replaced by false_alarm_rate (the chance, over every test of "
-                "a batch, of calling a batch with no drift drifted)"
-            )
-        return data
+        new = "false_alarm_rate (the chance, over every test of a batch, of calling a batch "
+        return renamed(data, "p_value", new + "with no drift drifted)")
 
 
 class Monitoring(Section):
