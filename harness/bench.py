@@ -43,7 +43,7 @@ from pathlib import Path
 import yaml
 
 from .bake import TEMPLATE, bake
-from .env import environ, install, project_env
+from .env import GATE, environ, install, project_env
 
 FEATURES = 20
 SECTIONS = ("pipeline", "predict", "pr", "monitor", "text", "big", "statistics")
@@ -124,7 +124,7 @@ def put_in_production(project: Path, env: dict) -> None:
     model = answers(project)["model_name"]
     shell(project, env, "git", "add", "--all")
     shell(project, env, "git", *IDENTITY, "commit", "-q", "-m", "First model")
-    shell(project, env, "gto", "register", model, "HEAD", "--version", "v1.0.0")
+    shell(project, env, "gto", "register", model, "HEAD", "--version", "v1.0.0", "-m", GATE)
     shell(project, env, "gto", "assign", model, "--version", "v1.0.0", "--stage", "prod")
 
 

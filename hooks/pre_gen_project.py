@@ -24,6 +24,8 @@ PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 MODEL_NAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# CODEOWNERS owners: @user or @org/team (GitHub's naming rules), separated by spaces.
+OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 # Import names the generated project depends on: a package with one of these
 # names would shadow the dependency.
 TAKEN = {
@@ -98,6 +100,12 @@ def problems(answers):
         refuse(
             "dvc_remote_url",
             "expected a folder path for the local remote, e.g. '../my-dvc-storage'",
+        )
+    owners = answers.get("code_owners", "").split(" ")
+    if not owners or not all(OWNER.match(owner) for owner in owners):
+        refuse(
+            "code_owners",
+            "expected GitHub users or teams separated by single spaces, e.g. '@alice @acme/ml'",
         )
     if not RUNNER_LABEL.match(answers.get("training_runner", "")):
         refuse(

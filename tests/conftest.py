@@ -21,7 +21,7 @@ import yaml
 
 from harness import env as project_env_module
 from harness.bake import bake
-from harness.env import DEFAULT_ENV, run
+from harness.env import DEFAULT_ENV, GATE, run
 from harness.runner import GitHub, run_workflow
 
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -236,7 +236,17 @@ def trained_once(tmp_path_factory, project_env):
             git(project, "commit", "-q", "-m", "Train the first model")
             git(project, "push", "-q", "origin", "main")
             if promoted:
-                run(project, "gto", "register", "churn-model", "main", "--version", "v1.0.0")
+                run(
+                    project,
+                    "gto",
+                    "register",
+                    "churn-model",
+                    "main",
+                    "-m",
+                    GATE,
+                    "--version",
+                    "v1.0.0",
+                )
                 run(
                     project,
                     "gto",
@@ -305,3 +315,15 @@ def s3(s3_server):
 
 
 SECRETS = {key: AWS[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+# The read-only identity's keys, which pull requests get (moto checks no policy: that
+# the pull request's job writes nothing is checked on the bucket itself).
+READ_SECRETS = {
+    "AWS_READ_ACCESS_KEY_ID": AWS["AWS_ACCESS_KEY_ID"],
+    "AWS_READ_SECRET_ACCESS_KEY": AWS["AWS_SECRET_ACCESS_KEY"],
+}
+
+
+def bucket_objects(endpoint: str, bucket: str = "models") -> dict[str, str]:
+    """key -> ETag of every object in the bucket."""
+    listed = s3_client(endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {item["Key"]: item["ETag"] for item in listed}

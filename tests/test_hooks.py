@@ -55,6 +55,8 @@ INVALID = [
     ("project_name", "Two\nlines", "non-empty, single-line"),
     ("description", "two\nlines", "single line"),
     ("model_owner", "", "non-empty"),
+    ("code_owners", "alice", "GitHub users or teams separated by single spaces"),
+    ("code_owners", "@alice\n/ @mallory", "GitHub users or teams"),
 ]
 
 

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import yaml
 
-from .conftest import SECRETS, edit_yaml, git
+from .conftest import READ_SECRETS, SECRETS, edit_yaml, git
 
 ISSUE_STEP = "Open or update the drift issue"
 REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
@@ -78,7 +78,8 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     assert "monitor: No drift: 0 of 30 features drifted" in same.stdout
 
     # The scheduled check: drift, so the run fails, one issue opens, retraining starts.
-    checked = repo.run("monitor.yaml", "schedule", gh.schedule_event("23 6 * * *"), SECRETS)
+    # Monitoring reads the remote with the read-only identity.
+    checked = repo.run("monitor.yaml", "schedule", gh.schedule_event("23 6 * * *"), READ_SECRETS)
     job = checked.jobs["monitor"]
     assert job.conclusion == "failure" and job.step("monitor").outcome == "failure"
     # the five shifted features and the one with gaps (and any other that drifts by chance)
@@ -107,7 +108,7 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
 
     # Checked again by hand: the same issue is updated and commented, no second one.
     again = repo.run(
-        "monitor.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS,
+        "monitor.yaml", "workflow_dispatch", gh.dispatch_event(), READ_SECRETS,
         inputs={"batch": "data/incoming/batch.parquet"},
     )  # fmt: skip
     assert again.jobs["monitor"].step(ISSUE_STEP).outcome == "success"
@@ -126,6 +127,15 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
 
     # The warehouse gets new rows: retraining proposes the new model on a new branch.
     repo.sh("python", "-c", WAREHOUSE, str(warehouse), "120")
+    # On a machine with an untracked file (a credentials file, say), retraining commits
+    # only what the pipeline and the refresh changed.
+    laptop = tmp_path / "laptop"
+    git(tmp_path, "clone", "-q", str(gh.origin), str(laptop))
+    (laptop / "credentials.json").write_text('{"key": "secret"}\n', encoding="utf-8")
+    repo.sh("python", "-m", "churn_model", "retrain", cwd=laptop)
+    committed = git(laptop, "show", "--name-only", "--format=", "HEAD").split()
+    assert "credentials.json" not in committed and "dvc.lock" in committed, committed
+    assert git(laptop, "status", "--porcelain") == "?? credentials.json"
     retrain = repo.run("retrain.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS)
     job = retrain.jobs["retrain"]
     assert job.conclusion == "success", job.log
@@ -142,9 +152,10 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     assert {"dvc.lock", "data/raw/dataset.csv.dvc", "eval/metrics.json"} <= set(changed)
     assert gh.tip("refs/heads/main") == git(project, "rev-parse", "main")  # main untouched
 
-    # Its checks run the gate; the stage results the retraining pushed are fetched.
+    # Its checks (read-only on the remote) run the gate; the stage results the
+    # retraining pushed from main are fetched.
     gh.synchronize(pull["number"])
-    checked = repo.pull_request(pull["number"], "opened", secrets=SECRETS)
+    checked = repo.pull_request(pull["number"], "opened", secrets=READ_SECRETS)
     log = checked.jobs["train"].step(REPORT_STEP).log
     assert "Running stage" not in log, log
     [comment] = gh.comments(pull["number"])

@@ -177,3 +177,22 @@ def test_bad_data_fails_the_pipeline_with_a_clear_error(baked, csv, target, mess
     assert not (project / "data" / "prepared" / "train.parquet").exists()
     assert not (project / "dvc.lock").exists()
     assert (project / "data" / "raw" / "dataset.csv").read_text(encoding="utf-8") == csv
+
+
+def test_make_hands_names_to_commands_as_values_never_as_code(baked, tmp_path):
+    """A branch, folder, version or batch name reaches its command as one quoted value:
+    shell syntax in it is not run, and one that looks like an option is not read as one."""
+    project = baked()
+    marker = tmp_path / "ran"
+    hostile = f"x$(touch {marker})`touch {marker}`;touch {marker}"
+    posted = run(project, "make", "post-report", f"REPORT_DIR={hostile}", check=False)
+    assert posted.returncode != 0 and "no report.md or pull-request.json" in posted.stderr
+    shown = run(project, "make", "-n", "pr-report", f"BASE={hostile}").stdout
+    assert '--base="$BASE"' in shown and "touch" not in shown
+    assigned = run(project, "make", "assign", "VERSION=--stage=elsewhere", check=False)
+    assert "no version --stage=elsewhere in the registry" in assigned.stderr, assigned.stderr
+    monitored = run(project, "make", "monitor", "BATCH=--version=v9.9.9", check=False)
+    assert "--version=v9.9.9" in monitored.stderr and "unrecognized" not in monitored.stderr
+    rolled = run(project, "make", "rollback", f"VERSION={hostile}", check=False)
+    assert rolled.returncode != 0
+    assert not marker.exists()

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from harness.bake import bake
-from harness.env import install, run
+from harness.env import GATE, install, run
 
 from .conftest import edit_yaml, git, hgb
 
@@ -25,7 +25,7 @@ def registry(tmp_path_factory, project_env):
         run(project, "dvc", "repro")
         git(project, "add", "--all")
         git(project, "commit", "-q", "-m", f"Model {version}")
-        run(project, "gto", "register", "churn-model", "HEAD", "--version", version)
+        run(project, "gto", "register", "churn-model", "HEAD", "--version", version, "-m", GATE)
     run(project, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
     batch = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
     batch.drop(columns=["target", "row"], errors="ignore").to_csv(

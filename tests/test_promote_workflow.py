@@ -2,6 +2,7 @@
 push and workflow_dispatch events against a bare `origin`: the registry is the GTO tags
 that reach origin; the GitHub release is what the `gh` stand-in records."""
 
+import pickle
 import re
 
 import pandas as pd
@@ -129,6 +130,23 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     # Rollback: the previous production version by default; an unknown one is refused.
     rolled = repo.run("rollback.yaml", "workflow_dispatch", gh.dispatch_event("main"))
     assert rolled.conclusion == "success", rolled.log()
+    # Re-running the promotion of v1.3.0 (its production step, say a late approval)
+    # never undoes the rollback: the registry moved since, so it changes nothing.
+    tags = origin_tags(repo)
+    again = promote(repo, second_push)
+    assert again.jobs["production"].conclusion == "failure"
+    assert "v1.3.0 not assigned prod: the registry moved since it was promoted" in (
+        again.jobs["production"].log
+    )
+    assert origin_tags(repo) == tags
+    # Neither workflow's run can cancel the other's: each has its own concurrency group.
+    groups = {
+        name: yaml.safe_load((repo.project / ".github" / "workflows" / name).read_text())[
+            "concurrency"
+        ]["group"]
+        for name in ("promote.yaml", "rollback.yaml")
+    }
+    assert len(set(groups.values())) == 2, groups
     refused = repo.run(
         "rollback.yaml",
         "workflow_dispatch",
@@ -172,3 +190,76 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     bucket = s3_client(s3["AWS_ENDPOINT_URL"])
     key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
     assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
+
+
+class Payload:
+    """A pickle that runs a command when loaded: what a substituted model could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def model_key(lock_text: str) -> str:
+    lock = yaml.safe_load(lock_text)
+    [model] = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"]
+    return f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
+
+
+def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(trained, s3, tmp_path):
+    """The issue's proof of concept: the remote's objects for the merged model and for
+    production's are replaced by a pickle that runs a command when loaded. The payload
+    never runs: with the remote's `verify` off, promotion's own check (every cached
+    output hashed against dvc.lock) refuses the bytes and promotes nothing; a model of
+    another commit read through DVC is refused the same way; with `verify` on (the
+    generated .dvc/config), DVC refuses the pull itself, and the Promote workflow trains
+    the reviewed code again and registers exactly the bytes dvc.lock records."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    production_lock = (repo.project / "dvc.lock").read_text(encoding="utf-8")
+    production = git(repo.project, "rev-parse", "HEAD")
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    repo.sh("dvc", "push")  # the developer shares the reviewed model
+    marker = tmp_path / "payload-ran"
+    bucket = s3_client(s3["AWS_ENDPOINT_URL"])
+    merged_lock = (repo.project / "dvc.lock").read_text(encoding="utf-8")
+    for key in {model_key(merged_lock), model_key(production_lock)}:
+        bucket.put_object(Bucket="models", Key=key, Body=pickle.dumps(Payload(marker)))
+    tags = origin_tags(repo)
+
+    # A fresh clone with `verify` off: DVC takes the payload into the workspace, and
+    # promotion refuses it before anything loads it.
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo.gh.origin), str(clone))
+    repo.sh("dvc", "remote", "modify", "--local", "storage", "verify", "false", cwd=clone)
+    refused = repo.sh("make", "promote", "REPRO_FLAGS=--pull", cwd=clone, check=False)
+    assert refused.returncode != 0
+    assert "models/model.joblib: its bytes (md5 " in refused.stderr, refused.stderr
+    assert "are not the ones dvc.lock records" in refused.stderr
+    assert "nothing promoted" in refused.stderr
+    assert not marker.exists()
+    assert origin_tags(repo) == tags
+    # A model of another commit (production's), read through DVC, is hashed first too.
+    loaded = repo.sh(
+        "python", "-c",
+        f"from churn_model.pipeline.model import load_at; load_at({production!r})",
+        cwd=clone, check=False,
+    )  # fmt: skip
+    assert loaded.returncode != 0
+    assert f"models/model.joblib@{production[:7]}: its bytes (md5 " in loaded.stderr
+    assert not marker.exists()
+
+    # The workflow, with the generated .dvc/config (verify on): the pull is refused.
+    run = repo.run("promote.yaml", "push", event, secrets=SECRETS)
+    job = run.jobs["promote"]
+    assert job.conclusion == "success", job.log
+    log = job.step(PROMOTE_STEP).log
+    assert "Unable to pull data for stage: 'train'" in log
+    assert "Running stage 'train'" in log  # the reviewed code, trained again
+    assert "models/model.joblib" in log.split("outputs are the bytes dvc.lock records")[1]
+    assert not marker.exists()
+    assert origin_tags(repo) - tags == {f"{NAME}@v1.1.0", f"{NAME}#prod#2"}

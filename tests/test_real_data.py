@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from harness.env import run
+from harness.env import GATE, run
 
 from .conftest import edit_yaml, git, hgb
 
@@ -77,7 +77,7 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     run(project, "make", "validate")
     run(project, "make", "test")  # the project's own tests, whatever the data
     commit(project, "Train on our data")
-    run(project, "gto", "register", "churn-model", "HEAD", "--version", "v1.0.0")
+    run(project, "gto", "register", "churn-model", "HEAD", "--version", "v1.0.0", "-m", GATE)
     run(project, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
 
     git(project, "checkout", "-q", "-b", "seed")

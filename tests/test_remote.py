@@ -116,9 +116,10 @@ ROLE = "arn:aws:iam::123456789012:role/churn-model-dvc"
 
 
 def test_s3_in_ci_without_keys_openid_connect_then_sts(baked, s3, tmp_path, project_env):
-    """pr.yaml's remote step with the AWS_ROLE_ARN variable and no key secrets: the job's
-    OIDC token buys a session from STS (moto's), and `make push-run-cache` reaches the
-    bucket. Without `id-token: write` the login fails like the real action; a fork's pull
+    """pr.yaml's remote step with the reader's role variable (AWS_READ_ROLE_ARN) and no
+    key secrets: the job's OIDC token buys a session from STS (moto's), and a step that
+    runs `make push-run-cache` reaches the bucket (moto checks no policy; the reader's
+    would refuse it). Without `id-token: write` the login fails like the real action; a fork's pull
     request gets no credentials and skips the remote."""
     project = baked(dvc_remote="s3", dvc_remote_url="s3://models/oidc")
     gh = GitHub(tmp_path / "github")
@@ -140,7 +141,7 @@ def test_s3_in_ci_without_keys_openid_connect_then_sts(baked, s3, tmp_path, proj
             path,
             "pull_request",
             gh.event(number),
-            vars={"AWS_ROLE_ARN": ROLE, "AWS_REGION": "us-east-1"},
+            vars={"AWS_READ_ROLE_ARN": ROLE, "AWS_REGION": "us-east-1"},
             env={"VENV": str(project_env), "UV_OFFLINE": "1", **s3},
             path=[project_env / "bin", TEMPLATE_BIN],
         ).jobs["train"]
@@ -170,7 +171,7 @@ def test_s3_in_ci_without_keys_openid_connect_then_sts(baked, s3, tmp_path, proj
     forked = pull_request("granted", gh.open_pull_request("proposal", fork=fork))
     assert forked.conclusion == "success", forked.log
     assert "id-token" not in forked.permissions
-    assert "no credentials (a fork, or AWS_ROLE_ARN unset)" in forked.log
+    assert "no credentials (a fork, or the role's variable unset)" in forked.log
     assert forked.step("Share").outcome == "skipped"
 
 
@@ -190,7 +191,8 @@ def test_other_clouds_give_a_valid_dvc_config(tmp_path, remote):
     scheme = {"gcs": "gs", "azure": "azure", "ssh": "ssh"}[remote]
     assert listed[0] == "storage" and listed[1].startswith(f"{scheme}://")
     settings = run(project, "dvc", "config", "--list", "--project").stdout.splitlines()
-    assert sorted(settings) == sorted(["core.remote=storage", f"remote.storage.url={listed[1]}"])
+    expected = ["core.remote=storage", f"remote.storage.url={listed[1]}"]
+    assert sorted(settings) == sorted([*expected, "remote.storage.verify=true"])
     action = (project / ".github" / "actions" / "dvc-remote" / "action.yml").read_text()
     login = {"gcs": "google-github-actions/auth@", "azure": "azure/login@", "ssh": "private-key"}
     assert login[remote] in action

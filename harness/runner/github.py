@@ -259,8 +259,28 @@ class GitHub:
         """The comments on pull request or issue ``number``, oldest first."""
         comments = localgh.read(self.state_file)["comments"]
         return [
-            {"id": c["id"], "body": c["body"]} for c in comments if c["issue_number"] == number
+            {"id": c["id"], "body": c["body"], "user": c["user"]["login"]}
+            for c in comments
+            if c["issue_number"] == number
         ]
+
+    def add_comment(self, number: int, body: str, login: str = "a-reviewer") -> int:
+        """A person's comment on pull request ``number``; returns its id."""
+        with localgh.locked(self.state_file) as state:
+            identifier = localgh.next_id(state, "comment", start=1_000_001)
+            state["comments"].append(
+                {
+                    "id": identifier,
+                    "target": f"pr/{number}",
+                    "issue_number": number,
+                    "commit_id": None,
+                    "user": {"login": login, "type": "User"},
+                    "html_url": f"{localgh.SERVER_URL}/{state['repository']}/pull/"
+                    f"{number}#issuecomment-{identifier}",
+                    "body": body,
+                }
+            )
+        return identifier
 
     def releases(self) -> list[dict]:
         """The releases created (``gh release create``), oldest first."""

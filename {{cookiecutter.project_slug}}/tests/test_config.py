@@ -109,3 +109,42 @@ def test_changing_the_problem_type_names_what_else_to_change(project):
         check_project()
     with pytest.raises(ProjectError, match=r"dvc.yaml: plots: eval/plots/\w+.csv is not written"):
         check_plots(other)
+
+
+def test_aliases_and_repeated_keys_are_refused_and_errors_stay_short(tmp_path):
+    """A kilobyte of nested aliases (a "billion laughs") is refused at its first alias,
+    quickly and in a short message; a key written twice is named with its line, not
+    silently overwritten by the second."""
+    path = tmp_path / "params.yaml"
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ProjectError) as refused:
+        load_params(path)
+    assert "aliases (*name) are not allowed" in str(refused.value)
+    assert len(str(refused.value)) < 500
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "\nbase:\n  seed: 7\n", encoding="utf-8")
+    repeated = r"params.yaml: not valid YAML: key 'base' appears twice"
+    with pytest.raises(ProjectError, match=repeated):
+        load_params(path)
+
+
+@pytest.mark.parametrize(
+    ("metric", "bound", "value"),
+    [("roc_auc", "min", 1.5), ("f1", "max", -0.1), ("log_loss", "max", -1.0), ("r2", "min", 2.0)],
+)
+def test_a_gate_bound_outside_the_metric_s_values_is_refused(tmp_path, metric, bound, value):
+    """A bound the metric can never meet (or always meets) is a mistake, named."""
+    data = shipped("lifecycle.yaml")
+    data["gate"]["metrics"] = {metric: {bound: value}}
+    with pytest.raises(ProjectError, match=rf"metrics.{metric}.{bound}: {value} is outside"):
+        load_lifecycle(write(tmp_path / "lifecycle.yaml", data))
+
+
+@pytest.mark.parametrize("label", ["--repo=attacker/elsewhere", "-x", "", "a\nb"])
+def test_an_issue_label_that_gh_would_read_as_an_option_is_refused(tmp_path, label):
+    data = shipped("lifecycle.yaml")
+    data.setdefault("monitoring", {})["issue_label"] = label
+    with pytest.raises(ProjectError, match=r"monitoring.issue_label: String should match"):
+        load_lifecycle(write(tmp_path / "lifecycle.yaml", data))

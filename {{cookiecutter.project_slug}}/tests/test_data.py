@@ -138,3 +138,10 @@ def test_csv_and_parquet_read_the_same(tmp_path, table):
     pd.testing.assert_frame_equal(
         read_table(tmp_path / "data.csv"), read_table(tmp_path / "data.parquet")
     )
+
+
+def test_an_infinite_value_is_refused_by_column(table, problem_type):
+    """inf in a numeric feature cannot train or score: named with its column and row."""
+    table.loc[3, "x01"] = float("inf")
+    with pytest.raises(ProjectError, match=r"data.csv: column x01: 1 infinite value\(s\)"):
+        validate(table, settings(), "data.csv", problem_type)

@@ -160,3 +160,11 @@ def test_post_refuses_a_report_for_another_pull_request(tmp_path, capsys):
     assert "expected a pull request number" in capsys.readouterr().err
     (tmp_path / "pull-request.json").write_text(json.dumps({"number": ""}))
     assert post.main([str(tmp_path)]) == 0  # a manual run: nothing to post
+    for text, message in [
+        ("[17]", "expected a JSON object, got list"),
+        ('"17"', "expected a JSON object, got str"),
+        ("{not json", "not JSON"),
+    ]:
+        (tmp_path / "pull-request.json").write_text(text, encoding="utf-8")
+        assert post.main([str(tmp_path)]) == 1
+        assert message in capsys.readouterr().err

@@ -48,6 +48,7 @@ def test_chunks_give_the_same_predictions_as_one_pass(tmp_path, table, model_fil
     [
         (lambda f: f.drop(columns="x01"), "missing x01"),
         (lambda f: f.assign(x02="high"), "column x02: expected numbers, found 'high'"),
+        (lambda f: f.assign(x02=float("-inf")), "column x02: expected numbers, found -inf"),
     ],
 )
 def test_schema_errors_name_the_column_and_write_nothing(
@@ -99,3 +100,17 @@ def test_a_header_only_input_has_no_rows_to_score(tmp_path, table, model_file, c
     source.write_text(",".join(table.drop(columns="target").columns) + "\n", encoding="utf-8")
     assert run(source, tmp_path / "out.csv", "--model", path) == 1
     assert "no rows to score" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_a_damaged_model_file_is_an_error_naming_it(tmp_path, model_file, capsys, damage):
+    _, path = model_file
+    data = path.read_bytes()
+    damaged = {"empty": b"", "truncated": data[: len(data) // 2], "garbage": b"not a pickle"}
+    path.write_bytes(damaged[damage])
+    source = tmp_path / "batch.csv"
+    source.write_text("x00\n1\n", encoding="utf-8")
+    assert run(source, tmp_path / "out.csv", "--model", path) == 1
+    error = capsys.readouterr().err
+    assert f"error: {path}: not a readable model file" in error
+    assert "Traceback" not in error

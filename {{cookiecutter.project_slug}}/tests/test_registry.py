@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.release.card import render
 
 PROD = "prod"
+RECORD = f"{registry.GATE_RECORD} (as the promotion records it)"
 
 
 def git(*args: str) -> str:
@@ -45,7 +46,7 @@ def repo(project, monkeypatch):
 
 def promote_all(name: str, commits: list[str]) -> None:
     for commit in commits:
-        version = registry.register(name, commit, "minor")
+        version = registry.register(name, commit, "minor", RECORD)
         registry.put(name, PROD, version)
 
 
@@ -114,3 +115,48 @@ def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo, ca
     older = capsys.readouterr().out
     assert older.startswith(f"# Model card: {name} v1.0.0")
     assert "**Stage:** registered" in older and "Previous production version: none" in older
+
+
+def test_only_versions_on_main_with_a_recorded_gate_hold_a_stage(repo, capsys):
+    """Hand-made tags (no gate recorded), or a version on a commit off main, are refused
+    as the holder: the highest version that qualifies holds the stage, with a warning."""
+    name, commits = repo
+    promote_all(name, commits[:2])
+    git("tag", "-a", f"{name}@v1.5.0", "-m", "made by hand", commits[2])
+    git("tag", "-a", f"{name}#{PROD}#9", "-m", "by hand", commits[2])
+    assert registry.holder(name, PROD).version == "v1.1.0"
+    assert "v1.5.0 is assigned prod but refused: its tag records no passing gate" in (
+        capsys.readouterr().err
+    )
+    git("checkout", "-q", "-b", "unreviewed")
+    Path("README.md").write_text("not reviewed\n", encoding="utf-8")
+    git("add", "README.md")
+    git("commit", "-q", "-m", "off main")
+    off_main = registry.register(name, git("rev-parse", "HEAD").strip(), "minor", RECORD)
+    git("checkout", "-q", "main")
+    with pytest.raises(ProjectError, match=r"may not hold a stage: its commit \w+ is not on main"):
+        registry.put(name, PROD, registry.allowed(name, off_main))
+    assert main(["assign", off_main.version, "--no-push"]) == 1
+    assert "is not on main" in capsys.readouterr().err
+    assert registry.holder(name, PROD).version == "v1.1.0"
+
+
+def test_a_late_assignment_never_undoes_a_newer_move(repo, capsys):
+    """The promotion's production step (`assign --if-newest`) proceeds only while nothing
+    moved in the registry since its version was registered."""
+    name, commits = repo
+    promote_all(name, commits[:2])
+    registry.next_second(name)
+    newest = registry.register(name, commits[2], "minor", RECORD)  # waits for approval
+    assert main(["assign", newest.version, "--if-newest", "--no-push"]) == 0
+    assert registry.holder(name, PROD).version == "v1.2.0"
+    registry.next_second(name)
+    assert main(["rollback", "--no-push"]) == 0  # production back to v1.1.0
+    before = git("tag", "--list")
+    assert main(["assign", newest.version, "--if-newest", "--no-push"]) == 1
+    error = capsys.readouterr().err
+    assert "v1.2.0 not assigned prod: the registry moved since it was promoted" in error
+    assert git("tag", "--list") == before
+    assert registry.holder(name, PROD).version == "v1.1.0"
+    assert main(["assign", newest.version, "--no-push"]) == 0  # by hand: goes forward
+    assert registry.holder(name, PROD).version == "v1.2.0"

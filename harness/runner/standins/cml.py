@@ -5,8 +5,9 @@ Writes the comment into the emulated GitHub state (localgh.py) instead of callin
 GitHub. Options: --target (pr, pr/N, commit, commit/SHA, issue/N; default: the
 pull request of the event, else the commit), --watermark-title, --publish /
 --no-publish, --repo, --token, --driver github. The body is the file's content plus
-a hidden watermark line; ``update`` edits the newest comment on the same target with
-the same watermark (or creates one), ``create`` always adds. The token (--token,
+a hidden watermark line; ``update`` edits the newest comment with the same watermark
+among the target's first 30 comments, whoever wrote it (CML 0.20.6 does so), or creates
+one; ``create`` always adds. The token (--token,
 REPO_TOKEN or GITHUB_TOKEN) must grant pull-requests: write (issues: write for issue
 targets, contents: write for commits), as on GitHub. Local images referenced by the
 Markdown are recorded: with --publish (CML's default) CML would upload them to its
@@ -130,7 +131,10 @@ def comment(command: str, args: list[str]) -> int:
         if not localgh.allows(token, scope, "write"):
             return fail("HttpError: Resource not accessible by integration")
         key = f"{kind}/{identifier}"
-        existing = [c for c in state["comments"] if c["target"] == key and watermark in c["body"]]
+        # As CML 0.20.6: only the first page of the target's comments (30, oldest first),
+        # and the newest with the watermark, whoever wrote it.
+        first_page = [c for c in state["comments"] if c["target"] == key][:30]
+        existing = [c for c in first_page if watermark in c["body"]]
         record = {
             "body": body,
             "publish": options["publish"],

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Stand-in for the GitHub CLI `gh` on the local runner (stdlib only).
 
-Emulated: ``gh api [--method GET] [--jq PATH] [-H HEADER] ENDPOINT`` for the endpoints
-in ROUTES, answered from the emulated GitHub state (localgh.py); ``--jq`` takes dotted
-paths only (``.head.sha``). ``gh release view TAG`` and ``gh release create TAG
-[--verify-tag] [--title T] [--notes N | --notes-file F]``, which records the release
-(tag, title, body, target commit) in the state; the tag must be on ``origin`` with
-``--verify-tag``. ``gh label create NAME [--color C] [--description D] [--force]``;
+Emulated: ``gh api [--method M] [--jq PATH] [-H HEADER] [--input FILE] ENDPOINT`` for
+the endpoints in ROUTES (a pull request; a pull request's comments, paged as GitHub
+pages them; editing a comment), answered from the emulated GitHub state (localgh.py);
+``--jq`` takes dotted paths only (``.head.sha``). ``gh release view TAG`` and ``gh
+release create TAG [--verify-tag] [--title T] [--notes N | --notes-file F]``, which
+records the release (tag, title, body, target commit) in the state; the tag must be on
+``origin`` with ``--verify-tag``. ``gh label create NAME [--color C] [--description D] [--force]``;
 ``gh issue list --label L --state open --json number [--jq .[0].number]``, ``gh issue
 create --title T --body-file F [--label L]``, ``gh issue edit N --body-file F``, ``gh
 issue comment N --body B``; ``gh workflow run FILE --ref REF`` (recorded as a dispatch);
@@ -50,7 +51,7 @@ def require(token: str, scope: str, level: str) -> None:
         raise ApiError(403, "Resource not accessible by integration")
 
 
-def get_pull(state: dict, token: str, number: str) -> dict:
+def get_pull(state: dict, token: str, request: dict, number: str) -> dict:
     require(token, "pull-requests", "read")
     for pull in state["pulls"]:
         if pull["number"] == int(number):
@@ -58,9 +59,46 @@ def get_pull(state: dict, token: str, number: str) -> dict:
     raise ApiError(404, "Not Found")
 
 
-# (method, endpoint pattern after repos/OWNER/REPO/, handler(state, token, *groups))
+def comment_view(comment: dict) -> dict:
+    """A comment as GitHub's REST API returns it (the fields the project reads)."""
+    return {key: comment[key] for key in ("id", "user", "body", "html_url")}
+
+
+def list_comments(state: dict, token: str, request: dict, number: str) -> list:
+    """GET issues/N/comments: oldest first, one page (per_page: 30 by default, at most
+    100; page: from 1), as GitHub pages it."""
+    require(token, "pull-requests", "read")
+    params = request["params"]
+    try:
+        size = min(int(params.get("per_page", 30)), 100)
+        page = int(params.get("page", 1))
+    except ValueError:
+        raise ApiError(422, "Validation Failed") from None
+    found = [c for c in state["comments"] if c["issue_number"] == int(number)]
+    return [comment_view(c) for c in found[(page - 1) * size : page * size]]
+
+
+def edit_comment(state: dict, token: str, request: dict, identifier: str) -> dict:
+    """PATCH issues/comments/ID with {"body": ...}: any comment of the repository (a
+    token that may write pull requests may edit anyone's, as on GitHub)."""
+    require(token, "pull-requests", "write")
+    body = (request["body"] or {}).get("body")
+    if not isinstance(body, str):
+        raise ApiError(422, "Validation Failed (body)")
+    for comment in state["comments"]:
+        if comment["id"] == int(identifier) and comment["issue_number"] is not None:
+            comment.update(body=body, updates=comment.get("updates", 0) + 1)
+            comment["run_id"] = os.environ.get("GITHUB_RUN_ID", "")
+            return comment_view(comment)
+    raise ApiError(404, "Not Found")
+
+
+# (method, endpoint pattern after repos/OWNER/REPO/, handler(state, token, request,
+# *groups)); request: {"params": the query's parameters, "body": --input's JSON}
 ROUTES = [
     ("GET", r"pulls/([0-9]+)", get_pull),
+    ("GET", r"issues/([0-9]+)/comments", list_comments),
+    ("PATCH", r"issues/comments/([0-9]+)", edit_comment),
 ]
 
 
@@ -75,11 +113,11 @@ def jq(value, path: str):
 
 
 def api(args: list[str]) -> int:
-    method, query, endpoint = "GET", None, None
+    method, query, endpoint, payload = "GET", None, None, None
     while args:
         arg = args.pop(0)
         name, has_value, inline = arg.partition("=")
-        if name in ("--jq", "-q", "--method", "-X", "--header", "-H"):
+        if name in ("--jq", "-q", "--method", "-X", "--header", "-H", "--input"):
             if not has_value and not args:
                 print(f"gh: flag needs an argument: {name}", file=sys.stderr)
                 return 1
@@ -88,6 +126,8 @@ def api(args: list[str]) -> int:
                 query = value
             elif name in ("--method", "-X"):
                 method = value.upper()
+            elif name == "--input":
+                payload = json.loads(Path(value).read_text(encoding="utf-8"))
         elif arg.startswith("-"):
             return not_emulated(f"gh api option {name}")
         elif endpoint is None:
@@ -102,23 +142,26 @@ def api(args: list[str]) -> int:
     if not token:
         print(NO_TOKEN, file=sys.stderr)
         return 4
-    state = localgh.read(localgh.state_path())
     current = os.environ.get("GH_REPO") or os.environ.get("GITHUB_REPOSITORY") or ""
     owner, _, name = current.partition("/")
     endpoint = endpoint.lstrip("/").replace("{owner}", owner).replace("{repo}", name)
-    match = re.fullmatch(r"repos/([^/]+/[^/]+)/(.+)", endpoint.split("?")[0])
+    path, _, query_string = endpoint.partition("?")
+    params = dict(item.partition("=")[::2] for item in query_string.split("&") if item)
+    match = re.fullmatch(r"repos/([^/]+/[^/]+)/(.+)", path)
+    request = {"params": params, "body": payload}
     try:
         if match is None:
             return not_emulated(f"gh api {method} {endpoint}")
-        if match[1].lower() != state["repository"].lower():
-            raise ApiError(404, "Not Found")
-        for route_method, pattern, handler in ROUTES:
-            found = re.fullmatch(pattern, match[2])
-            if found and route_method == method:
-                body = handler(state, token, *found.groups())
-                break
-        else:
-            return not_emulated(f"gh api {method} {endpoint}")
+        with localgh.locked(localgh.state_path()) as state:
+            if match[1].lower() != state["repository"].lower():
+                raise ApiError(404, "Not Found")
+            for route_method, pattern, handler in ROUTES:
+                found = re.fullmatch(pattern, match[2])
+                if found and route_method == method:
+                    body = handler(state, token, request, *found.groups())
+                    break
+            else:
+                return not_emulated(f"gh api {method} {endpoint}")
         if query is not None:
             try:
                 body = jq(body, query)

@@ -151,12 +151,18 @@ def release() -> None:
     "give a registered version a stage (production)",
     argument("version", help="a registered version, e.g. v1.2.0"),
     argument("--stage", help="the stage (lifecycle.yaml's production stage)"),
+    argument(
+        "--if-newest",
+        action="store_true",
+        help="only if nothing moved in the registry since the version was registered "
+        "(the promotion's production step: a late approval never undoes a rollback)",
+    ),
     NO_PUSH,
 )
-def assign(version: str, stage: str | None, push_tags: bool) -> None:
+def assign(version: str, stage: str | None, if_newest: bool, push_tags: bool) -> None:
     from .release.rollback import assign
 
-    assign(version, stage, push_tags)
+    assign(version, stage, push_tags, if_newest)
 
 
 @command(

@@ -28,6 +28,12 @@ METRICS = {
 # Metrics for which a larger value is better; for the others, smaller is.
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 Metric = Literal[sum(METRICS.values(), ())]  # any of them, as a gate's key
+# The values each metric can take: a bound outside them could never be met (or always is).
+RANGES = {
+    **dict.fromkeys(("accuracy", "precision", "recall", "f1", "roc_auc"), (0.0, 1.0)),
+    **dict.fromkeys(("log_loss", "rmse", "mae"), (0.0, float("inf"))),
+    "r2": (float("-inf"), 1.0),
+}
 
 
 def renamed(data: Any, old: str, new: str) -> Any:
@@ -139,6 +145,7 @@ class MetricGate(Section):
 
 class Gate(Section):
     metrics: dict[Metric, MetricGate] = Field(min_length=1)
+
     # how a worsening beyond a metric's allowance is judged (review/gate.py):
     # "significant": fails when the interval shows the model worse, and its estimate
     # exceeds the allowance; "non_inferiority": passes only when the interval shows the
@@ -152,6 +159,19 @@ class Gate(Section):
         "baselines, over every criterion; non_inferiority: of passing one worse than allowed",
     )
     reproducibility_tolerance: float = Field(default=1e-6, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds_in_range(self):
+        for metric, rule in self.metrics.items():
+            low, high = RANGES[metric]
+            for name in ("min", "max"):
+                value = getattr(rule, name)
+                if value is not None and not low <= value <= high:
+                    raise ValueError(
+                        f"metrics.{metric}.{name}: {value} is outside the values {metric} "
+                        f"takes ({low} to {high})"
+                    )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -220,7 +240,10 @@ class Monitoring(Section):
     )
     thresholds: DriftThresholds = DriftThresholds()
     retrain_on_drift: bool = False
-    issue_label: str = Field(default="model-drift", min_length=1, max_length=50)
+    # A label name for `gh`: it must not start with "-" (it would be read as an option).
+    issue_label: str = Field(
+        default="model-drift", pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,49}$"
+    )
 
 
 class Retraining(Section):
@@ -241,15 +264,54 @@ class Lifecycle(Section):
 # loading -------------------------------------------------------------------------------
 
 
+ERROR_LIMIT = 300  # characters of a YAML error quoted in a message
+
+
+class StrictLoader(yaml.SafeLoader):
+    """YAML for the project's own files: no aliases (a kilobyte of nested ones expands to
+    gigabytes, and the files never need them) and no key twice (the second would win
+    silently)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed in this file; write the value out",
+                problem_mark=self.peek_event().start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = []
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"key {key!r} appears twice in the same mapping",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.append(key)
+        return super().construct_mapping(node, deep)
+
+
+def parse_yaml(text: str, where: Path | str) -> Any:
+    """Parse the text of one of the project's YAML files (``where`` names it); malformed
+    YAML, an alias or a repeated key is a ProjectError naming it, the line and the key."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)
+    except yaml.YAMLError as error:
+        shown = str(error)
+        if len(shown) > ERROR_LIMIT:
+            shown = shown[:ERROR_LIMIT] + "…"
+        raise ProjectError(f"{where}: not valid YAML: {shown}") from None
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a missing or malformed file is a ProjectError naming it."""
     try:
-        with path.open(encoding="utf-8") as stream:
-            return yaml.safe_load(stream)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProjectError(f"{path}: file not found; run commands from the project root") from None
-    except yaml.YAMLError as error:
-        raise ProjectError(f"{path}: not valid YAML: {error}") from None
+    return parse_yaml(text, path)
 
 
 def _describe(error: dict, schema: type[BaseModel]) -> str:
@@ -316,6 +378,17 @@ def load_lifecycle(path: Path = paths.LIFECYCLE, problem_type: str | None = None
     if problem_type is not None:
         check_gate(lifecycle.gate, problem_type, path)
     return lifecycle
+
+
+def lifecycle_at(commit: str) -> Lifecycle | None:
+    """lifecycle.yaml as committed at ``commit``, validated; None when it had none."""
+    from .git import show
+
+    text = show(commit, paths.LIFECYCLE)
+    if text is None:
+        return None
+    where = f"{paths.LIFECYCLE}@{commit[:7]}"
+    return validate(parse_yaml(text, where), where, Lifecycle)
 
 
 def check_gate(gate: Gate, problem_type: str, path: Path | str) -> None:

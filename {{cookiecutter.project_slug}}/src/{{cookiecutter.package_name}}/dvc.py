@@ -1,6 +1,9 @@
 """The one place that runs DVC: its command line, its API, the remote, and dvc.lock.
 
-DVC-tracked files of any commit are read through DVC (its cache, then the remote). The
+DVC-tracked files of any commit are read through DVC (its cache, then the remote), and
+every file read that way, or about to be loaded by a privileged job, is hashed and
+compared with the md5 that commit's dvc.lock records: bytes that are not the reviewed
+ones are refused before anything parses them (a pickle runs code when loaded). The
 remote commands say what failed in one line: a missing remote names the setting to fix;
 an unreachable one (no network, wrong URL, no credentials) names the remote, its URL and
 DVC's reason, never a stack trace. None ever deletes anything: a failed push leaves the
@@ -9,6 +12,7 @@ local cache as it was, a failed pull leaves the workspace as it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -83,17 +87,74 @@ def plots_diff(commit: str, out: Path) -> subprocess.Popen:
 
 
 def read_at(commit: str, path: Path) -> io.BytesIO:
-    """A DVC-tracked file of a commit, read through DVC (its cache, then the remote)."""
+    """A DVC-tracked file of a commit, read through DVC (its cache, then the remote), and
+    refused unless its bytes are the ones that commit's dvc.lock records."""
     import dvc.api
     from dvc.exceptions import PathMissingError
 
     try:
         with dvc.api.open(str(path), rev=commit, mode="rb") as stream:
-            return io.BytesIO(stream.read())
+            data = stream.read()
     except PathMissingError:  # DVC's own message blames the repository
         raise FileNotFoundError(
             f"{path} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
         ) from None
+    expected = outputs(lock(commit)).get(path.as_posix())
+    refuse_unless(f"{path}@{commit[:7]}", hashlib.md5(data).hexdigest(), expected, commit)
+    return io.BytesIO(data)
+
+
+# the bytes dvc.lock records -------------------------------------------------------------
+
+
+def md5_of(path: Path) -> str:
+    """A file's md5, as DVC computes it for a file output."""
+    digest = hashlib.md5()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def refuse_unless(what: str, found: str, expected: str | None, commit: str) -> None:
+    """A ProjectError unless ``found`` is the md5 dvc.lock records at ``commit``."""
+    if expected is None:
+        raise ProjectError(f"{what}: dvc.lock at {commit[:7]} records no such output")
+    if found != expected:
+        raise ProjectError(
+            f"{what}: its bytes (md5 {found}) are not the ones dvc.lock records at "
+            f"{commit[:7]} (md5 {expected}); refused before loading. The DVC cache or "
+            "remote holds a substituted file: remove it from the cache and pull again, "
+            'and check who may write to the remote (README, "Storage")'
+        )
+
+
+def pipeline_outputs(cached: bool) -> list[str]:
+    """dvc.yaml's outputs that DVC keeps in its cache and the remote (``cached``: the
+    files that arrive by `dvc pull`), or the others (`cache: false`: kept in Git)."""
+    pipeline = yaml.safe_load(paths.PIPELINE.read_text(encoding="utf-8")) or {}
+    found = []
+    for stage in (pipeline.get("stages") or {}).values():
+        for out in stage.get("outs", []):
+            name, options = (out, {}) if isinstance(out, str) else next(iter(out.items()))
+            if (options or {}).get("cache", True) == cached:
+                found.append(name)
+    return found
+
+
+def verify(commit: str) -> list[str]:
+    """Hash every cached output in the workspace and refuse (a ProjectError naming the
+    file) any whose bytes are not those ``commit``'s dvc.lock records. Returns the
+    paths checked."""
+    recorded = outputs(lock(commit))
+    checked = []
+    for name in pipeline_outputs(cached=True):
+        path = Path(name)
+        if not path.is_file():
+            raise ProjectError(f"{name}: missing; run `dvc repro` (or `dvc pull`) first")
+        refuse_unless(name, md5_of(path), recorded.get(name), commit)
+        checked.append(name)
+    return checked
 
 
 # dvc.lock -------------------------------------------------------------------------------

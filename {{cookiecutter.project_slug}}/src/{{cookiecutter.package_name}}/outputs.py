@@ -21,13 +21,23 @@ if TYPE_CHECKING:  # imported where used: commands that write only JSON stay lig
 def atomic_path(path: Path):
     """Yield a temporary path beside ``path``; move it into place only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Named .<name>.*.tmp, which .gitignore ignores: a kill mid-write leaves nothing git sees.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         yield Path(temporary)
+        # mkstemp makes the file private (0600); the output gets the mode the umask gives
+        # any new file, as if it had been written in place.
+        Path(temporary).chmod(0o666 & ~current_umask())
         Path(temporary).replace(path)
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_with(path: Path, writer: Callable[[Path], object]) -> None:

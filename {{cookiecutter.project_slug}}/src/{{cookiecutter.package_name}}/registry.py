@@ -9,15 +9,26 @@ putting an earlier version back (a rollback) unassigns the versions above it
 (``name#stage!#N``) and assigns it again: the registry's history shows both.
 
 Tags are made locally; ``push`` sends them to ``origin`` all at once, or none.
+
+Only a reviewed version may hold a stage. The promotion records its passing gate in
+the version's tag message (``GATE_RECORD``); a version whose commit is not on ``main``,
+or whose tag carries no such record (tags made by hand), is refused: it never becomes
+the holder of a stage here, and the holder is then the highest version that does
+qualify (or none), with a warning naming the refused one. Tag protection (README,
+"Promotion") keeps anyone but the workflow from making or moving these tags.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
 from .errors import ProjectError
-from .git import git
+from .git import commit_of, git, is_ancestor
+
+MAIN = "main"  # the branch whose commits may ship (promote.yaml runs on its pushes)
+GATE_RECORD = "gate passed"  # how a promotion's registration tag message begins
 
 
 @dataclass(frozen=True)
@@ -59,14 +70,73 @@ def find(name: str, version: str) -> Version:
     )
 
 
+def main_branch() -> str:
+    """origin's main when fetched (CI), else the local one."""
+    return f"origin/{MAIN}" if commit_of(f"origin/{MAIN}") else MAIN
+
+
+def refusal(name: str, version: Version) -> str | None:
+    """Why ``version`` may not hold a stage, or None when it may: its commit is on main
+    and its registration records a passing gate."""
+    if commit_of(main_branch()) is None or not is_ancestor(version.commit, main_branch()):
+        return f"its commit {version.commit[:7]} is not on {MAIN}"
+    message = git("tag", "--list", "--format=%(contents)", f"{name}@{version.version}")
+    if not message.startswith(GATE_RECORD):
+        return "its tag records no passing gate (it was not made by the promotion)"
+    return None
+
+
 def holder(name: str, stage: str) -> Version | None:
-    """The version that holds ``stage``, or None when none does."""
+    """The version that holds ``stage``, or None when none does. A version that may not
+    hold it (see the module's docstring) is skipped with a warning."""
     if not git("tag", "--list", f"{name}#{stage}#*"):
         return None  # no assignment tag: skip importing GTO
     from gto.api import find_versions_in_stage
 
-    found = find_versions_in_stage(".", name, stage)
-    return Version(found[0].version, found[0].commit_hexsha) if found else None
+    found = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
+    for item in sorted(found, key=lambda item: _semver(item.version), reverse=True):
+        version = Version(item.version, item.commit_hexsha)
+        why = refusal(name, version)
+        if why is None:
+            return version
+        print(
+            f"registry: {name} {version.version} is assigned {stage} but refused: {why}; "
+            "it is not used",
+            file=sys.stderr,
+        )
+    return None
+
+
+def allowed(name: str, version: Version) -> Version:
+    """``version`` when it may hold a stage; else a ProjectError saying why."""
+    why = refusal(name, version)
+    if why:
+        raise ProjectError(f"model {name}: {version.version} may not hold a stage: {why}")
+    return version
+
+
+def moved_since(name: str, version: Version) -> str | None:
+    """The registry's newest event after ``version`` was registered, when one concerns
+    another version (a rollback, a later promotion); None when there is none."""
+    from gto.api import history
+
+    events = history(".", name)
+    registered = [
+        event["timestamp"]
+        for event in events
+        if event["event"] == "registration" and event["version"] == version.version
+    ]
+    later = [
+        event
+        for event in events
+        if registered
+        and event["version"] != version.version
+        and event["timestamp"] > registered[0]
+    ]
+    if not later:
+        return None
+    newest = max(later, key=lambda event: event["timestamp"])
+    return f"{newest['ref']} ({newest['event']} of {newest['version']})"
 
 
 def chosen(name: str, stage: str, version: str | None) -> Version:
@@ -108,9 +178,12 @@ def previous(name: str, stage: str, version: Version | None = None) -> Version |
     return find(name, below[-1]) if below else None
 
 
-def register(name: str, commit: str, bump: str) -> Version:
+def register(name: str, commit: str, bump: str, record: str) -> Version:
     """Register ``commit``'s model as the next version (``bump``: major, minor or patch
-    of the highest one); the first version is v1.0.0."""
+    of the highest one); the first version is v1.0.0. ``record``, the tag's message,
+    starts with GATE_RECORD: what makes the version one that may hold a stage."""
+    if not record.startswith(GATE_RECORD):
+        raise ValueError(f"a registration records its gate: {record!r}")
     from gto.api import register as gto_register
 
     first = None if versions(name) else "v1.0.0"
@@ -119,6 +192,7 @@ def register(name: str, commit: str, bump: str) -> Version:
         name,
         commit,
         version=first,
+        message=record,
         bump_major=first is None and bump == "major",
         bump_minor=first is None and bump == "minor",
         bump_patch=first is None and bump == "patch",

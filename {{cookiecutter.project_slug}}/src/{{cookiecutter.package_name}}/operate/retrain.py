@@ -139,7 +139,10 @@ def main(pull: bool = False) -> None:
             title = f"Retrain {lifecycle.model.name} on refreshed data ({today})"
             text = body(lifecycle.model.name, base, commit, settings.update, settings.auto_merge)
             git("checkout", "--quiet", "-b", branch)
-            git("add", "--all")
+            # What the pipeline and the refresh changed, nothing else: an untracked file
+            # (a credentials file, say) never lands on the branch.
+            git("add", "--update", "--", ".")
+            git("add", "--", str(paths.LOCK), *dvc.pipeline_outputs(cached=False))
             git("commit", "--quiet", "-m", title, "-m", "Proposed by `retrain`.")
             result.update(branch=branch, title=title)
             write_text(text, paths.RETRAIN_BODY)

@@ -116,6 +116,17 @@ def validate(frame: pd.DataFrame, params: PrepareParams, source: str, problem_ty
     roles = {params.target, *params.ids, *params.drop}
     if not [name for name in columns if name not in roles]:
         raise ProjectError(f"{source}: no feature columns besides the target, IDs and drops")
+    for name in columns:
+        values = frame[name]
+        if name in roles - {params.target} or not types.is_float_dtype(values):
+            continue
+        infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            raise ProjectError(
+                f"{source}: column {name}: {int(infinite.sum())} infinite value(s) "
+                f"(e.g. row {int(np.flatnonzero(infinite)[0])}); expected finite numbers or "
+                "missing values"
+            )
     target = frame[params.target].dropna()
     if target.empty:
         raise ProjectError(f"{source}: target column {params.target!r} has no values")

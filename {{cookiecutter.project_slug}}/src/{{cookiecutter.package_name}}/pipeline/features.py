@@ -306,7 +306,8 @@ def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, s
         values = frame[name]
         present = values.notna()
         if kind == "numeric":
-            bad = present & pd.to_numeric(values, errors="coerce").isna()
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = present & (numbers.isna() | np.isinf(numbers.astype(float)))
         elif kind == "boolean":
             if as_booleans(values) is not None:
                 continue
@@ -318,11 +319,13 @@ def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, s
             continue
         if bad.any():
             expected = {"numeric": "numbers", "boolean": "true/false", "datetime": "dates"}
+            first = values[bad].iloc[0]
+            first = first.item() if isinstance(first, np.generic) else first
             found.append(
                 (
                     name,
                     f"column {name}: expected {expected[kind]}, found "
-                    f"{values[bad].iloc[0]!r} ({int(bad.sum())} row(s))",
+                    f"{first!r} ({int(bad.sum())} row(s))",
                 )
             )
     return found

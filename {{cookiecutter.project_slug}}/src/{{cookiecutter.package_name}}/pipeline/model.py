@@ -3,14 +3,18 @@ plus what is needed to use it safely later: the columns it reads and their kinds
 ID columns, the categories it saw, the positive class.
 
 Saved with joblib (pickle), the format scikit-learn documents for its estimators.
-Pickle runs code when loaded, so load only models this pipeline produced (from
-this repository's DVC cache or remote); loading refuses a scikit-learn version
-other than the one that trained the model, because pickles are not portable
-across versions.
+Pickle runs code when loaded, so a model is loaded only when it is this pipeline's: a
+model of a commit is read through dvc.py, which refuses bytes other than the ones that
+commit's dvc.lock records, and the promotion checks the workspace's the same way
+(docs/design-decisions.md, "Models stay pickles; their bytes are checked first").
+Loading refuses a scikit-learn version other than the one that trained the model,
+because pickles are not portable across versions; a file that is not a whole model
+(empty, truncated, something else) is an error naming it.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +58,20 @@ def save(model: Model, path: Path) -> None:
 def load(path: Path) -> Model:
     if not path.is_file():
         raise ProjectError(f"{path}: model not found; run 'dvc repro' (or 'dvc pull') first")
-    return check(joblib.load(path), path)
+    return check(unpickled(path, path), path)
+
+
+def unpickled(source, where: Path) -> object:
+    """joblib.load of ``source``; a file that is not a whole pickle is a ProjectError."""
+    try:
+        return joblib.load(source)
+    except (EOFError, KeyError, ValueError, IndexError, TypeError, pickle.UnpicklingError,
+            AttributeError, ModuleNotFoundError, ImportError) as error:  # fmt: skip
+        raise ProjectError(
+            f"{where}: not a readable model file ({type(error).__name__}: {error}); it is "
+            "empty, truncated or not written by this project. Run 'dvc checkout' (or "
+            "'dvc repro') to restore it"
+        ) from None
 
 
 def check(model: object, path: Path) -> Model:
@@ -74,4 +91,4 @@ def load_at(commit: str) -> Model:
     from ..dvc import read_at
 
     where = Path(f"{paths.MODEL}@{commit[:7]}")
-    return check(joblib.load(read_at(commit, paths.MODEL)), where)
+    return check(unpickled(read_at(commit, paths.MODEL), where), where)

@@ -3,8 +3,9 @@
 Run by `make promote` after `lock-check` and `dvc repro` (the "Promote" workflow does it
 on every push to main). In order:
 
-1. the model `dvc repro` left is byte for byte the one the commit's dvc.lock records
-   (else what would ship is not what was reviewed);
+1. every output `dvc repro` left that DVC caches (the model, the prepared data, the
+   predictions) is hashed: its bytes must be the ones the commit's dvc.lock records,
+   else nothing is loaded and nothing ships (what would ship is not what was reviewed);
 2. the same artifact as production's, a commit promoted before (a re-run), or a commit
    older than production's: nothing to do;
 3. the pull request's gate (lifecycle.yaml): the same comparison and criteria as the
@@ -30,7 +31,16 @@ from ..errors import ProjectError
 from ..git import commit_of, head, is_ancestor
 from ..github import step_outputs
 from ..outputs import write_json, write_text
-from ..registry import Version, assigned_ever, at_commit, holder, previous, put, register
+from ..registry import (
+    GATE_RECORD,
+    Version,
+    assigned_ever,
+    at_commit,
+    holder,
+    previous,
+    put,
+    register,
+)
 from ..review.changes import since
 from ..review.compare import compare
 from ..review.gate import Criterion, criteria, freshness_criterion, passed, reasons_text
@@ -113,13 +123,14 @@ def main(base: str | None = None) -> None:
     if not freshness["fresh"]:
         reason = freshness_criterion(freshness, False, f"commit {commit[:7]}").reason
         raise ProjectError(f"{reason}; nothing promoted")
-    committed, reproduced = dvc.model_md5(dvc.lock(commit)), dvc.model_md5(dvc.lock())
-    if committed is None or committed != reproduced:
+    try:
+        checked = dvc.verify(commit)
+    except ProjectError as error:
         raise ProjectError(
-            f"{paths.MODEL}: the model here (md5 {reproduced}) is not the one dvc.lock "
-            f"records at {commit[:7]} (md5 {committed}); nothing promoted. Reproduce and "
-            "commit dvc.lock, or push the model to the DVC remote"
-        )
+            f"{error}; nothing promoted. Reproduce and commit dvc.lock, or push the model "
+            "to the DVC remote"
+        ) from None
+    print(f"promote: {len(checked)} outputs are the bytes dvc.lock records: {', '.join(checked)}")
     production = holder(name, production_stage)
     mine = at_commit(name, commit)
     if mine is not None and mine.version in assigned_ever(name, stage):
@@ -133,7 +144,10 @@ def main(base: str | None = None) -> None:
         return
     found = judge(base or commit_of("HEAD^") or commit, commit, production, lifecycle, freshness)
 
-    version = mine or register(name, commit, lifecycle.promotion.bump)
+    gate_record = f"{GATE_RECORD} on {commit[:7]}: {len(found)} criteria, against " + (
+        f"production {production.version}" if production else "no production version"
+    )
+    version = mine or register(name, commit, lifecycle.promotion.bump, gate_record)
     made = ([] if mine else [f"{name}@{version.version}"]) + put(name, stage, version)
     write_text("".join(f"{tag}\n" for tag in made), paths.TAGS)
     record(name, version, stage, production, found, lifecycle)

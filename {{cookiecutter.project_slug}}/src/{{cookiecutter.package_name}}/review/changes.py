@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import yaml
-
 from .. import dvc, paths
-from ..config import flatten
+from ..config import flatten, parse_yaml
 from ..git import read, show
 
 MISSING = "(absent)"
@@ -17,8 +15,10 @@ MISSING = "(absent)"
 
 def changed_params(commit: str) -> list[tuple[str, object, object]]:
     """(key, base value, this PR's value) for every parameter that differs."""
-    before = flatten(yaml.safe_load(show(commit, paths.PARAMS) or "{}") or {})
-    after = flatten(yaml.safe_load(paths.PARAMS.read_text(encoding="utf-8")) or {})
+    before = flatten(
+        parse_yaml(show(commit, paths.PARAMS) or "{}", f"{paths.PARAMS}@{commit[:7]}") or {}
+    )
+    after = flatten(parse_yaml(paths.PARAMS.read_text(encoding="utf-8"), paths.PARAMS) or {})
     return [
         (key, before.get(key, MISSING), after.get(key, MISSING))
         for key in sorted(before.keys() | after.keys())
@@ -45,11 +45,21 @@ def data_profile(commit: str | None) -> dict | None:
     return json.loads(text) if text else None
 
 
-def gate_changed(commit: str) -> bool:
-    """Whether this checkout edits the promotion gate in lifecycle.yaml."""
-    before = yaml.safe_load(show(commit, paths.LIFECYCLE) or "{}") or {}
-    after = yaml.safe_load(paths.LIFECYCLE.read_text(encoding="utf-8")) or {}
-    return bool(before) and before.get("gate") != after.get("gate")
+def gate_changes(commit: str) -> list[tuple[str, object, object]]:
+    """(key, base value, this checkout's value) for every setting of lifecycle.yaml's
+    gate that differs from ``commit``'s; none when the base had no lifecycle.yaml."""
+    text = show(commit, paths.LIFECYCLE)
+    if text is None:
+        return []
+    before = parse_yaml(text, f"{paths.LIFECYCLE}@{commit[:7]}") or {}
+    after = parse_yaml(paths.LIFECYCLE.read_text(encoding="utf-8"), paths.LIFECYCLE) or {}
+    old = flatten({"gate": before.get("gate")})
+    new = flatten({"gate": after.get("gate")})
+    return [
+        (key, old.get(key, MISSING), new.get(key, MISSING))
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, MISSING) != new.get(key, MISSING)
+    ]
 
 
 @dataclass
@@ -61,7 +71,7 @@ class Changes:
     files: dict[str, list[str]]
     profile_before: dict | None
     profile_after: dict | None
-    gate: bool
+    gate: list[tuple[str, object, object]]  # the gate's settings it changes
 
 
 def since(commit: str) -> Changes:
@@ -71,5 +81,5 @@ def since(commit: str) -> Changes:
         files=changed_files(commit),
         profile_before=data_profile(commit),
         profile_after=data_profile(None),
-        gate=gate_changed(commit),
+        gate=gate_changes(commit),
     )

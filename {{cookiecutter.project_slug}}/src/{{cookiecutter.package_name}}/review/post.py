@@ -5,6 +5,13 @@ branch, and never runs the pull request's code. The report artifact comes from t
 pull request's run and is not trusted: the pull request number it names must be the
 one whose head commit GitHub says triggered that run, or nothing is posted.
 
+The comment is this workflow's own: the newest comment by the workflow's identity
+(``AUTHOR``) that carries ``MARKER``, found through every page of the pull request's
+comments. It is edited in place; when there is none, CML creates it. A comment anyone
+else wrote is never edited, whatever it contains (CML's own `comment update` would
+take the newest comment with its watermark whoever wrote it, and reads only the first
+30 comments).
+
 Usage: python -m <package>.review.post <report dir> (`make post-report`)
 Environment: GITHUB_REPOSITORY, RUN_HEAD_SHA (the run's head commit), GH_TOKEN and
 REPO_TOKEN (a token that may comment); `gh` and `cml` on PATH.
@@ -17,7 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-WATERMARK = "model-report"  # the same title on every push: CML updates, never adds
+WATERMARK = "model-report"  # CML's watermark title on the comment it creates
+MARKER = "<!-- model-report: the Pull request comment workflow's comment -->"
+AUTHOR = "github-actions[bot]"  # who comments with the workflow's token
+PAGE = 100  # comments per page read (GitHub's largest)
 
 
 def fail(message: str) -> int:
@@ -32,7 +42,12 @@ def main(argv: list[str]) -> int:
     report, about = folder / "report.md", folder / "pull-request.json"
     if not report.is_file() or not about.is_file():
         return fail(f"{folder}: no report.md or pull-request.json in the report artifact")
-    pull_request = json.loads(about.read_text(encoding="utf-8"))
+    try:
+        pull_request = json.loads(about.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        return fail(f"{about}: not JSON ({error}); not posting")
+    if not isinstance(pull_request, dict):
+        return fail(f"{about}: expected a JSON object, got {type(pull_request).__name__}")
     number = str(pull_request.get("number", ""))
     if not number:
         print("post: the run was not for a pull request; nothing to post")
@@ -54,14 +69,54 @@ def main(argv: list[str]) -> int:
             f"pull request #{number}'s head is {actual.stdout.strip() or 'unknown'}, not the "
             f"commit this report was made for ({expected or 'RUN_HEAD_SHA unset'}); not posting"
         )
+    mine = own_comment(repository, number)
+    if isinstance(mine, str):
+        return fail(f"cannot read pull request #{number}'s comments: {mine}")
+    body = report.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{MARKER}\n"
+    if mine is not None:
+        payload = folder / "comment.json"
+        payload.write_text(json.dumps({"body": body}), encoding="utf-8")
+        edited = gh_api("--method", "PATCH", f"repos/{repository}/issues/comments/{mine}",
+                        "--input", str(payload))  # fmt: skip
+        if edited.returncode != 0:
+            return fail(f"cannot update comment {mine}: {edited.stderr.strip()}")
+        print(f"post: updated the report's comment on pull request #{number} ({mine})")
+        return 0
+    comment = folder / "comment.md"  # beside report.md: its relative links still resolve
+    comment.write_text(body, encoding="utf-8")
     posted = subprocess.run(
         [
-            *("cml", "comment", "update", f"--target=pr/{number}"),
-            *(f"--watermark-title={WATERMARK}", "--no-publish", str(report)),
+            *("cml", "comment", "create", f"--target=pr/{number}"),
+            *(f"--watermark-title={WATERMARK}", "--no-publish", str(comment)),
         ],
         check=False,
     )
     return posted.returncode
+
+
+def gh_api(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["gh", "api", *args], capture_output=True, text=True, check=False)
+
+
+def own_comment(repository: str, number: str) -> int | str | None:
+    """The id of this workflow's newest comment on the pull request, None when it has
+    none; a string says why the comments could not be read."""
+    found, page = None, 1
+    while True:
+        listed = gh_api(f"repos/{repository}/issues/{number}/comments?per_page={PAGE}&page={page}")
+        if listed.returncode != 0:
+            return listed.stderr.strip() or "gh api failed"
+        try:
+            items = json.loads(listed.stdout)
+        except ValueError:
+            return "gh api gave no JSON"
+        for item in items if isinstance(items, list) else []:
+            author = (item.get("user") or {}).get("login")
+            if author == AUTHOR and MARKER in (item.get("body") or ""):
+                found = item["id"]
+        if not isinstance(items, list) or len(items) < PAGE:
+            return found
+        page += 1
 
 
 if __name__ == "__main__":

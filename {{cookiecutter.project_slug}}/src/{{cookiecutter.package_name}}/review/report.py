@@ -14,7 +14,14 @@ import time
 from importlib.metadata import version
 
 from .. import dvc, paths
-from ..config import HIGHER_IS_BETTER, Gate, check_gate, load_lifecycle, load_params
+from ..config import (
+    HIGHER_IS_BETTER,
+    Gate,
+    check_gate,
+    lifecycle_at,
+    load_lifecycle,
+    load_params,
+)
 from ..errors import ProjectError
 from ..git import merge_base
 from ..github import job_summary
@@ -53,12 +60,14 @@ def render(
     freshness: dict,
     reproduce_with: list[str],
     seconds: float,
+    judged_by_base: bool = False,
 ) -> str:
-    """The whole report: the verdict first, what the test rows can show, the metrics, the
+    """The whole report (``judged_by_base``: a pull request's, judged by its base
+    branch's gate): the verdict first, what the test rows can show, the metrics, the
     gate's chart, what changed, how to reproduce it, and the versions it ran with."""
     warnings = (changes.profile_after or {}).get("warnings", [])
     sections = [
-        verdict(found, changes.gate, comparison.baselines, warnings),
+        verdict(found, changes.gate, comparison.baselines, warnings, judged_by_base),
         evidence(gate, comparison),
         metrics_table(gate, comparison, found),
         chart(gate, comparison, found),
@@ -74,9 +83,10 @@ def render(
 
 def verdict(
     found: list[Criterion],
-    edits_gate: bool,
+    gate_edits: list[tuple[str, object, object]],
     baselines: list[Baseline],
     warnings: list[str] = (),
+    judged_by_base: bool = False,
 ) -> str:
     failed = [criterion for criterion in found if not criterion.passed]
     outcome = "❌ Model report: the gate fails" if failed else "✅ Model report: the gate passes"
@@ -85,13 +95,19 @@ def verdict(
         lines += ["> [!CAUTION]", "> Likely leaks in the training data (prepare):"]
         lines += [f"> - {warning}" for warning in warnings]
         lines.append("")
-    if edits_gate:
+    if gate_edits:
+        applies = (
+            "It is judged by the base branch's gate; the new one applies once merged, and "
+            "needs the review of the owners `CODEOWNERS` names."
+            if judged_by_base
+            else "Review the new thresholds: they decide what reaches production."
+        )
         lines += [
             "> [!WARNING]",
-            "> This pull request changes the promotion gate (`lifecycle.yaml`, `gate:`). "
-            "Review the new thresholds: they decide what reaches production.",
-            "",
+            f"> This change edits the promotion gate (`lifecycle.yaml`). {applies}",
         ]
+        lines += [f"> - `{key}`: {old!r} → {new!r}" for key, old, new in gate_edits]
+        lines.append("")
     lines += [f"- ❌ {criterion.reason}" for criterion in failed]
     if not failed:
         lines.append(f"All {len(found)} criteria of the gate in `lifecycle.yaml` pass.")
@@ -442,17 +458,23 @@ def build(base: str, pull_request: str) -> tuple[str, list[Criterion]]:
     lifecycle = load_lifecycle()
     params = load_params()
     commit = merge_base(base)
+    # The pull request is judged by the gate it would merge into, not by its own edit.
+    gate, where = lifecycle.gate, paths.LIFECYCLE
+    if (based := lifecycle_at(commit)) is not None:
+        gate, where = based.gate, f"{paths.LIFECYCLE}@{commit[:7]}"
     freshness = recorded()
     plots = dvc.plots_diff(commit, paths.REPORT_PLOTS)
     try:
         production = holder(lifecycle.model.name, lifecycle.promotion.stage)
-        check_gate(lifecycle.gate, params.base.problem_type, paths.LIFECYCLE)
-        comparison = compare(commit, production, params.base.seed, lifecycle.gate)
-        found = criteria(lifecycle.gate, comparison, freshness, dvc.remote_configured())
+        check_gate(gate, params.base.problem_type, where)
+        comparison = compare(commit, production, params.base.seed, gate)
+        found = criteria(gate, comparison, freshness, dvc.remote_configured())
         changes = since(commit)
         seconds = time.perf_counter() - started
         commands = pr_commands(base, pull_request)
-        text = render(comparison, found, lifecycle.gate, changes, freshness, commands, seconds)
+        text = render(
+            comparison, found, gate, changes, freshness, commands, seconds, judged_by_base=True
+        )
     finally:
         plots.wait()
     return text, found
@@ -473,7 +495,7 @@ def main(base: str, pull_request: str = "", head_sha: str = "") -> None:
     except ProjectError as error:
         # Still leave a report, so the comment and the summary say what is wrong.
         found = [Criterion("report", False, str(error).replace("\n", "; "))]
-        publish(verdict(found, False, []) + "\n", found)
+        publish(verdict(found, [], []) + "\n", found)
         raise
     outcome = "passes" if publish(text, found) else "fails"
     print(f"report: {paths.REPORT} ({len(text):,} characters); the gate {outcome}")

@@ -1,0 +1,89 @@
+"""Outputs written all-or-nothing with the mode the umask gives; cached outputs checked
+against dvc.lock before anything loads them."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }} import dvc
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.outputs import write_text
+
+from .conftest import ROOT
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repository(project, monkeypatch):
+    """The scratch project as a Git repository with the project's .gitignore."""
+    for name, value in {"NAME": "Test", "EMAIL": "test@example.com"}.items():
+        monkeypatch.setenv(f"GIT_AUTHOR_{name}", value)
+        monkeypatch.setenv(f"GIT_COMMITTER_{name}", value)
+    (project / ".gitignore").write_text((ROOT / ".gitignore").read_text(encoding="utf-8"))
+    git("init", "-q", "-b", "main")
+    git("add", "--all")
+    git("commit", "-q", "-m", "start")
+    return project
+
+
+def test_a_kill_while_writing_leaves_nothing_git_sees(repository):
+    """The temporary file a killed writer leaves behind is ignored by git."""
+    code = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from {{ cookiecutter.package_name }}.outputs import atomic_path\n"
+        "with atomic_path(Path('models/model.joblib')) as temporary:\n"
+        "    temporary.write_bytes(b'half a model')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    left = list((repository / "models").glob(".model.joblib.*.tmp"))
+    assert left and not (repository / "models" / "model.joblib").exists()
+    assert git("status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_outputs_get_the_mode_the_umask_gives(umask):
+    previous = os.umask(umask)
+    try:
+        write_text("x\n", Path("eval/out.txt"))
+    finally:
+        os.umask(previous)
+    assert Path("eval/out.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.usefixtures("repository")
+def test_cached_outputs_are_checked_against_dvc_lock():
+    """Every output DVC caches must hash to the md5 dvc.lock records at the commit; a
+    file with other bytes is refused by name, before anything would load it."""
+    outputs = dvc.pipeline_outputs(cached=True)
+    assert "models/model.joblib" in outputs and "eval/metrics.json" not in outputs
+    for name in outputs:
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_bytes(name.encode())
+    outs = "".join(
+        f"    - path: {name}\n      md5: {dvc.md5_of(Path(name))}\n" for name in outputs
+    )
+    Path("dvc.lock").write_text(f"schema: '2.0'\nstages:\n  all:\n    outs:\n{outs}")
+    git("add", "dvc.lock")
+    git("commit", "-q", "-m", "lock")
+    commit = git("rev-parse", "HEAD").strip()
+    assert dvc.verify(commit) == outputs
+    Path("models/model.joblib").write_bytes(b"substituted")
+    with pytest.raises(ProjectError) as refused:
+        dvc.verify(commit)
+    message = str(refused.value)
+    assert message.startswith("models/model.joblib: its bytes (md5 ")
+    assert f"are not the ones dvc.lock records at {commit[:7]}" in message
+    Path("models/model.joblib").unlink()
+    with pytest.raises(ProjectError, match=r"models/model.joblib: missing"):
+        dvc.verify(commit)
