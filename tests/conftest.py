@@ -28,6 +28,26 @@ for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
 
 
+# The modules whose tests take minutes (the demo, the benchmark, whole workflows) run
+# first, and a worker that runs out of tests takes some of the other's (pytest-xdist's
+# worksteal, pyproject.toml): the two finish together, instead of one running the last
+# long test alone while the other idles (that cost five minutes).
+LONGEST_FIRST = (
+    "test_readme.py",
+    "test_promote_workflow.py",
+    "test_real_data.py",
+    "test_operate.py",
+    "test_pr_workflow.py",
+    "test_pipeline.py",
+    "test_remote.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: in order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_git(tmp_path_factory):
     """Never read or write the developer's git configuration; identity comes from here."""
