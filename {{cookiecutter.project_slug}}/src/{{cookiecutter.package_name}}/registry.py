@@ -14,8 +14,9 @@ Only a reviewed version may hold a stage. The promotion records its passing gate
 the version's tag message (``GATE_RECORD``); a version whose commit is not on ``main``,
 or whose tag carries no such record (tags made by hand), is refused: it never becomes
 the holder of a stage here, and the holder is then the highest version that does
-qualify (or none), with a warning naming the refused one. Tag protection (README,
-"Promotion") keeps anyone but the workflow from making or moving these tags.
+qualify (or none), with a warning naming the refused one. The tag ruleset (README,
+"Branch rules") keeps these tags from being moved or deleted, and from being made by
+hand once the workflows push with a GitHub App's token.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def main_branch() -> str:
 def refusal(name: str, version: Version) -> str | None:
     """Why ``version`` may not hold a stage, or None when it may: its commit is on main
     and its registration records a passing gate."""
-    if commit_of(main_branch()) is None or not is_ancestor(version.commit, main_branch()):
+    branch = main_branch()
+    if commit_of(branch) is None or not is_ancestor(version.commit, branch):
         return f"its commit {version.commit[:7]} is not on {MAIN}"
     message = git("tag", "--list", "--format=%(contents)", f"{name}@{version.version}")
     if not message.startswith(GATE_RECORD):
