@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast bench lint env clean
+.PHONY: help demo test test-fast bench lint lock env clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,17 +25,29 @@ node_modules/.installed: package.json package-lock.json
 
 env: $(VENV)/.installed node_modules/.installed ## set up the tools (done by the other commands)
 
+# OpenSSH's server, for the test of the ssh remote (started by the test on loopback):
+# Debian's package, installed as root when missing; anything else stops with the reason.
+SSHD := /usr/sbin/sshd
+$(SSHD):
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "make test: the ssh remote's test needs OpenSSH's server ($(SSHD)): install Debian's openssh-server, or run make test as root on Debian" >&2; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
+
 demo: env ## generate a project in demo/, train and version its first model
 	$(BIN)/python -m harness.demo
 
-test: env ## run the template's whole test suite
+test: env $(SSHD) ## run the template's whole test suite
 	$(BIN)/python -m pytest
 
-test-fast: env ## the test suite on a reduced option matrix
+test-fast: env $(SSHD) ## the test suite on a reduced option matrix
 	FAST=1 $(BIN)/python -m pytest
 
 bench: env ## benchmark the generated pipeline against a plain script
 	$(BIN)/python -m harness.bench
+
+lock: env ## refresh the generated projects' uv.lock files (UPGRADE=1: newest allowed)
+	$(BIN)/python -m harness.lock
 
 lint: env ## lint the template's own code (generated code is linted after baking, in tests)
 	$(BIN)/ruff check harness hooks tests

@@ -100,10 +100,10 @@ def prepare_project(rows: int, name: str | None = None, categorical: int = 0) ->
 
 
 def pins() -> Path:
-    """The pins of the environment: an s3 project's (the default pins and DVC's s3 plugin),
-    the same environment the tests use, so that neither builds it twice."""
+    """A baked project whose uv.lock the environment installs (every storage plugin), the
+    same environment the tests use, so that neither builds it twice."""
     shutil.rmtree(WORK / "pins", ignore_errors=True)
-    return bake(WORK / "pins", dvc_remote="s3") / "pyproject.toml"
+    return bake(WORK / "pins")
 
 
 def shell(project: Path, env: dict, *command: str) -> str:

@@ -64,7 +64,7 @@ def main() -> None:
     project = bake(demo)
     sh(project, "git", "log", "--oneline")
 
-    step("Install it: a virtual environment with its pinned dependencies")
+    step("Install it: a virtual environment with exactly what uv.lock pins")
     sh(project, "make", "install", f"PYTHON={sys.executable}")
 
     step("Train and evaluate the first model: prepare -> train -> evaluate")

@@ -42,7 +42,7 @@ def actionlint(files: list[Path]) -> subprocess.CompletedProcess:
 def zizmor(files: list[Path]) -> subprocess.CompletedProcess:
     zizmor_bin = Path(sys.executable).with_name("zizmor")
     return subprocess.run(
-        [str(zizmor_bin), "--offline", "--no-progress", *map(str, files)],
+        [str(zizmor_bin), "--offline", "--no-progress", "--persona", "auditor", *map(str, files)],
         capture_output=True,
         text=True,
         check=False,

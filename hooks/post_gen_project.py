@@ -70,7 +70,7 @@ Created {answers["project_slug"]}/ (a Git repository on main, first commit made)
 
 Next:
   cd {answers["project_slug"]}
-  make install     # virtual environment with the pinned dependencies
+  make install     # .venv with exactly what uv.lock pins
   make repro       # prepare -> train -> evaluate with DVC, then show the metrics
   git add --all && git commit -m "Train the first model"
 """)

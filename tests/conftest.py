@@ -5,6 +5,7 @@ FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in two pr
 workers' model fits do not fight over the two cores.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -20,12 +22,17 @@ import pytest
 import yaml
 
 from harness import env as project_env_module
-from harness.bake import bake
+from harness.bake import TEMPLATE, bake
 from harness.env import DEFAULT_ENV, GATE, run
-from harness.runner import GitHub, run_workflow
+from harness.runner import Environment, GitHub, run_workflow
 
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
+# DVC's usage reports: off, so that no DVC command starts a process to send one.
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+# Bytecode caches on: a machine that turns them off (PYTHONDONTWRITEBYTECODE) makes each
+# process compile a baked project's package again (half of a short command's time).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 # The modules whose tests take minutes (the demo, the benchmark, whole workflows) run
@@ -35,11 +42,11 @@ for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 LONGEST_FIRST = (
     "test_readme.py",
     "test_promote_workflow.py",
+    "test_remote.py",
     "test_real_data.py",
     "test_operate.py",
     "test_pr_workflow.py",
     "test_pipeline.py",
-    "test_remote.py",
 )
 
 
@@ -71,15 +78,15 @@ def isolated_git(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def project_env(tmp_path_factory):
-    """One environment with the generated projects' pins: those of an s3 project, which
-    are the default pins plus DVC's s3 plugin. A parallel test worker (pytest-xdist) has
+    """One environment with what the generated projects' uv.lock pins, every storage
+    plugin included. A parallel test worker (pytest-xdist) has
     its own, since each installs its projects into it; `make bench`, when a test runs it,
     takes the same one (PROJECT_ENV)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     env_dir = DEFAULT_ENV.with_name(f"{DEFAULT_ENV.name}-{worker}") if worker else DEFAULT_ENV
     os.environ["PROJECT_ENV"] = str(env_dir)
     where = tmp_path_factory.mktemp("pins")
-    return project_env_module.project_env(bake(where, dvc_remote="s3") / "pyproject.toml", env_dir)
+    return project_env_module.project_env(bake(where), env_dir)
 
 
 @pytest.fixture
@@ -173,6 +180,116 @@ def s3_bucket(endpoint: str, name: str):
     client = s3_client(endpoint)
     client.create_bucket(Bucket=name)
     return client
+
+
+def wait_for(url: str, server: subprocess.Popen, name: str, log: Path) -> None:
+    """Until ``url`` answers anything over HTTP (an error status included)."""
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer at {url}")
+
+
+@contextlib.contextmanager
+def server(command: list[str], url: str, name: str, log: Path):
+    """A server process (its output to ``log``), ready once ``url`` answers; stopped after."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for(url, process, name, log)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def gcs_server(tmp_path):
+    """gcp-storage-emulator (PyPI) on 127.0.0.1, in memory: Google Cloud Storage's JSON API."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    emulator = str(TEMPLATE_BIN / "gcp-storage-emulator")
+    command = [emulator, "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"]
+    ready = f"{endpoint}/storage/v1/b?project=test"
+    with server(command, ready, "gcp-storage-emulator", tmp_path / "gcs.log"):
+        yield endpoint
+
+
+AZURITE_KEY = (  # Azurite's well-known development account key (public, not a secret)
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def azurite_connection(endpoint: str, key: str = AZURITE_KEY) -> str:
+    return (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        f"AccountKey={key};BlobEndpoint={endpoint}/devstoreaccount1;"
+    )
+
+
+@pytest.fixture
+def azurite(tmp_path):
+    """Azurite's blob service (npm) on 127.0.0.1: Azure Blob Storage, for the azure remote."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    command = [
+        str(TEMPLATE / "node_modules" / ".bin" / "azurite-blob"),
+        "--blobHost", "127.0.0.1", "--blobPort", str(port),
+        "--location", str(tmp_path / "azurite"),
+        "--skipApiVersionCheck", "--disableTelemetry", "--silent",
+    ]  # fmt: skip
+    with server(command, endpoint, "Azurite", tmp_path / "azurite.log"):
+        yield endpoint
+
+
+SSHD = Path("/usr/sbin/sshd")
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """OpenSSH's server (Debian's openssh-server, which `make test` installs) on 127.0.0.1
+    with its own configuration, host key and authorized key; root logs in with the key."""
+    if not SSHD.is_file():
+        pytest.fail(f"no {SSHD}: `make test` installs Debian's openssh-server (as root)")
+    folder = tmp_path / "sshd"
+    folder.mkdir()
+    for name in ("host_key", "client_key"):
+        keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)]
+        subprocess.run(keygen, check=True)
+    shutil.copy(folder / "client_key.pub", folder / "authorized_keys")
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\n"
+        f"PidFile {folder}/sshd.pid\nAuthorizedKeysFile {folder}/authorized_keys\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
+        "Subsystem sftp internal-sftp\n",
+        encoding="utf-8",
+    )
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation
+    log = (folder / "sshd.log").open("w")
+    process = subprocess.Popen(
+        [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log
+    )
+    try:
+        for _ in range(200):  # sshd writes its pid file once it listens
+            if (folder / "sshd.pid").exists():
+                break
+            if process.poll() is not None:
+                raise RuntimeError((folder / "sshd.log").read_text())
+            time.sleep(0.05)
+        yield {"port": port, "key": folder / "client_key", "user": "root"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
 
 
 WORKFLOWS = Path(".github") / "workflows"
@@ -335,6 +452,8 @@ def s3(s3_server):
 
 
 SECRETS = {key: AWS[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+# Where the README puts the writer's keys: the environment `writer`, which only main uses.
+WRITER = {"writer": Environment(secrets=SECRETS, branches=("main",))}
 # The read-only identity's keys, which pull requests get (moto checks no policy: that
 # the pull request's job writes nothing is checked on the bucket itself).
 READ_SECRETS = {

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import yaml
 
-from .conftest import READ_SECRETS, SECRETS, edit_yaml, git
+from .conftest import READ_SECRETS, SECRETS, WRITER, edit_yaml, git
 
 ISSUE_STEP = "Open or update the drift issue"
 REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
@@ -118,7 +118,9 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     assert comment["body"].startswith("Checked again on `data/incoming/batch.parquet`")
 
     # Retraining as the monitor asked, on unchanged data: the same model, no pull request.
-    retrain = repo.run("retrain.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS)
+    retrain = repo.run(
+        "retrain.yaml", "workflow_dispatch", gh.dispatch_event(), environments=WRITER
+    )
     job = retrain.jobs["retrain"]
     assert job.conclusion == "success", job.log
     assert "retrain: the model did not change" in job.log
@@ -136,7 +138,9 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     committed = git(laptop, "show", "--name-only", "--format=", "HEAD").split()
     assert "credentials.json" not in committed and "dvc.lock" in committed, committed
     assert git(laptop, "status", "--porcelain") == "?? credentials.json"
-    retrain = repo.run("retrain.yaml", "workflow_dispatch", gh.dispatch_event(), SECRETS)
+    retrain = repo.run(
+        "retrain.yaml", "workflow_dispatch", gh.dispatch_event(), environments=WRITER
+    )
     job = retrain.jobs["retrain"]
     assert job.conclusion == "success", job.log
     assert job.permissions == {

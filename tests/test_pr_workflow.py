@@ -11,10 +11,8 @@ from harness.runner import GitHub
 
 from .conftest import (
     RATE_CHANGE,
-    READ_SECRETS,
     SECRETS,
     Repository,
-    bucket_objects,
     edit_yaml,
     git,
     hgb,
@@ -108,51 +106,6 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert "run `dvc repro --pull`, then commit `dvc.lock` and `eval/`" in third["body"]
     assert [c["body"] for c in gh.comments(number) if c["id"] == pasted] == [copy]
     assert len(gh.comments(number)) == 32
-
-
-def test_s3_remote_restores_unchanged_stages_and_the_pull_request_writes_nothing(
-    trained, s3, tmp_path
-):
-    """With the S3 remote: the pull request's job gets only the read-only identity (the
-    write keys are never handed to it), fetches the unchanged stage from main's results,
-    scores baselines on the PR's rows, and pushes nothing: the bucket is byte for byte
-    as before. The stale lock's fix trains on the developer's machine; the next run
-    reuses the pull request's own earlier run (actions/cache) and passes."""
-    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
-    workflow = (repo.project / ".github" / "workflows" / "pr.yaml").read_text(encoding="utf-8")
-    assert "secrets.AWS_READ_ACCESS_KEY_ID" in workflow
-    assert "secrets.AWS_ACCESS_KEY_ID" not in workflow and "push-run-cache" not in workflow
-    before = bucket_objects(s3["AWS_ENDPOINT_URL"])
-    repo.propose(
-        lambda p: hgb(p).update(learning_rate=0.05),
-        "Lower the rate, without retraining",
-        repro=False,
-    )
-    number = repo.gh.open_pull_request("proposal")
-    job = repo.pull_request(number, "opened", secrets={**SECRETS, **READ_SECRETS}).jobs["train"]
-    log = job.step(REPORT_STEP).log
-    assert "dvc repro --pull" in log
-    assert "Running stage 'prepare'" not in log
-    assert "Running stage 'train'" in log
-    assert "Every model scored on this pull request's" in job.summary
-    assert job.conclusion == "failure" and job.step("Gate").outcome == "failure"
-    assert bucket_objects(s3["AWS_ENDPOINT_URL"]) == before
-    fix = re.search(r"run `(dvc repro --pull)`, then commit", job.summary)
-    assert fix, job.summary
-
-    laptop = tmp_path / "laptop"
-    git(tmp_path, "clone", "-q", "--branch", "proposal", str(repo.gh.origin), str(laptop))
-    fixed = repo.sh("bash", "-c", fix.group(1), cwd=laptop)
-    assert "Running stage 'train'" in fixed.stdout, fixed.stdout  # CI shared nothing
-    git(laptop, "add", "--all")
-    git(laptop, "commit", "-q", "-m", "Lock the retrained model")
-    git(laptop, "push", "-q", "origin", "proposal")
-
-    job = repo.pull_request(number, "synchronize", secrets=READ_SECRETS).jobs["train"]
-    assert job.conclusion == "success", job.log
-    assert bucket_objects(s3["AWS_ENDPOINT_URL"]) == before
-    [comment] = repo.gh.comments(number)
-    assert comment["body"].startswith("## ✅ Model report: the gate passes")
 
 
 def test_fork_pull_request_gets_no_secrets_but_a_report_and_a_comment(trained, s3, tmp_path):

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import yaml
 
-from .conftest import RATE_IN_CARD, SECRETS, edit_yaml, git, hgb, s3_client
+from .conftest import RATE_IN_CARD, SECRETS, WRITER, edit_yaml, git, hgb, s3_client
 
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
 NAME = "churn-model"
@@ -179,7 +179,7 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
     git(repo.project, "checkout", "-q", "main")
     event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
-    run = repo.run("promote.yaml", "push", event, secrets=SECRETS)
+    run = repo.run("promote.yaml", "push", event, environments=WRITER)
     job = run.jobs["promote"]
     assert job.conclusion == "success", job.log
     assert "dvc repro --pull" in job.step(PROMOTE_STEP).log
@@ -254,7 +254,7 @@ def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(traine
     assert not marker.exists()
 
     # The workflow, with the generated .dvc/config (verify on): the pull is refused.
-    run = repo.run("promote.yaml", "push", event, secrets=SECRETS)
+    run = repo.run("promote.yaml", "push", event, environments=WRITER)
     job = run.jobs["promote"]
     assert job.conclusion == "success", job.log
     log = job.step(PROMOTE_STEP).log

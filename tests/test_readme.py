@@ -29,7 +29,19 @@ def make(*args, **env):
 def test_readme_commands_are_the_tested_ones():
     """The README shows exactly the make targets that are run by CI or below."""
     shown = set(re.findall(r"`?make (\w[\w-]*)", README))
-    assert shown == {"demo", "test", "bench", "lint", "help", "install", "repro"}
+    assert shown == {"demo", "test", "bench", "lint", "help", "install", "repro", "lock"}
+
+
+def test_make_lock_makes_the_locks_the_template_has(tmp_path):
+    """`make lock` bakes each Python's project and locks it: starting from the committed
+    locks, nothing moves (they are current and complete); written elsewhere here."""
+    result = make("lock", LOCK_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    committed = sorted((TEMPLATE / "templates" / "uv-lock").glob("*.lock"))
+    assert [p.name for p in committed] == sorted(p.name for p in tmp_path.glob("*.lock"))
+    for lock in committed:
+        assert (tmp_path / lock.name).read_bytes() == lock.read_bytes(), lock.name
+    assert re.search(r"py3\.11\.lock: \d+ packages", result.stdout)
 
 
 def test_make_help_lists_the_commands():

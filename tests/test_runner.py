@@ -14,6 +14,7 @@ import pytest
 
 from harness.runner import (
     Ctx,
+    Environment,
     Evaluator,
     GitHub,
     RunnerError,
@@ -682,6 +683,52 @@ def test_fork_pull_request_gets_no_secrets_and_a_read_only_token(repo, tmp_path)
     )
     assert (workspace / "x.txt").read_text() == "fork\n"
     assert gh.workflow_run_event(run)["workflow_run"]["pull_requests"] == []
+
+
+ENVIRONMENT_WORKFLOW = """
+name: Env
+on: [push, pull_request]
+permissions: {}
+jobs:
+  write:
+    runs-on: ubuntu-latest
+    environment: writer
+    steps:
+      - env:
+          KEY: ${{ secrets.KEY }}
+        run: echo "key=$KEY" > key
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          KEY: ${{ secrets.KEY }}
+        run: echo "key=$KEY" > key
+"""
+
+
+def test_environment_secrets_reach_only_its_jobs_and_only_its_branches(repo, tmp_path):
+    """An environment's secret overrides the repository's for the job that names it; a
+    deployment branch rule fails that job on any other ref, a pull request's included."""
+    gh, work = repo
+    wf = workflow(tmp_path, ENVIRONMENT_WORKFLOW)
+    writer = {"writer": Environment(secrets={"KEY": "env-key"}, branches=("main",))}
+    pushed = run_workflow(
+        gh, wf, "push", gh.push_event("main"), secrets={"KEY": "repo"}, environments=writer
+    )
+    assert pushed.conclusion == "success", pushed.log()
+    assert (pushed.jobs["write"].workspace / "key").read_text() == "key=env-key\n"
+    assert (pushed.jobs["plain"].workspace / "key").read_text() == "key=repo\n"
+    assert "env-key" not in pushed.log()
+
+    number = open_pr(gh, work, "feature", {"x.txt": "x\n"})
+    proposed = run_workflow(gh, wf, "pull_request", gh.event(number), environments=writer)
+    job = proposed.jobs["write"]
+    assert job.conclusion == "failure" and not (job.workspace / "key").exists()
+    assert (
+        f'Branch "refs/pull/{number}/merge" is not allowed to deploy to writer due to '
+        "environment protection rules." in job.log
+    )
+    assert (proposed.jobs["plain"].workspace / "key").read_text() == "key=\n"
 
 
 # ------------------------------------------------------------------------ stand-ins

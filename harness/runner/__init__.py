@@ -15,6 +15,9 @@ Emulated:
   outputs, job ``outputs``, ``env``, ``defaults.run``, ``permissions`` (workflow and
   job level), ``concurrency``, ``runs-on``, ``timeout-minutes``, ``environment``,
   ``name``, ``continue-on-error``;
+- deployment environments (``run_workflow(environments=...)``): a job that names one
+  gets its secrets; one with a deployment branch rule fails a job of any other ref (a
+  pull request's included) before its first step, as on GitHub;
 - the ``GITHUB_TOKEN``: a fake token naming the job's effective permissions
   (``ghs_local.contents=read.metadata=read``); pull requests from forks get at most
   read scopes and no other secrets, as on GitHub;
@@ -62,11 +65,12 @@ from .errors import RunnerError
 from .expressions import Ctx, Evaluator
 from .github import GitHub
 from .globs import hash_files
-from .results import JobResult, Run, StepResult
+from .results import Environment, JobResult, Run, StepResult
 from .run import run_workflow
 
 __all__ = [
     "Ctx",
+    "Environment",
     "Evaluator",
     "GitHub",
     "JobResult",

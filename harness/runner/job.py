@@ -182,7 +182,11 @@ class Job:
         evaluator = Evaluator(self.where, self.job_contexts())
         result.name = evaluator.text(spec.name)
         result.runs_on = evaluator.template(spec.runs_on)
-        evaluator.template(spec.environment)
+        refused = self.enter_environment(evaluator.text(spec.environment or ""))
+        if refused:
+            result.conclusion = "failure"
+            result.steps = [StepResult("Set up job", None, "failure", "failure", refused)]
+            return result
         evaluator.template(spec.concurrency)
         result.continue_on_error = truthy(evaluator.template(spec.continue_on_error))
         timeout = number(evaluator.template(spec.timeout_minutes))
@@ -226,6 +230,24 @@ class Job:
         result.conclusion, result.steps = self.status, self.results
         result.summary = "".join(self.summary)
         return result
+
+    def enter_environment(self, name: str) -> str:
+        """Give the job its environment's secrets; the reason it may not, if so (GitHub
+        fails such a job before any step)."""
+        environment = self.run.environments.get(name)
+        if environment is None:
+            return ""  # none, or one GitHub creates on first use: no rules, no secrets
+        branch = self.run.ref.removeprefix("refs/heads/")
+        if environment.branches is not None and (
+            not self.run.ref.startswith("refs/heads/") or branch not in environment.branches
+        ):
+            return (
+                f'Branch "{branch}" is not allowed to deploy to {name} due to '
+                "environment protection rules."
+            )
+        if not self.run.fork:
+            self.secrets.update(environment.secrets)
+        return ""
 
     def mask(self, text: str) -> str:
         for secret in sorted(

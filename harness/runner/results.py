@@ -7,6 +7,16 @@ from pathlib import Path
 from typing import Any
 
 
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """A deployment environment's settings: its secrets (which override the repository's
+    of the same name, for the jobs that name it) and, when set, the only branches whose
+    runs may use it (a deployment branch rule); a pull request's run is never one."""
+
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict)
+    branches: tuple[str, ...] | None = None
+
+
 @dataclasses.dataclass
 class StepResult:
     name: str

@@ -13,7 +13,7 @@ from .expressions import Ctx, Evaluator, to_str
 from .github import GitHub
 from .job import Job
 from .model import parse_workflow
-from .results import Run
+from .results import Environment, Run
 from .standins import install_standin, localgh
 from .triggers import check_trigger, dispatch_inputs
 
@@ -46,6 +46,7 @@ class RunContext:
             self.payload["pull_request"]["head"]["repo"]["full_name"] != gh.repository
         )
         self.secrets = {} if self.fork else dict(options["secrets"] or {})
+        self.environments = dict(options["environments"] or {})
         self.vars = dict(options["vars"] or {})
         self.extra_path = [str(Path(p).resolve()) for p in options["path"] or []]
         with localgh.locked(gh.state_file) as state:
@@ -222,6 +223,7 @@ def run_workflow(
     payload: dict,
     *,
     secrets: dict[str, str] | None = None,
+    environments: dict[str, Environment] | None = None,
     vars: dict | None = None,
     inputs: dict | None = None,
     env: dict[str, str] | None = None,
@@ -236,6 +238,7 @@ def run_workflow(
         event_name,
         payload,
         secrets=secrets,
+        environments=environments,
         vars=vars,
         inputs=inputs,
         env=env,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.dvc import reason
 
 
 def dvc(*args: str) -> None:
@@ -74,3 +75,9 @@ def test_an_unreachable_s3_endpoint_is_named(capsys, monkeypatch):
     assert "DVC remote 'storage' (s3://bucket/path)" in line
     assert "Could not connect to the endpoint URL" in line
 {%- endif %}
+
+
+def test_a_missing_bucket_is_said_in_words():
+    """gcsfs's reason for a bucket that does not exist is only a path: it is named."""
+    said = reason("ERROR: unexpected error - b/no-such-bucket/o\n")
+    assert said == "no bucket 'no-such-bucket' (Google Cloud Storage answered 404 for it)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ PREFIXES = (
     "configuration error - ",
     "config file error: ",
 )
+# What gcsfs says when a bucket does not exist: the path of its objects' listing.
+MISSING_BUCKET = re.compile(r"b/([^/\s]+)/o")
 
 # the command line --------------------------------------------------------------------
 
@@ -50,6 +53,8 @@ def reason(stderr: str) -> str:
     text = (errors or lines or ["DVC gave no reason"])[-1]
     for prefix in PREFIXES:
         text = text.removeprefix(prefix)
+    if missing := MISSING_BUCKET.fullmatch(text):
+        return f"no bucket {missing[1]!r} (Google Cloud Storage answered 404 for it)"
     return text
 
 
