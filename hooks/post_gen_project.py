@@ -4,9 +4,11 @@ Standard library only, no network, safe to run twice.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -46,9 +48,12 @@ def identity_options(answers, root=Path()):
 
 
 def first_commit(answers, root=Path()):
-    """Commit everything once; a repository that already has commits is left alone."""
+    """Commit everything once; a repository that already has commits is left alone.
+
+    Returns whether it committed, so that the message never claims a commit it did not make.
+    """
     if git("rev-parse", "--verify", "--quiet", "HEAD", root=root).returncode == 0:
-        return
+        return False
     git("add", "--all", root=root).check_returncode()
     result = git(
         *identity_options(answers, root),
@@ -61,19 +66,54 @@ def first_commit(answers, root=Path()):
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip() or result.stdout.strip())
+    return True
 
 
-def print_next_steps(answers):
-    """Tell the user the three commands that take them to a trained, versioned model."""
+def print_next_steps(answers, committed=True):
+    """Tell the user the three commands that take them to a trained, versioned model.
+
+    Under cruft (its context has `_commit`), first the commit of .cruft.json: cruft writes
+    that file after this hook, so the first commit cannot hold it, and `cruft update`
+    refuses a working tree that is not clean.
+    """
+    slug = answers["project_slug"]
+    if not committed:
+        print(
+            f"\nWrote {slug}/ over its existing Git repository and committed nothing: "
+            "`git status` and `git diff` show what the template replaced.\n"
+        )
+        return
+    cruft = ""
+    if "_commit" in answers:
+        cruft = (
+            '  git add .cruft.json && git commit -m "Record the template commit (cruft)"'
+            "  # cruft writes it after this message\n"
+        )
     print(f"""
-Created {answers["project_slug"]}/ (a Git repository on main, first commit made).
+Created {slug}/ (a Git repository on main, first commit made).
 
 Next:
-  cd {answers["project_slug"]}
-  make install     # .venv with exactly what uv.lock pins
+  cd {slug}
+{cruft}  make install     # .venv with exactly what uv.lock pins
   make repro       # prepare -> train -> evaluate with DVC, then show the metrics
   git add --all && git commit -m "Train the first model"
 """)
+
+
+def is_cruft_comparison(answers, root=Path()):
+    """Whether this is one of the copies `cruft update` and `cruft diff` generate to compare.
+
+    They run this hook too, in a fresh folder of Python's tempfile (<tmp>/tmpXXXXXXXX/<slug>),
+    with cruft's `_commit` in the answers. Only the message depends on it (cruft leaves
+    their .git out of the comparison: pyproject.toml's [tool.cruft] skip); a project
+    created in such a folder is committed all the same, just not announced.
+    """
+    here = root.resolve()
+    return (
+        "_commit" in answers
+        and here.parent.parent == Path(tempfile.gettempdir()).resolve()
+        and re.fullmatch(r"tmp[a-z0-9_]{8}", here.parent.name) is not None
+    )
 
 
 def main():
@@ -87,7 +127,7 @@ def main():
         return
     try:
         init_repository()
-        first_commit(ANSWERS)
+        committed = first_commit(ANSWERS)
     except (subprocess.CalledProcessError, RuntimeError) as error:
         # Keep the generated files: a failed commit (e.g. signing) must not delete them.
         print(
@@ -96,7 +136,8 @@ def main():
             file=sys.stderr,
         )
         return
-    print_next_steps(ANSWERS)
+    if not is_cruft_comparison(ANSWERS):
+        print_next_steps(ANSWERS, committed)
 
 
 if __name__ == "__main__":

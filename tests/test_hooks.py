@@ -3,7 +3,9 @@ whole through cookiecutter for every answer they refuse."""
 
 import json
 import subprocess
+import tempfile
 import types
+from pathlib import Path
 
 import pytest
 from cookiecutter.environment import StrictEnvironment
@@ -143,13 +145,47 @@ def test_post_gen_keeps_a_configured_identity(tmp_path):
     assert git(project, "log", "-1", "--format=%an") == "Template Tests"
 
 
-def test_post_gen_is_idempotent(tmp_path):
-    """Running generation again over the project makes no second repository or commit."""
+def test_post_gen_is_idempotent(tmp_path, capfd):
+    """Running generation again over the project (`cookiecutter -f`) makes no second
+    repository or commit, and says it committed nothing; it writes the template's files
+    over the user's, as both READMEs warn."""
     project = bake(tmp_path)
     head = git(project, "rev-parse", "HEAD")
+    (project / "params.yaml").write_text("mine: true\n", encoding="utf-8")
+    capfd.readouterr()
     cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True)
     assert git(project, "rev-parse", "HEAD") == head
     assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert git(project, "status", "--porcelain") == ""  # params.yaml: the template's again
+    said = capfd.readouterr().out
+    assert "committed nothing" in said
+    assert "first commit made" not in said
+
+
+def test_post_gen_under_cruft_says_to_commit_its_file(capsys):
+    """cruft (whose answers carry `_commit`) writes .cruft.json after the hook, so its
+    message starts with the command that commits it; cookiecutter's does not."""
+    hook = load_hook("post_gen_project", defaults())
+    hook.print_next_steps(defaults())
+    assert ".cruft.json" not in capsys.readouterr().out
+    hook.print_next_steps(defaults(_commit="0" * 40))
+    steps = capsys.readouterr().out.split("Next:\n")[1].splitlines()
+    assert steps[1].startswith("  git add .cruft.json && git commit -m ")
+
+
+def test_post_gen_knows_cruft_comparison_copies(tmp_path):
+    """The copies `cruft update` and `cruft diff` generate (cruft's answers, in a fresh
+    folder of Python's tempfile) are recognised, and announce nothing; a project that
+    cruft or cookiecutter creates anywhere else is not one."""
+    hook = load_hook("post_gen_project", defaults())
+    cruft = defaults(_commit="0" * 40)
+    with tempfile.TemporaryDirectory() as fresh:
+        copy = Path(fresh) / "churn-model"
+        copy.mkdir()
+        assert hook.is_cruft_comparison(cruft, copy)
+        assert not hook.is_cruft_comparison(defaults(), copy)
+    (tmp_path / "churn-model").mkdir()
+    assert not hook.is_cruft_comparison(cruft, tmp_path / "churn-model")
 
 
 def test_post_gen_keeps_files_when_git_cannot_commit(tmp_path, monkeypatch, capfd):
