@@ -1,5 +1,5 @@
 """Every command the template's README shows is run here (`make test` is CI itself,
-`make lint` runs in .ci/run)."""
+`make lint` runs in .ci/run; `cruft create`, in test_update.py)."""
 
 import json
 import os
