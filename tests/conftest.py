@@ -8,6 +8,7 @@ workers' model fits do not fight over the two cores.
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -116,6 +117,15 @@ def git(project: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=project, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def readme_commands(project, section: str) -> list[list[str]]:
+    """The shell commands of a README section's code blocks, without their comments."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", body, re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line.split() for line in lines if line]
 
 
 def edit_yaml(path: Path, change) -> None:

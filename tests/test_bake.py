@@ -114,6 +114,7 @@ def expected_files(answers: dict) -> set[str]:
     ]
     files = {
         ".cookiecutter.json",
+        ".devcontainer/devcontainer.json",
         ".dvc/.gitignore",
         ".dvc/config",
         ".dvcignore",
@@ -129,6 +130,7 @@ def expected_files(answers: dict) -> set[str]:
         ".github/workflows/retrain.yaml",
         ".github/workflows/rollback.yaml",
         ".gitignore",
+        ".pre-commit-config.yaml",
         ".python-version",
         "Makefile",
         "README.md",
@@ -199,6 +201,9 @@ def test_answers_reach_their_files(bakes, answers):
     storage = extra[answers["dvc_remote"]]
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert re.search(rf"^STORAGE \?= {storage}$", makefile, re.MULTILINE)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    install = re.search(r"^\| `make install` \| `(.+)` \|$", readme, re.MULTILINE).group(1)
+    assert install.endswith(f"--extra dev --extra {storage}" if storage else "--extra dev")
     assert not storage or storage in pyproject["project"]["optional-dependencies"]
     assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + answers["python_version"].replace(

@@ -33,4 +33,6 @@ def test_free_text_round_trips(tmp_path):
     assert pipeline["artifacts"]["modele-de-churn-mo-xing"]["desc"] == NASTY
     recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
     assert recorded["cookiecutter"]["description"] == NASTY
+    container = json.loads((project / ".devcontainer" / "devcontainer.json").read_text("utf-8"))
+    assert container["name"] == "Modèle de churn 模型"
     assert git(project, "status", "--porcelain") == ""

@@ -6,30 +6,20 @@ cars and seattle-weather), for multiclass, binary and regression problems. The R
 
 import importlib.resources
 import json
-import re
 
 import pandas as pd
 
 from harness.env import GATE, run
 
-from .conftest import edit_yaml, git, hgb
+from .conftest import edit_yaml, git, hgb, readme_commands
 
 PENGUINS = importlib.resources.files("palmerpenguins") / "data"
 VEGA = importlib.resources.files("vega_datasets") / "_data"
 
 
-def readme_commands(project, section: str) -> list[list[str]]:
-    """The shell commands of a README section's code blocks, without their comments."""
-    text = (project / "README.md").read_text(encoding="utf-8")
-    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```bash\n(.*?)```", body, re.S)
-    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
-    return [line.split() for line in lines if line]
-
-
 def own_data(baked, project_env, frame: pd.DataFrame, problem_type: str, **prepare):
     """A project with ``frame`` as its data, brought in with the README's commands
-    (`cp` from the user's file, `.venv/bin/dvc add`), and ``prepare`` settings."""
+    (`cp` from the user's file, `dvc add` in the environment), and ``prepare`` settings."""
     project = baked(problem_type=problem_type)
     (project / ".venv").symlink_to(project_env)  # what `make install` makes
     mine = project.parent / "my-data.csv"
@@ -37,7 +27,7 @@ def own_data(baked, project_env, frame: pd.DataFrame, problem_type: str, **prepa
     first, second, *_ = readme_commands(project, "Bring your own data")
     assert first == ["cp", "~/my-data.csv", "data/raw/dataset.csv"]
     run(project, "cp", str(mine), first[2])
-    assert second == [".venv/bin/dvc", "add", "data/raw/dataset.csv"]
+    assert second == ["dvc", "add", "data/raw/dataset.csv"]
     run(project, *second)
     settings = {"source": "file", **prepare}
     edit_yaml(project / "params.yaml", lambda p: p["prepare"].update(settings))

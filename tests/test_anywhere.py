@@ -1,0 +1,200 @@
+"""A generated project sets up anywhere: its dev container, its pre-commit hooks (the
+README's commands, run), every make target's commands without make (the README's table,
+checked against the recipes), and its environment's folder on Windows (Scripts)."""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from harness.bake import TEMPLATE, bake, choices
+from harness.env import environ, run
+
+from .conftest import edit_yaml, git, readme_commands
+
+# The Pythons of mcr.microsoft.com/devcontainers/python's version 3 (its manifest.json).
+IMAGE_PYTHONS = {"3.10", "3.11", "3.12", "3.13", "3.14"}
+TEMPLATE_DEV = tomllib.loads((TEMPLATE / "pyproject.toml").read_text(encoding="utf-8"))
+PRE_COMMIT = next(
+    pin for pin in TEMPLATE_DEV["project"]["optional-dependencies"]["dev"]
+    if pin.startswith("pre-commit==")
+)  # fmt: skip
+# make's SHELL for reading recipes: each line's words as the shell would pass them (the
+# variables make exports expanded), one line each; nothing runs. A line that is more
+# than one command (`||`, `&&`, a pipe) is only named.
+WORDS = """#!/bin/sh
+case "$2" in *'||'*|*'&&'*|*'|'*) echo compound; exit 0 ;; esac
+eval "set -- $2"
+printf '%s\\037' "$@"
+echo
+"""
+# Words of a recipe that typing its command leaves out: uv's project environment is
+# .venv without being told, and --quiet only quiets.
+UNTYPED = {"UV_PROJECT_ENVIRONMENT=.venv", "--quiet"}
+
+
+@pytest.fixture(scope="module")
+def bakes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("anywhere")
+    made = {}
+
+    def get(**answers):
+        key = json.dumps(answers, sort_keys=True)
+        if key not in made:
+            made[key] = bake(root / str(len(made)), **answers)
+        return made[key]
+
+    return get
+
+
+def devcontainer(project: Path) -> dict:
+    return json.loads((project / ".devcontainer" / "devcontainer.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("python", choices("python_version"))
+def test_the_dev_container_is_the_answered_python(bakes, python):
+    """The image is the devcontainers Python image of the answered version (pinned to the
+    image's major version), `make install` runs once it is made, the environment `make
+    install` makes comes first on PATH, and the extensions are Python, Ruff and DVC's."""
+    project = bakes(python_version=python)
+    config = devcontainer(project)
+    assert python in IMAGE_PYTHONS
+    assert config["image"] == f"mcr.microsoft.com/devcontainers/python:3-{python}-trixie"
+    assert config["postCreateCommand"] == "make install"
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^VENV \?= \.venv$", makefile, re.M)
+    workspace = "${containerWorkspaceFolder}/.venv/bin"
+    assert config["remoteEnv"]["PATH"] == f"{workspace}:${{containerEnv:PATH}}"
+    vscode = config["customizations"]["vscode"]
+    assert vscode["extensions"] == ["ms-python.python", "charliermarsh.ruff", "Iterative.dvc"]
+    assert vscode["settings"]["python.defaultInterpreterPath"] == f"{workspace}/python"
+    assert vscode["settings"]["ruff.importStrategy"] == "fromEnvironment"  # the pinned ruff
+
+
+def test_the_dev_container_command_installs_the_project(baked, project_env):
+    """postCreateCommand, run as the workflows' tests run `make install` (into the shared
+    environment, uv offline from its cache); the project's commands then work."""
+    project = baked()
+    command = shlex.split(devcontainer(project)["postCreateCommand"])
+    run(project, *command, VENV=str(project_env), UV_OFFLINE="1")
+    run(project, "python", "-m", "churn_model", "validate")
+
+
+def test_pre_commit_runs_what_ci_checks_on_every_commit(baked, project_env, tmp_path):
+    """The README's commands install pre-commit (the template's pin, offline from uv's
+    cache) and its hook; a generated project passes every hook, and a commit that ruff
+    would reformat, whose code ruff refuses, or whose params.yaml is invalid is stopped."""
+    project = baked()
+    tools = tmp_path / "tools"
+    # activated: the environment's commands first, then where uv puts tools
+    path = [project_env / "bin", tools / "bin", os.environ["PATH"]]
+    env = {
+        "UV_TOOL_DIR": str(tools / "envs"),
+        "UV_TOOL_BIN_DIR": str(tools / "bin"),
+        "UV_OFFLINE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
+        "PATH": os.pathsep.join(map(str, path)),
+    }
+    install, hook = readme_commands(project, "Setting up anywhere")
+    assert install == ["uv", "tool", "install", PRE_COMMIT]
+    assert hook == ["pre-commit", "install"]
+    run(project, *install, **env)
+    run(project, *hook, **env)
+    run(project, "pre-commit", "run", "--all-files", **env)
+
+    def commit() -> subprocess.CompletedProcess:
+        git(project, "add", "--all")
+        return subprocess.run(
+            ["git", "commit", "-q", "-m", "A change"],
+            cwd=project,
+            env=environ(project_env, **env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    scratch = project / "src" / "churn_model" / "scratch.py"
+    scratch.write_text("import os\n\nx  =  1\n", encoding="utf-8")
+    assert commit().returncode != 0
+    assert scratch.read_text(encoding="utf-8") == "import os\n\nx = 1\n"  # formatted
+    assert commit().returncode != 0  # formatted, and still an unused import
+    scratch.write_text("x = 1\n", encoding="utf-8")
+    edit_yaml(project / "params.yaml", lambda p: p["base"].update(problem_type="ranking"))
+    assert commit().returncode != 0
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    git(project, "checkout", "HEAD", "--", "params.yaml")
+    assert commit().returncode == 0
+    assert git(project, "rev-list", "--count", "HEAD") == "2"
+
+
+MAKE = shutil.which("make")  # found whatever PATH a test gives make
+
+
+def make(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``make`` in ``project``, output captured; as a top-level make even under `make test`
+    (which would make it a sub-make that prints "Entering directory")."""
+    return subprocess.run(
+        [MAKE, "--no-print-directory", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+
+
+def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
+    """The README's "Without make" table lists every target `make help` lists (but help)
+    in its order, each with exactly the commands its recipe runs, its prerequisites'
+    first, for the variables the row gives; `make install` also puts uv into .venv when
+    there is none, which the text says."""
+    project = bakes(dvc_remote="s3")
+    listed = re.findall(r"^  make (\S+)", make(project, "help").stdout, re.M)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Without make", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(make [^`]+)` \| `([^`]+)` \|$", section, re.M)
+    assert [row[0].split()[1] for row in rows] == [name for name in listed if name != "help"]
+    uv_pin = re.search(r"^UV_VERSION := (\S+)$", (project / "Makefile").read_text(), re.M)
+    assert f"`python -m pip install uv=={uv_pin.group(1)}`" in section
+    words = tmp_path / "words.sh"
+    words.write_text(WORDS, encoding="utf-8")
+    words.chmod(0o755)
+    for target, typed in rows:
+        _, name, *variables = target.split()
+        printed = make(project, "-s", name, *variables, f"SHELL={words}").stdout.splitlines()
+        assert "compound" not in printed or name == "install", target
+        recipe = [
+            [word for word in line.rstrip("\037").split("\037") if word not in UNTYPED]
+            for line in printed
+            if line != "compound"
+        ]
+        assert recipe == [shlex.split(command) for command in typed.split(" && ")], target
+
+
+def test_on_windows_make_finds_the_environment_in_scripts(bakes):
+    """With OS=Windows_NT the Makefile runs .venv/Scripts' commands and puts that folder
+    first on PATH (joined with `;` when PATH is Windows' own); elsewhere bin. No other
+    file names .venv/bin without .venv\\Scripts beside it (the dev container is Linux)."""
+    project = bakes()
+    venv = project / ".venv"
+    shown = make(project, "-n", "install", "OS=Windows_NT").stdout
+    assert f"{venv}/Scripts/python -m pip install" in shown and "/bin/" not in shown
+    show_path = ["--eval", 'print-path: ; @echo "$$PATH"', "print-path"]
+    windows_path = r"C:\Windows\system32;C:\Windows"
+    on_windows = make(project, "OS=Windows_NT", *show_path, PATH=windows_path)
+    assert on_windows.stdout.strip() == f"{venv}/Scripts;{windows_path}"
+    assert make(project, "OS=Windows_NT", *show_path).stdout.startswith(f"{venv}/Scripts:")
+    assert make(project, *show_path).stdout.startswith(f"{venv}/bin:")
+    for name in git(project, "ls-files").splitlines():
+        if name.startswith(".devcontainer/") or name == "uv.lock":
+            continue
+        text = (project / name).read_text(encoding="utf-8")
+        for found in re.finditer(r"\.venv/bin", text):
+            assert r".venv\Scripts" in text[found.end() : found.end() + 80], name
