@@ -8,15 +8,13 @@ has, so that only what must move moves), and keeps it in ``templates/`` with the
 left for cookiecutter to fill in; the project's uv.lock includes the one of its Python.
 """
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .bake import TEMPLATE, bake
+from .bake import TEMPLATE, bake, choices
 
 LOCKS = TEMPLATE / "templates" / "uv-lock"  # LOCK_DIR writes them elsewhere (a check)
 DEFAULT_SLUG = "churn-model"  # what cookiecutter.json's default project name slugifies to
@@ -27,11 +25,6 @@ UV = Path(sys.executable).with_name("uv")
 
 def lock_file(python: str) -> Path:
     return Path(os.environ.get("LOCK_DIR", LOCKS)) / f"py{python}.lock"
-
-
-def pythons() -> list[str]:
-    answers = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
-    return sorted(answers["python_version"])
 
 
 def refresh(python: str, upgrade: bool, work: Path) -> None:
@@ -55,9 +48,8 @@ def refresh(python: str, upgrade: bool, work: Path) -> None:
 def main() -> None:
     upgrade = os.environ.get("UPGRADE", "") not in ("", "0")
     with tempfile.TemporaryDirectory() as work:
-        for python in pythons():
+        for python in sorted(choices("python_version")):
             refresh(python, upgrade, Path(work))
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -240,7 +240,7 @@ def test_each_remote_on_a_real_server(kind, request, baked, tmp_path, project_en
     assert job.conclusion == "failure" and "run `dvc repro --pull`, then commit" in job.summary
     assert storage.stored() == before
 
-    cached = {str(p) for p in (project / ".dvc" / "cache").rglob("*") if p.is_file()}
+    before_failure = cached(project)
     remote_options(project / ".dvc" / "config.local", storage.broken)
     failed = repo.sh("make", "push-run-cache", check=False)
     assert failed.returncode != 0
@@ -250,7 +250,7 @@ def test_each_remote_on_a_real_server(kind, request, baked, tmp_path, project_en
     assert line.startswith(f"error: could not push to DVC remote 'storage' ({url}): "), line
     assert storage.failure in line, line
     assert line.endswith("nothing was deleted"), line
-    assert {str(p) for p in (project / ".dvc" / "cache").rglob("*") if p.is_file()} == cached
+    assert cached(project) == before_failure
 
 
 # The job of pr.yaml up to its "Connect to the DVC remote" step, then a stand-in for the
