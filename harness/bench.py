@@ -26,10 +26,14 @@ the gate's and the drift monitor's error rates, power and coverage by seeded sim
 with the generated project's own functions, each next to its target (BENCH_STAT_SCALE
 scales the number of simulated runs, 1 by default).
 
+Serving (bench_serve.py): a bounded load test of `serve` over HTTP on loopback,
+BENCH_SERVE_REQUESTS single-row requests (10,000 by default) and a tenth as many of 100
+rows, against the same scoring called in-process.
+
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
-predict, pr, monitor, text, big, statistics (every one by default), e.g.
-BENCH_SECTIONS=monitor,big.
-`predict` trains a project at the largest BENCH_ROWS size when `pipeline` is not run.
+predict, serve, pr, monitor, text, big, statistics (every one by default), e.g.
+BENCH_SECTIONS=monitor,big. `predict` and `serve` train a project at the largest
+BENCH_ROWS size when `pipeline` is not run.
 """
 
 import json
@@ -46,7 +50,7 @@ from .bake import TEMPLATE, bake
 from .env import GATE, environ, install, project_env
 
 FEATURES = 20
-SECTIONS = ("pipeline", "predict", "pr", "monitor", "text", "big", "statistics")
+SECTIONS = ("pipeline", "predict", "serve", "pr", "monitor", "text", "big", "statistics")
 MIB, GIB = 2**20, 2**30
 MACHINE = 24 * 10**9  # the issue's target: a 2-core, 24 GB machine
 WORK = TEMPLATE / "build" / "bench"  # the bakes, kept between runs
@@ -492,6 +496,14 @@ def main() -> None:
     if "predict" in chosen:
         project = project_of(sizes[-1])
         batch_scoring(project, env_dir, env, int(os.environ.get("BENCH_PREDICT_ROWS", "1000000")))
+    if "serve" in chosen:
+        project = project_of(sizes[-1])
+        sys.stdout.flush()
+        script = str(TEMPLATE / "harness" / "bench_serve.py")
+        requests = os.environ.get("BENCH_SERVE_REQUESTS", "10000")
+        package = answers(project)["package_name"]
+        python = str(env_dir / "bin" / "python")
+        subprocess.run([python, script, package, requests], cwd=project, env=env, check=True)
     if "pr" in chosen:
         pull_request(env_dir, env, int(os.environ.get("BENCH_PR_TEST_ROWS", "200000")))
     if "monitor" in chosen:

@@ -9,14 +9,19 @@ v1.0.0 in production. Then a pull request: a branch that changes a parameter, th
 post. Then the merge: "Promote" again, the registry (`gto show`) before and after, and
 the release it would create, whose notes are the model card. Last, operating: a batch
 of new data whose rows drifted, the "Monitor" workflow, its drift report and the issue
-it would open.
+it would open. It ends serving the production version over HTTP (`make serve`) and
+sending it one request.
 """
 
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -28,12 +33,21 @@ IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
 # New rows from production: the test rows, with five features 2.5 times as large and one
 # feature missing in a quarter of the rows.
 SHIFT = """import sys
+import time
+import urllib.request
 import pandas as pd
 
 rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
 rows[list(rows.columns[:5])] *= 2.5
 rows.iloc[: len(rows) // 4, 7] = None
 rows.to_parquet(sys.argv[1], index=False)
+"""
+
+
+# One row of the test set, as /predict takes it.
+ONE_ROW = """import pandas as pd
+row = pd.read_parquet("data/prepared/test.parquet").drop(columns="target").head(1)
+print('{"rows": ' + row.to_json(orient="records") + '}')
 """
 
 
@@ -126,7 +140,46 @@ def main() -> None:
     step(f"The release {release['tag_name']} (its notes are the model card)")
     print(release["body"], flush=True)
     monitor(gh, project, demo)
+    serve(project)
     print(f"\nThe project is in {project}; the runs are in {demo / 'github'}.", flush=True)
+
+
+def serve(project: Path) -> None:
+    """`make serve`: the production version over HTTP, sent one row of the test set."""
+    step("Serve the production version over HTTP: make serve, and one request")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    print(f"$ PORT={port} make serve", flush=True)
+    service = subprocess.Popen(
+        ["make", "--no-print-directory", "serve"], cwd=project,
+        env={**os.environ, "PORT": str(port)}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(600):
+            if service.poll() is not None:
+                raise SystemExit("make serve stopped; its output is above")
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"make serve did not answer at {url}/health")
+        rows = subprocess.run(
+            [".venv/bin/python", "-c", ONE_ROW], cwd=project, capture_output=True,
+            text=True, check=True,
+        ).stdout  # fmt: skip
+        print(f"$ curl -s {url}/predict -H 'Content-Type: application/json' -d '{rows}'")
+        request = urllib.request.Request(
+            f"{url}/predict", data=rows.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            print(json.dumps(json.load(answer), indent=2), flush=True)
+    finally:
+        os.killpg(service.pid, signal.SIGTERM)
+        service.wait(timeout=30)
 
 
 def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:

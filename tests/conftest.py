@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -142,28 +143,13 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def s3_server():
+def s3_server(tmp_path):
     """moto's S3-compatible server on 127.0.0.1, stopped after the test."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(endpoint, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto server did not start")
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with server(command, endpoint, "moto server", tmp_path / "moto.log"):
         yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 AWS = {
@@ -208,15 +194,19 @@ def wait_for(url: str, server: subprocess.Popen, name: str, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def server(command: list[str], url: str, name: str, log: Path):
-    """A server process (its output to ``log``), ready once ``url`` answers; stopped after."""
+def server(command: list[str], url: str, name: str, log: Path, **popen):
+    """A server process (its output to ``log``), ready once ``url`` answers; stopped after.
+    ``popen``: Popen's options (cwd, env)."""
     with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen
+        )
         try:
             wait_for(url, process, name, log)
             yield process
-        finally:
-            process.terminate()
+        finally:  # the whole group: a `make` target's server is make's child
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
 
 

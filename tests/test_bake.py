@@ -92,7 +92,7 @@ def expected_files(answers: dict) -> set[str]:
         *(f"release/{name}" for name in ("__init__", "promote", "publish", "card", "rollback")),
         *(
             f"operate/{name}"
-            for name in ("__init__", "predict", "drift", "outcomes", "monitor", "retrain")
+            for name in ("__init__", "predict", "serve", "drift", "outcomes", "monitor", "retrain")
         ),
     ]
     tests = [
@@ -117,6 +117,7 @@ def expected_files(answers: dict) -> set[str]:
         ".devcontainer/devcontainer.json",
         ".dvc/.gitignore",
         ".dvc/config",
+        ".dockerignore",
         ".dvcignore",
         ".github/actions/dvc-remote/action.yml",
         ".github/CODEOWNERS",
@@ -132,6 +133,7 @@ def expected_files(answers: dict) -> set[str]:
         ".gitignore",
         ".pre-commit-config.yaml",
         ".python-version",
+        "Dockerfile",
         "Makefile",
         "README.md",
         "data/prepared/.gitignore",

@@ -1,13 +1,21 @@
-"""Batch scoring from the registry on a real repository: `predict` loads the version at
-the production stage (GTO tags) or an explicit version, through DVC at its commit."""
+"""Scoring from the registry on a real repository: `predict` (batch) and `serve` (HTTP)
+load the version at the production stage (GTO tags) or an explicit version, through DVC
+at its commit; the container image serves a version's bundle."""
+
+import contextlib
+import json
+import shlex
+import subprocess
+import urllib.error
+import urllib.request
 
 import pandas as pd
 import pytest
 
 from harness.bake import bake
-from harness.env import GATE, install, run
+from harness.env import GATE, environ, install, run
 
-from .conftest import edit_yaml, git, hgb
+from .conftest import edit_yaml, free_port, git, hgb, server
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +71,129 @@ def test_unknown_version_is_refused_and_nothing_is_written(registry):
     assert failed.stderr.startswith("error: model churn-model: no version v9.9.9 in the registry")
     assert "gto show churn-model" in failed.stderr
     assert not (project / "out.csv").exists()
+
+
+def post(url: str, body: object) -> tuple[int, dict]:
+    """(status, JSON answer) of a POST of ``body`` as JSON."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return json.load(answer)
+
+
+@contextlib.contextmanager
+def serving(project, command: list[str], log, **env: str):
+    """``command`` (a `serve`; ``{port}`` in it is replaced) started in ``project``; its
+    base URL once /health answers."""
+    port = str(free_port())
+    command = [part.replace("{port}", port) for part in command]
+    url = f"http://127.0.0.1:{port}"
+    environment = environ(**{key: value.replace("{port}", port) for key, value in env.items()})
+    with server(command, f"{url}/health", "serve", log, cwd=project, env=environment):
+        yield url
+
+
+def readme_block(project, heading: str) -> list[str]:
+    """The shell lines of the first code block under ``heading``, without comments."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    block = text.split(f"## {heading}\n", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
+    """`serve` (production's model by default) on loopback, real HTTP: the scores equal
+    `predict`'s; /health and /metadata; a missing column, text in a numeric column, a
+    list for a value, no rows and a body that is not JSON are each a 422 naming it."""
+    project, batch = registry
+    rows = pd.read_csv(batch)
+    records = json.loads(rows.head(25).to_json(orient="records"))
+    run(project, "python", "-m", "churn_model", "predict", str(batch), "prod.csv")
+    expected = pd.read_csv(project / "prod.csv").head(25)
+    shown = readme_block(project, "Serving")
+    assert shown[:2] == ["make serve", "VERSION=v1.2.0 PORT=8001 make serve"]
+    with serving(project, ["make", "serve"], tmp_path / "serve.log", PORT="{port}") as url:
+        assert get(f"{url}/health") == {"status": "ok"}
+        # The README's request, as it is shown (its port is the one this test serves on).
+        (project / "rows.json").write_text(json.dumps({"rows": records[:2]}), encoding="utf-8")
+        curl = shlex.split(shown[2].replace("http://127.0.0.1:8000", url))
+        shown_answer = json.loads(subprocess.run(curl, cwd=project, capture_output=True,
+                                                 text=True, check=True).stdout)  # fmt: skip
+        assert len(shown_answer["predictions"]) == 2
+        metadata = get(f"{url}/metadata")
+        head = git(project, "rev-parse", "HEAD~1")
+        assert {key: metadata[key] for key in ("model", "version", "stage", "commit")} == {
+            "model": "churn-model", "version": "v1.0.0", "stage": "prod", "commit": head,
+        }  # fmt: skip
+        assert metadata["features"]["mean radius"] == "numeric"
+        assert metadata["classes"] == [0, 1] and metadata["target"] == "target"
+
+        status, answer = post(f"{url}/predict", {"rows": records})
+        assert status == 200 and answer["version"] == "v1.0.0"
+        served = [row["probabilities"]["1"] for row in answer["predictions"]]
+        assert served == pytest.approx(expected["proba_1"].tolist())
+        assert [row["predicted"] for row in answer["predictions"]] == expected[
+            "predicted"
+        ].tolist()
+        status, one = post(f"{url}/predict", {"rows": records[:1]})
+        assert status == 200 and one["predictions"] == answer["predictions"][:1]
+
+        missing = {key: value for key, value in records[0].items() if key != "mean radius"}
+        text = {**records[0], "mean radius": "large"}
+        nested = {**records[0], "mean radius": [1.0]}
+        refused = {
+            "missing mean radius": {"rows": [missing]},
+            "column mean radius: expected numbers, found 'large'": {"rows": [text]},
+            "rows[0]: column mean radius: expected a number": {"rows": [nested]},
+            "at least 1 item": {"rows": []},
+            "rows": {"records": records},
+            "JSON decode error": b"{not json",
+        }
+        for expected_text, body in refused.items():
+            status, answer = post(f"{url}/predict", body)
+            assert status == 422, (expected_text, answer)
+            assert expected_text in json.dumps(answer["detail"]), (expected_text, answer)
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):
+    """`bundle --version` writes the version's model and metadata; the Dockerfile's own
+    command serves it (no Docker engine here: its CMD is run with the bundle's folder);
+    a bundle whose model file was swapped is refused before it is loaded."""
+    project, batch = registry
+    bundle = project / "build" / "image"
+    done = run(project, "make", "bundle", VERSION="v1.1.0")
+    assert "bundle: churn-model v1.1.0" in done.stdout
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    [cmd] = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    command = json.loads(cmd.removeprefix("CMD "))
+    assert command[0] == "/opt/venv/bin/python" and "/app/model" in command
+    assert "COPY build/image/ /app/model/" in dockerfile and "\nUSER model\n" in dockerfile
+    port_at = command.index("--port")
+    command = ["python", *command[1:port_at], "--port", "{port}"]
+    command = [str(bundle) if part == "/app/model" else part for part in command]
+    records = json.loads(pd.read_csv(batch).head(3).to_json(orient="records"))
+    with serving(project, command, tmp_path / "image.log") as url:
+        metadata = get(f"{url}/metadata")
+        assert metadata["version"] == "v1.1.0" and metadata["stage"] is None
+        status, answer = post(f"{url}/predict", {"rows": records})
+        assert status == 200 and answer["version"] == "v1.1.0"
+
+    # The build's check that the bundle is of VERSION (its RUN line, on the bundle here).
+    [check] = [line for line in dockerfile.splitlines() if line.startswith('RUN ["python"')]
+    code = json.loads(check.removeprefix("RUN "))[2].replace("/app/model", str(bundle))
+    assert run(project, "python", "-c", code, VERSION="v1.1.0").returncode == 0
+    other = run(project, "python", "-c", code, VERSION="v1.0.0", check=False)
+    assert other.returncode == 1 and "build/image holds v1.1.0, not VERSION=v1.0.0" in other.stderr
+
+    (bundle / "model.joblib").write_bytes(b"not the model")
+    refused = run(project, *command[:-1], str(free_port()), check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"error: {bundle / 'model.joblib'}: its bytes are not")

@@ -2,6 +2,7 @@
 push and workflow_dispatch events against a bare `origin`: the registry is the GTO tags
 that reach origin; the GitHub release is what the `gh` stand-in records."""
 
+import hashlib
 import pickle
 import re
 
@@ -58,10 +59,21 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     # A reviewed change merges: the next minor version, in production, released.
     event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
     merged = event["after"]
-    first = promote(repo, event)
+    first = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
     job = first.jobs["promote"]
     assert job.conclusion == "success", job.log
     assert job.permissions == {"contents": "write", "metadata": "read"}
+    # PUBLISH_IMAGE: the version's image, built from its bundle, pushed to ghcr.io by a
+    # job that alone may write packages.
+    image = first.jobs["image"]
+    assert image.conclusion == "success", image.log
+    assert image.permissions == {"contents": "read", "metadata": "read", "packages": "write"}
+    [package] = gh.packages()
+    assert (package["name"], package["tag"]) == (gh.repository.lower(), "v1.1.0")
+    assert package["build_args"] == {"VERSION": "v1.1.0"}
+    model = hashlib.sha256((repo.project / "models" / "model.joblib").read_bytes()).hexdigest()
+    assert package["files"]["build/image/model.joblib"] == model
+    assert {"uv.lock", "pyproject.toml", "src/churn_model/cli.py"} <= set(package["files"])
     assert first.jobs["production"].conclusion == "skipped"
     assert {f"{NAME}@v1.1.0", f"{NAME}#prod#2"} <= origin_tags(repo)
     assert git(gh.origin, "rev-list", "-n1", f"{NAME}@v1.1.0") == merged
@@ -105,6 +117,7 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
         run = promote(repo, event)
         assert run.conclusion == "success", run.log()
         assert run.jobs["production"].conclusion == "success", run.log()
+        assert run.jobs["image"].conclusion == "skipped"  # PUBLISH_IMAGE is not set
         assert "-> staging; prod after approval" in run.jobs["promote"].log, run.log()
     history = git(repo.project, "ls-remote", "--tags", str(gh.origin))
     assert f"{NAME}@v1.2.0" in history and f"{NAME}@v1.3.0" in history

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.bake import TEMPLATE
 
 from .conftest import RATE_CHANGE, git
@@ -88,7 +90,8 @@ def test_make_demo(tmp_path):
     a pull request that changes a parameter, runs the PR workflows locally and prints
     the one comment they posted; merges it, and promotion makes v1.1.0 production, with
     the registry before and after and the release's model card; then a drifted batch,
-    the Monitor workflow's report and the issue it would open."""
+    the Monitor workflow's report and the issue it would open; last, `make serve` answers
+    one request with the production version."""
     demo = tmp_path / "demo"
     result = make("demo", DEMO_DIR=str(demo))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -121,6 +124,11 @@ def test_make_demo(tmp_path):
     assert "**Drift found: " in operate and "the predictions drifted" in operate
     assert "The issue it would open: #2 'Drift: churn-model v1.1.0 (prod)'" in operate
     assert "labels: model-drift" in operate
+    served = out.split("Serve the production version over HTTP")[1]
+    answer = json.loads(served[served.index("\n{") : served.index("\n}") + 2])
+    assert answer["model"] == "churn-model" and answer["version"] == "v1.1.0"
+    [prediction] = answer["predictions"]
+    assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
 
 
 def test_make_bench_on_small_data():
@@ -132,6 +140,7 @@ def test_make_bench_on_small_data():
         BENCH_ROWS="3000",
         BENCH_PR_TEST_ROWS="2000",
         BENCH_PREDICT_ROWS="5000",
+        BENCH_SERVE_REQUESTS="200",
         BENCH_MONITOR_ROWS="6000",
         BENCH_TEXT_ROWS="6000",
         BENCH_BIG_ROWS="8000",
@@ -147,6 +156,8 @@ def test_make_bench_on_small_data():
     assert "stages rerun: 0." in result.stdout
     assert "Batch scoring, 5,000 rows" in result.stdout
     assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
+    assert "Serving: `serve` over HTTP on loopback" in result.stdout
+    assert re.search(r"\| 100 rows \| HTTP \| 20 \| [\d,]+ \| [\d,]+ \| [\d.]+ ms ", result.stdout)
     assert "Drift monitoring, 6,000 rows × 20 features" in result.stdout
     assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "A table with text: 6,000 rows, 15 numeric and 5 text columns" in result.stdout

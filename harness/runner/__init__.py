@@ -31,7 +31,8 @@ Emulated:
 - the actions checkout, setup-python (validates, installs nothing: Python comes from
   ``path``), cache (scoped by ref like GitHub), upload-artifact, download-artifact
   (other runs need a token with ``actions: read``) and iterative/setup-cml (puts the
-  ``cml`` stand-in on PATH). ``gh`` is always on PATH;
+  ``cml`` stand-in on PATH). ``gh`` and ``docker`` (login, build: records what the
+  image would hold, nothing is built; push to the emulated ghcr.io) are always on PATH;
 - local composite actions (``uses: ./path``, read from the workspace when the step runs):
   inputs and their defaults, ``run`` steps (``shell: bash``) and ``uses`` steps with
   ``if``, ``env``, ``continue-on-error``, the action's own ``steps`` context and status,

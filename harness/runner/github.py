@@ -286,6 +286,10 @@ class GitHub:
         """The releases created (``gh release create``), oldest first."""
         return [localgh.public(item) for item in localgh.read(self.state_file)["releases"]]
 
+    def packages(self) -> list[dict]:
+        """The container images pushed to ghcr.io (``docker push``), oldest first."""
+        return list(localgh.read(self.state_file).get("packages", []))
+
     def workflow_run_event(self, run: Run, workflow_name: str | None = None) -> dict:
         """A ``workflow_run`` completed payload for an earlier run. As on GitHub, its
         pull_requests list is empty when the pull request comes from a fork."""

@@ -57,6 +57,7 @@ class RunContext:
         self.bin = self.dir / "bin"
         self.bin.mkdir(parents=True)
         install_standin(self.bin, "gh")
+        install_standin(self.bin, "docker")
         self.event_path = self.dir / "event.json"
         self.event_path.write_text(json.dumps(self.payload, indent=2), encoding="utf-8")
         strip = ("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "STATE_")

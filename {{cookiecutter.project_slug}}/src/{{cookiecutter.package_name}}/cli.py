@@ -45,6 +45,12 @@ NO_PUSH = argument(
     "--no-push", dest="push_tags", action="store_false", help="make the tags, do not push"
 )
 
+# Which registered model a command uses: a stage's version, or a version by its name.
+WHICH_VERSION = (
+    argument("--stage", help="the registry stage (lifecycle.yaml's by default)"),
+    argument("--version", help="a registered version, e.g. v1.2.0"),
+)
+
 # the pipeline (dvc.yaml runs these) ----------------------------------------------------
 
 
@@ -198,8 +204,7 @@ def model_card(version: str | None, output: str | None) -> None:
     argument("source", metavar="input", help="a .csv or .parquet file with the features"),
     argument("output", help="where to write predictions (.csv or .parquet)"),
     exclusive(
-        argument("--stage", help="the registry stage (lifecycle.yaml's by default)"),
-        argument("--version", help="a registered version, e.g. v1.2.0"),
+        *WHICH_VERSION,
         argument("--model", help="a model file instead of the registry"),
     ),
     argument("--chunk-rows", type=int, default=100_000, help="rows scored at once (%(default)s)"),
@@ -215,6 +220,36 @@ def predict(
     from .operate.predict import main
 
     main(source, output, stage, version, model, chunk_rows)
+
+
+@command(
+    "serve",
+    "answer predictions over HTTP with the model in production (FastAPI)",
+    exclusive(
+        *WHICH_VERSION,
+        argument("--bundle", dest="bundle_dir", help="a folder the `bundle` command wrote"),
+    ),
+    argument("--host", default="127.0.0.1", help="the address to listen on (%(default)s)"),
+    argument("--port", type=int, default=8000, help="the port (%(default)s)"),
+)
+def serve(
+    stage: str | None, version: str | None, bundle_dir: str | None, host: str, port: int
+) -> None:
+    from .operate.serve import main
+
+    main(stage, version, bundle_dir, host, port)
+
+
+@command(
+    "bundle",
+    "write a version's model and metadata to a folder, for `serve --bundle` (the image)",
+    exclusive(*WHICH_VERSION),
+    argument("--to", dest="folder", default="build/image", help="the folder (%(default)s)"),
+)
+def bundle(stage: str | None, version: str | None, folder: str) -> None:
+    from .operate.serve import bundle
+
+    bundle(stage, version, folder)
 
 
 @command(

@@ -35,7 +35,11 @@ def registered_model(name: str, stage: str | None, version: str | None) -> tuple
     """(what was loaded, the model) for a version or the version at a stage."""
     found = chosen(name, stage, version)
     label = f"{name} {version or f'{stage} {found.version}'} ({found.commit[:7]})"
-    return label, load_at(found.commit)
+    try:
+        return label, load_at(found.commit)
+    except FileNotFoundError as error:
+        message = f"{name} {found.version}: {error}; `dvc pull` needs the remote"
+        raise ProjectError(message) from None
 
 
 def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:

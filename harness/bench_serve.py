@@ -1,0 +1,152 @@
+"""`make bench`'s serving section, run with a generated project's own Python and package:
+`python bench_serve.py PACKAGE REQUESTS` in a trained project.
+
+A bounded load test of `serve` over real HTTP on loopback: REQUESTS single-row
+requests, then REQUESTS / 10 requests of 100 rows, from CLIENTS concurrent clients
+(one persistent connection each), against the same scoring function called in this
+process, one call after the other (the baseline: the model's own cost, without HTTP
+and JSON). Prints throughput and latency percentiles, and the ratios to the baseline.
+"""
+
+import hashlib
+import http.client
+import importlib
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+
+CLIENTS = 4
+BATCH = 100
+
+
+def bundle(folder: Path) -> None:
+    """The trained model as a bundle (`serve --bundle`), labelled as no version."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    data = Path("models/model.joblib").read_bytes()
+    (folder / "model.joblib").write_bytes(data)
+    metadata = {"model": "bench", "version": None, "stage": None, "commit": None}
+    metadata["md5"] = hashlib.md5(data).hexdigest()
+    (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    values = pd.Series(seconds) * 1000
+    return {f"p{q}": float(values.quantile(q / 100)) for q in (50, 95, 99)}
+
+
+def in_process(scored, model, bodies: list[list[dict]]) -> tuple[float, list[float]]:
+    """(wall seconds, each call's seconds) of scoring every body here, one by one."""
+    latencies = []
+    start = time.perf_counter()
+    for rows in bodies:
+        begin = time.perf_counter()
+        scored(model, rows)
+        latencies.append(time.perf_counter() - begin)
+    return time.perf_counter() - start, latencies
+
+
+def over_http(port: int, bodies: list[list[dict]]) -> tuple[float, list[float]]:
+    """(wall seconds, each request's seconds) of POSTing every body, CLIENTS at a time."""
+    payloads = [json.dumps({"rows": rows}).encode() for rows in bodies]
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(share: list[bytes]) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        for payload in share:
+            begin = time.perf_counter()
+            connection.request("POST", "/predict", payload, {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            mine.append(time.perf_counter() - begin)
+            if answer.status != 200:
+                failures.append(f"HTTP {answer.status}")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [
+        threading.Thread(target=client, args=(payloads[index::CLIENTS],))
+        for index in range(CLIENTS)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"serve answered {len(failures)} request(s) with {failures[0]}")
+    return time.perf_counter() - start, latencies
+
+
+def main() -> None:
+    package, requests = sys.argv[1], int(sys.argv[2])
+    serve = importlib.import_module(f"{package}.operate.serve")
+    folder = Path("build/bench-serve")
+    bundle(folder)
+    frame = pd.read_parquet("data/prepared/test.parquet")
+    _, model = serve.from_bundle(str(folder))
+    records = json.loads(frame[list(model.features)].to_json(orient="records"))
+    singles = [[records[index % len(records)]] for index in range(requests)]
+    batches = [
+        [records[(index * BATCH + row) % len(records)] for row in range(BATCH)]
+        for index in range(max(1, requests // 10))
+    ]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", package, "serve", "--bundle", str(folder)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit(f"serve stopped: {server.stderr.read().decode()}") from None
+                time.sleep(0.1)
+        rows_out = []
+        for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
+            base_seconds, base_latency = in_process(serve.scored, model, bodies)
+            http_seconds, http_latency = over_http(port, bodies)
+            rows_out.append((label, len(bodies), base_seconds, base_latency, "in-process"))
+            rows_out.append((label, len(bodies), http_seconds, http_latency, "HTTP"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(
+        f"\nServing: `serve` over HTTP on loopback ({CLIENTS} concurrent clients, one "
+        f"persistent connection each; one uvicorn process) against the same scoring "
+        f"function called in-process one call at a time (baseline); "
+        f"{len(model.features)} features.\n"
+    )
+    print("| request | how | requests | requests/s | rows/s | p50 | p95 | p99 | time ratio |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = {}
+    for label, count, seconds, latency, how in rows_out:
+        base.setdefault(label, seconds)
+        size = 1 if label == "1 row" else BATCH
+        p = percentiles(latency)
+        print(
+            f"| {label} | {how} | {count:,} | {count / seconds:,.0f} | "
+            f"{count * size / seconds:,.0f} | {p['p50']:.1f} ms | {p['p95']:.1f} ms | "
+            f"{p['p99']:.1f} ms | {seconds / base[label]:.2f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()

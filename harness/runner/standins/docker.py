@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Stand-in for the ``docker`` CLI on the local runner (stdlib only): no Docker engine
+runs here, and the GitHub container registry (ghcr.io) is one of GitHub's services.
+
+``docker login REGISTRY --username U --password-stdin`` records the token read from
+stdin for REGISTRY (ghcr.io only). ``docker build [--build-arg K=V]... --tag T CONTEXT``
+does not build: it reads CONTEXT's Dockerfile, checks that every file it COPYs from the
+context is there (a missing one fails, as in a build), and records the image: its tag,
+build arguments and the sha256 of each copied file, so a test can see what the image
+would hold. ``docker push T`` sends a recorded image to the registry of its name
+(ghcr.io/OWNER/NAME:TAG): it needs a login whose token grants packages: write, a
+lowercase name and OWNER the repository's owner, as GHCR does; the package is recorded
+in the emulated GitHub state (localgh.py). Anything else exits 1 saying it is not
+emulated.
+"""
+
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import localgh
+
+REGISTRY = "ghcr.io"
+
+
+def fail(message: str) -> int:
+    print(f"docker: {message}", file=sys.stderr)
+    return 1
+
+
+def options(args: list[str], valued: set[str]) -> tuple[dict[str, list[str]], list[str]]:
+    found: dict[str, list[str]] = {}
+    positional: list[str] = []
+    items = iter(args)
+    for item in items:
+        name, _, value = item.partition("=")
+        if name in valued:
+            found.setdefault(name, []).append(value if value else next(items, ""))
+        elif item.startswith("-"):
+            found.setdefault(item, []).append("")
+        else:
+            positional.append(item)
+    return found, positional
+
+
+def login(args: list[str]) -> int:
+    found, positional = options(args, {"--username", "-u"})
+    if positional != [REGISTRY] or "--password-stdin" not in found:
+        return fail(f"login: emulated only as `docker login {REGISTRY} -u USER --password-stdin`")
+    token = sys.stdin.read().strip()
+    if localgh.token_scopes(token) is None:
+        return fail(f'Error response from daemon: Get "https://{REGISTRY}/v2/": denied')
+    with localgh.locked(localgh.state_path()) as state:
+        state.setdefault("registry_logins", {})[REGISTRY] = token
+    print("Login Succeeded")
+    return 0
+
+
+def copied(dockerfile: str) -> list[str]:
+    """The context paths the Dockerfile's COPY/ADD instructions take (not --from=)."""
+    sources = []
+    for line in re.sub(r"\\\n", " ", dockerfile).splitlines():
+        words = line.split()
+        if not words or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        words = words[1:]
+        if any(word.startswith("--from") for word in words):
+            continue
+        paths = [word for word in words if not word.startswith("--")]
+        sources += paths[:-1]
+    return sources
+
+
+def build(args: list[str]) -> int:
+    found, positional = options(args, {"--build-arg", "--tag", "-t", "--file", "-f"})
+    tags = found.get("--tag", []) + found.get("-t", [])
+    if len(positional) != 1 or len(tags) != 1:
+        return fail("build: emulated only as `docker build [--build-arg K=V]... --tag T DIR`")
+    context = Path(positional[0]).resolve()
+    dockerfile = context / (found.get("--file") or found.get("-f") or ["Dockerfile"])[0]
+    if not dockerfile.is_file():
+        return fail(f"failed to read dockerfile: open {dockerfile}: no such file or directory")
+    files = {}
+    for source in copied(dockerfile.read_text(encoding="utf-8")):
+        path = context / source
+        if not path.exists():
+            return fail(f'failed to compute cache key: "/{source.rstrip("/")}": not found')
+        for item in sorted([path] if path.is_file() else path.rglob("*")):
+            if item.is_file() and "__pycache__" not in item.parts:
+                relative = item.relative_to(context).as_posix()
+                files[relative] = hashlib.sha256(item.read_bytes()).hexdigest()
+    build_args = dict(arg.partition("=")[::2] for arg in found.get("--build-arg", []))
+    with localgh.locked(localgh.state_path()) as state:
+        state.setdefault("docker_images", {})[tags[0]] = {
+            "build_args": build_args,
+            "files": files,
+        }
+    print(f"naming to {tags[0]} (stand-in: {len(files)} files recorded, nothing built)")
+    return 0
+
+
+def push(args: list[str]) -> int:
+    if len(args) != 1:
+        return fail("push: emulated only as `docker push NAME:TAG`")
+    name = args[0]
+    with localgh.locked(localgh.state_path()) as state:
+        image = state.get("docker_images", {}).get(name)
+        if image is None:
+            return fail(f"An image does not exist locally with the tag: {name}")
+        registry, _, path = name.partition("/")
+        token = state.get("registry_logins", {}).get(registry)
+        if registry != REGISTRY or token is None:
+            return fail(f"push to {registry}: no login (run docker login {REGISTRY} first)")
+        owner = state["repository"].split("/")[0]
+        repository, _, tag = path.rpartition(":")
+        if repository != repository.lower() or not repository.startswith(f"{owner.lower()}/"):
+            return fail(f"invalid reference format: {name} (lowercase, under {owner.lower()}/)")
+        if not localgh.allows(token, "packages", "write"):
+            return fail("denied: permission_denied: write_package (the token lacks packages)")
+        state.setdefault("packages", []).append({"name": repository, "tag": tag, **image})
+    print(f"{tag}: digest: sha256:{hashlib.sha256(json.dumps(image).encode()).hexdigest()}")
+    return 0
+
+
+def main(args: list[str]) -> int:
+    commands = {"login": login, "build": build, "push": push}
+    if not args or args[0] not in commands:
+        return fail(f"{' '.join(args[:1]) or '(nothing)'}: not emulated by the local runner")
+    os.environ.setdefault("DOCKER_CLI_HINTS", "false")
+    return commands[args[0]](args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

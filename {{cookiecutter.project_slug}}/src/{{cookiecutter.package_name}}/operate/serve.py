@@ -1,0 +1,200 @@
+"""Online scoring: one registered model over HTTP (FastAPI, served by uvicorn).
+
+`serve` loads the model once: the version at a stage (by default lifecycle.yaml's
+promotion stage) or an explicit version, read through DVC at its commit like
+`predict`'s, or a bundle that `bundle` wrote (the container's: the model file with its
+metadata, checked against the hash the bundle records). Then it answers:
+
+- ``POST /predict`` with ``{"rows": [{column: value, ...}, ...]}``: the raw columns
+  `predict` takes, with the same checks (a missing feature column, or a value not of
+  its column's kind, is a 422 whose detail names the column; other columns are left
+  out). Each row gets ``predicted``, for classification ``probabilities`` per class,
+  and its ID columns under ``ids``.
+- ``GET /health``: ``{"status": "ok"}`` once the model is loaded.
+- ``GET /metadata``: model, version, stage, commit, and the schema (features and their
+  kinds, ID columns, target, classes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from ..config import load_lifecycle
+from ..errors import ProjectError
+from ..outputs import write_json
+from ..pipeline.evaluate import predict
+from ..pipeline.features import unseen
+from ..pipeline.model import Model, check, unpickled
+from .predict import checked
+
+MAX_ROWS = 10_000  # rows in one request: bounded memory and latency
+BUNDLE_MODEL = "model.joblib"
+BUNDLE_METADATA = "metadata.json"
+
+
+class Rows(BaseModel):
+    """`/predict`'s body: the rows to score, as column -> value objects."""
+
+    rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+@dataclass(frozen=True)
+class Served:
+    """What `/metadata` says the service runs."""
+
+    model: str
+    version: str | None  # None: a model file that is no registered version
+    stage: str | None
+    commit: str | None
+
+
+def registered(stage: str | None, version: str | None) -> tuple[Served, bytes]:
+    """The version asked for (the promotion stage's by default; the stage is recorded
+    only when the model was chosen by it), and its model file's bytes as the commit's
+    dvc.lock records them."""
+    from ..dvc import read_at
+    from ..paths import MODEL
+    from ..registry import chosen
+
+    lifecycle = load_lifecycle()
+    name = lifecycle.model.name
+    stage = None if version else stage or lifecycle.promotion.stage
+    found = chosen(name, stage, version)
+    try:
+        data = read_at(found.commit, MODEL).getvalue()
+    except FileNotFoundError as error:
+        message = f"{name} {found.version}: {error}; `dvc pull` needs the remote"
+        raise ProjectError(message) from None
+    return Served(name, found.version, stage, found.commit), data
+
+
+def bundle(stage: str | None, version: str | None, folder: str) -> None:
+    """The `bundle` command: a version's model file and metadata in ``folder``, which the
+    Dockerfile copies into the image (the model fetched by its registry version)."""
+    served, data = registered(stage, version)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / BUNDLE_MODEL).write_bytes(data)
+    metadata = {**asdict(served), "md5": hashlib.md5(data).hexdigest()}
+    write_json(metadata, target / BUNDLE_METADATA)
+    print(f"bundle: {served.model} {served.version} ({served.commit[:7]}) -> {target}")
+
+
+def from_bundle(folder: str) -> tuple[Served, Model]:
+    """A bundle's model, refused unless its bytes are the ones its metadata records."""
+    where = Path(folder)
+    try:
+        metadata = json.loads((where / BUNDLE_METADATA).read_text(encoding="utf-8"))
+        data = (where / BUNDLE_MODEL).read_bytes()
+    except (OSError, ValueError) as error:
+        raise ProjectError(
+            f"{where}: not a bundle (expected {BUNDLE_MODEL} and {BUNDLE_METADATA} "
+            f"written by the `bundle` command): {error}"
+        ) from None
+    if hashlib.md5(data).hexdigest() != metadata.get("md5"):
+        raise ProjectError(
+            f"{where / BUNDLE_MODEL}: its bytes are not the ones {BUNDLE_METADATA} "
+            "records; run the `bundle` command again"
+        )
+    served = Served(*(metadata.get(key) for key in ("model", "version", "stage", "commit")))
+    return served, check(unpickled(io.BytesIO(data), where / BUNDLE_MODEL), where)
+
+
+def schema(model: Model) -> dict[str, Any]:
+    return {
+        "problem_type": model.problem_type,
+        "features": model.features,
+        "ids": list(model.ids),
+        "target": model.target,
+        "classes": np.asarray(model.classes).tolist(),
+    }
+
+
+def scalar_problem(rows: list[dict[str, Any]]) -> str | None:
+    """The first value that is not a JSON scalar (a list or an object), named."""
+    for index, row in enumerate(rows):
+        for column, value in row.items():
+            if isinstance(value, (list, dict)):
+                return (
+                    f"rows[{index}]: column {column}: expected a number, text, true/false "
+                    f"or null, found {type(value).__name__}"
+                )
+    return None
+
+
+def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`/predict`'s answer for ``rows`` (raw columns); a ProjectError names the problem."""
+    problem = scalar_problem(rows)
+    if problem:
+        raise ProjectError(problem)
+    frame = checked(pd.DataFrame.from_records(rows), model, Path("rows"))
+    predicted, probabilities = predict(model, frame)
+    labels = [str(label) for label in model.classes]
+    ids = [name for name in model.ids if name in frame.columns]
+    id_values = frame[ids].astype(object).where(frame[ids].notna(), None).to_dict("records")
+    answers = []
+    for index, value in enumerate(predicted.tolist()):
+        answer: dict[str, Any] = {"predicted": value}
+        if probabilities is not None:
+            answer["probabilities"] = dict(zip(labels, probabilities[index].tolist(), strict=True))
+        if ids:
+            answer["ids"] = id_values[index]
+        answers.append(answer)
+    result: dict[str, Any] = {"predictions": answers}
+    new = unseen(frame, model.categories)
+    if new:
+        result["unseen"] = {column: int(count) for column, count in new.items()}
+    return result
+
+
+def app(served: Served, model: Model):
+    """The FastAPI application serving ``model``."""
+    from fastapi import FastAPI, HTTPException
+
+    service = FastAPI(title=f"{served.model} {served.version or ''}".strip())
+    described = {**asdict(served), **schema(model)}
+
+    @service.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @service.get("/metadata")
+    def metadata() -> dict[str, Any]:
+        return described
+
+    @service.post("/predict")
+    def predict_rows(request: Rows) -> dict[str, Any]:
+        try:
+            result = scored(model, request.rows)
+        except ProjectError as error:
+            raise HTTPException(status_code=422, detail=str(error)) from None
+        return {"model": served.model, "version": served.version, **result}
+
+    return service
+
+
+def main(
+    stage: str | None, version: str | None, bundle_dir: str | None, host: str, port: int
+) -> None:
+    """The `serve` command: answer on http://host:port until stopped (Ctrl-C)."""
+    import uvicorn
+
+    if bundle_dir:
+        served, model = from_bundle(bundle_dir)
+    else:
+        served, data = registered(stage, version)
+        where = Path(f"{served.model}@{served.version}")
+        model = check(unpickled(io.BytesIO(data), where), where)
+    held = f", {served.stage}" if served.stage else ""
+    commit = f" ({served.commit[:7]}{held})" if served.commit else ""
+    print(f"serve: {served.model} {served.version}{commit} on http://{host}:{port}", flush=True)
+    uvicorn.run(app(served, model), host=host, port=port, log_level="info")
