@@ -61,6 +61,7 @@ def expected_files(answers: dict) -> set[str]:
         "markdown",
         "outputs",
         "paths",
+        "progress",
         "registry",
         *(
             f"pipeline/{name}"
@@ -107,6 +108,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_outputs",
         "test_paths",
         "test_predict",
+        "test_progress",
         "test_registry",
         "test_stages",
         "test_stats",

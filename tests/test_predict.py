@@ -4,6 +4,9 @@ at its commit; the container image serves a version's bundle."""
 
 import contextlib
 import json
+import os
+import pty
+import re
 import shlex
 import subprocess
 import urllib.error
@@ -197,3 +200,50 @@ def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):
     refused = run(project, *command[:-1], str(free_port()), check=False)
     assert refused.returncode == 1
     assert refused.stderr.startswith(f"error: {bundle / 'model.joblib'}: its bytes are not")
+
+
+def test_predict_says_how_far_it_is_on_stderr_plain_in_logs_rewritten_on_a_terminal(registry):
+    """Progress goes to stderr, stdout keeps only the summary. In a log or a pipe: plain
+    lines, no \\r; on a terminal (a pseudo-terminal here): one line rewritten in place.
+    A batch this small is scored in well under the 2 s that keep quick work quiet, so
+    PROGRESS_INTERVAL=0 shows every chunk; without it the run says nothing."""
+    project, batch = registry
+    rows = len(pd.read_csv(batch))
+    command = ["python", "-m", "churn_model", "predict", str(batch), "out.csv"]
+    command += ["--model", "models/model.joblib", "--chunk-rows", "20"]
+    settings = {"PROGRESS": "", "TERM": "xterm"}
+    quiet = run(project, *command, PROGRESS_INTERVAL="", **settings)
+    assert quiet.stderr == ""
+    settings["PROGRESS_INTERVAL"] = "0"
+    logged = run(project, *command, **settings)
+    assert logged.stdout == quiet.stdout and logged.stdout.startswith(f"predict: {rows:,} rows")
+    assert "\r" not in logged.stderr
+    *lines, last = logged.stderr.splitlines()
+    # a line per chunk (the share is of the file's bytes read, 256 KB ahead for CSV), and
+    # maybe more from the heartbeat; then the last one
+    line = r"predict: scoring batch\.csv, (\d+) rows \(\d+%\), elapsed \d s(, ETA \d+ s)?"
+    counts = [int(re.fullmatch(line, text)[1]) for text in lines]
+    assert set(range(20, rows, 20)) <= set(counts) and counts == sorted(counts)
+    assert re.fullmatch(rf"predict: {rows:,} rows, done in \d s", last)
+    terminal, other = pty.openpty()
+    try:
+        subprocess.run(
+            command, cwd=project, env=environ(**settings), stderr=other,
+            stdout=subprocess.DEVNULL, check=True,
+        )  # fmt: skip
+    finally:
+        os.close(other)
+    text = read_all(terminal).decode()
+    assert text.startswith("\rpredict: scoring batch.csv, 20 rows")
+    assert text.count("\n") == 1  # the terminal writes the last \n as \r\n
+    assert re.search(rf"\rpredict: {rows:,} rows, done in \d s *\r\n$", text)
+
+
+def read_all(terminal: int) -> bytes:
+    """What a pseudo-terminal's other end was sent, once it is closed (then EIO)."""
+    shown = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(terminal, 4096):
+            shown += chunk
+    os.close(terminal)
+    return shown

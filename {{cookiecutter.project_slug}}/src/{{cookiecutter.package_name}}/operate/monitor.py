@@ -26,6 +26,7 @@ from ..errors import ProjectError
 from ..github import gh, job_summary, run_url, step_outputs
 from ..markdown import code, codes, number, p_value, percent, table
 from ..outputs import read_json, write_json, write_text
+from ..progress import Progress
 from .drift import TESTS_PER_COLUMN, Column, compare, levels, schema_changes
 from .outcomes import Realized, as_classes, outcomes_of, realized, tests
 
@@ -163,7 +164,7 @@ def check(
     """The batch against the reference: its columns, each feature, the predictions and,
     with ``outcomes`` (the target per batch row, missing where unknown), the realized
     metrics against ``gate``."""
-    from ..pipeline.evaluate import predict
+    from ..pipeline.evaluate import predict_counted
 
     model = reference.model
     known = {*model.features, *model.ids, model.target}
@@ -191,18 +192,23 @@ def check(
         model_alpha=model_alpha,
         too_few=len(batch) < limits.min_rows,
     )
-    if not result.too_few:
-        result.features = [
-            compare(
-                name, reference.training[name], batch[name], limits, model.features[name], alpha
+    with Progress("monitor", "testing the batch", heartbeat=True) as progress:
+        if not result.too_few:
+            progress.step("testing the batch's columns", len(comparable), "features")
+            for name in comparable:
+                reference_values, kind = reference.training[name], model.features[name]
+                found = compare(name, reference_values, batch[name], limits, kind, alpha)
+                result.features.append(found)
+                progress.advance()
+        predictions = None
+        if scorable:
+            progress.step("scoring the batch", len(batch), "rows")
+            predictions = predict_counted(model, batch, progress)
+        if predictions is not None and not result.too_few:
+            progress.step("testing the predictions")
+            result.predictions = prediction_drift(
+                model, predictions, reference.predictions, limits, model_alpha
             )
-            for name in comparable
-        ]
-    predictions = predict(model, batch) if scorable else None
-    if predictions is not None and not result.too_few:
-        result.predictions = prediction_drift(
-            model, predictions, reference.predictions, limits, model_alpha
-        )
     if known_rows is not None:
         result.outcome_rows = int(known_rows.sum())
     if judged and gate is not None:

@@ -28,6 +28,7 @@ from ..pipeline.data import CSV, PARQUET
 from ..pipeline.evaluate import predict
 from ..pipeline.features import problems, unseen
 from ..pipeline.model import Model, load, load_at
+from ..progress import Progress
 from ..registry import chosen
 
 
@@ -42,17 +43,24 @@ def registered_model(name: str, stage: str | None, version: str | None) -> tuple
         raise ProjectError(message) from None
 
 
-def chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """The input table, ``rows`` rows at a time."""
+def chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
+    """The input table, ``rows`` rows at a time, each with the share of the input read
+    so far (of its rows for Parquet, of its bytes for CSV)."""
     if not path.is_file():
         raise ProjectError(f"{path}: file not found")
     suffix = path.suffix.lower()
     try:
         if suffix in PARQUET:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-                yield batch.to_pandas()
+            table = pq.ParquetFile(path)
+            total, read = max(table.metadata.num_rows, 1), 0
+            for batch in table.iter_batches(batch_size=rows):
+                read += batch.num_rows
+                yield batch.to_pandas(), read / total
         elif suffix in CSV:
-            yield from pd.read_csv(path, chunksize=rows)
+            size = max(path.stat().st_size, 1)
+            with path.open("rb") as handle:
+                for frame in pd.read_csv(handle, chunksize=rows):
+                    yield frame, handle.tell() / size
         else:
             raise ProjectError(f"{path}: expected a .csv or .parquet file")
     except (ValueError, OSError, pa.ArrowException, pd.errors.ParserError) as error:
@@ -91,9 +99,10 @@ def score_file(
     if output.suffix.lower() not in PARQUET | CSV:
         raise ProjectError(f"{output}: expected a .csv or .parquet output file")
     scored, writer, unseen_values, ignored = 0, None, {}, []
-    with atomic_path(output) as temporary:
+    counted = Progress("predict", f"scoring {source.name}", unit="rows", heartbeat=True)
+    with atomic_path(output) as temporary, counted as progress:
         try:
-            for frame in chunks(source, chunk_rows):
+            for frame, share in chunks(source, chunk_rows):
                 if frame.empty:
                     continue
                 checked(frame, model, source)
@@ -118,6 +127,7 @@ def score_file(
                     writer = writer or pq.ParquetWriter(temporary, table.schema)
                     writer.write_table(table)
                 scored += len(frame)
+                progress.advance(len(frame), share)
         finally:
             if writer is not None:
                 writer.close()

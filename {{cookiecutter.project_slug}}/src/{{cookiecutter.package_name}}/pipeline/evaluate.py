@@ -7,6 +7,7 @@ from sklearn import metrics
 from .. import paths
 from ..config import load_params
 from ..outputs import write_csv, write_json, write_parquet
+from ..progress import Progress
 from .data import read_split
 from .features import unseen
 from .model import Model, load
@@ -14,6 +15,7 @@ from .model import Model, load
 # Plot files hold at most this many rows (a seeded sample); metrics use every row.
 PLOT_ROWS = 5_000
 CURVE_POINTS = 500
+SCORE_ROWS = 100_000  # rows scored at once where progress is counted
 
 
 def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, np.ndarray | None]:
@@ -24,6 +26,25 @@ def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, np.ndarray
     probabilities = model.estimator.predict_proba(features)
     labels = np.asarray(model.classes)[probabilities.argmax(axis=1)]
     return pd.Series(labels, index=features.index), probabilities
+
+
+def predict_counted(
+    model: Model, features: pd.DataFrame, progress: Progress
+) -> tuple[pd.Series, np.ndarray | None]:
+    """predict(), SCORE_ROWS rows at a time, each chunk's rows counted on ``progress``: the
+    same predictions (a row's depends on that row only, as `predict` chunks its input)."""
+    if len(features) <= SCORE_ROWS:
+        found = predict(model, features)
+        progress.advance(len(features))
+        return found
+    parts = []
+    for start in range(0, len(features), SCORE_ROWS):
+        parts.append(predict(model, features.iloc[start : start + SCORE_ROWS]))
+        progress.advance(len(parts[-1][0]))
+    predicted = pd.concat([part[0] for part in parts])
+    if parts[0][1] is None:
+        return predicted, None
+    return predicted, np.concatenate([part[1] for part in parts])
 
 
 def scores(
@@ -72,8 +93,23 @@ def evaluate(
     model: Model, features: pd.DataFrame, actual: pd.Series, seed: int
 ) -> tuple[dict[str, float], pd.DataFrame, dict]:
     """Return (metrics, per-row predictions, plot tables) for the test rows."""
+    with Progress(
+        "evaluate", "scoring the test rows", len(features), "rows", heartbeat=True
+    ) as progress:
+        predicted, probabilities = predict_counted(model, features, progress)
+        progress.step("metrics and curves")
+        return measured(model, actual, predicted, probabilities, seed)
+
+
+def measured(
+    model: Model,
+    actual: pd.Series,
+    predicted: pd.Series,
+    probabilities: np.ndarray | None,
+    seed: int,
+) -> tuple[dict[str, float], pd.DataFrame, dict]:
+    """evaluate()'s metrics, per-row predictions and plot tables, from its predictions."""
     labels = model.classes
-    predicted, probabilities = predict(model, features)
     predictions = pd.DataFrame({"actual": actual, "predicted": predicted})
     if model.problem_type == "regression":
         residuals = predictions.assign(residual=predictions["predicted"] - predictions["actual"])

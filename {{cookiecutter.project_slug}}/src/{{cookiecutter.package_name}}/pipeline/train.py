@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from .. import paths
 from ..config import load_params
 from ..errors import ProjectError
+from ..progress import Progress
 from .data import read_split
 from .features import Schema, encoder, typed
 from .model import Model, save
@@ -117,8 +118,11 @@ def train(
 ) -> Model:
     """Fit and return the model with the schema it was trained on."""
     estimator = build_estimator(problem_type, name, hyperparameters, seed, schema)
+    # One call: no step to count, so a heartbeat says how long it has run.
+    fitting = f"fitting {type(estimator[-1]).__name__} on {len(features):,} rows"
     try:
-        estimator.fit(features, target)
+        with Progress("train", fitting, heartbeat=True):
+            estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
     categories = {

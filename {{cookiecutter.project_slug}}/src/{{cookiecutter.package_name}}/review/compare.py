@@ -30,6 +30,7 @@ from ..dvc import metrics_at
 from ..pipeline.data import read_split
 from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import Model, load, load_at
+from ..progress import Progress
 from .changes import data_profile
 from .gate import compared, interval_level, regression_rules
 from .stats import Estimate, alone, differences, scored, unpaired
@@ -231,9 +232,11 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
         production_.same_as, base_.same_as = "base", "production"
     tests = len(regression_rules(gate)) * len(compared(baselines))
     scored = {}
-    for other in baselines:
-        if (found := on_these_rows(other, model, features, actual, all_keys)) is not None:
-            scored[other.role] = found
+    with Progress("report", "scoring production and base", len(baselines), "models") as progress:
+        for other in baselines:
+            if (found := on_these_rows(other, model, features, actual, all_keys)) is not None:
+                scored[other.role] = found
+            progress.advance()
     positive = model.positive_index
     comparison = Comparison(
         problem_type=model.problem_type,
@@ -248,7 +251,8 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
         level=interval_level(gate, tests),
         tests=tests,
     )
-    add_intervals(comparison, seed)
+    with Progress("report", "the intervals", heartbeat=True):
+        add_intervals(comparison, seed)
     return comparison
 
 

@@ -27,6 +27,7 @@ from ..git import merge_base
 from ..github import job_summary
 from ..markdown import MISSING, code, codes, cut, number, signed, table
 from ..outputs import write_json, write_text
+from ..progress import Progress
 from .changes import Changes, since
 from .compare import Baseline, Comparison, compare
 from .gate import (
@@ -491,7 +492,8 @@ def main(base: str, pull_request: str = "", head_sha: str = "") -> None:
     """The `report` command: write the report and the verdict (see the module's docstring)."""
     write_json({"number": pull_request, "head_sha": head_sha}, paths.PULL_REQUEST)
     try:
-        text, found = build(base, pull_request)
+        with Progress("report", "comparing with production and base", heartbeat=True):
+            text, found = build(base, pull_request)
     except ProjectError as error:
         # Still leave a report, so the comment and the summary say what is wrong.
         found = [Criterion("report", False, str(error).replace("\n", "; "))]

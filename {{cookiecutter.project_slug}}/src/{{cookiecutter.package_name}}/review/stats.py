@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..progress import Progress
+
 RESAMPLES = 30_000  # the bootstrap's, where it stands in: endpoints within 2% of SE
 FALLBACK_CELLS = 100_000_000  # at most resamples x rows, on large tables
 MIN_RESAMPLES = 2_000
@@ -289,12 +291,14 @@ def resampled(models: list[Scored], seed: int, resamples: int) -> list[dict[str,
     table = poisson_table()
     chunk = max(1, CHUNK_CELLS // max(rows, 1))
     parts: list[list[dict]] = [[] for _ in models]
-    for start in range(0, resamples, chunk):
-        count = min(chunk, resamples - start)
-        draws = rng.integers(0, len(table), size=(rows, count), dtype=np.uint16)
-        weights = np.take(table, draws)
-        for model, part in zip(models, parts, strict=True):
-            part.append(model.values(weights))
+    with Progress("intervals", "the paired bootstrap", resamples, "resamples") as progress:
+        for start in range(0, resamples, chunk):
+            count = min(chunk, resamples - start)
+            draws = rng.integers(0, len(table), size=(rows, count), dtype=np.uint16)
+            weights = np.take(table, draws)
+            for model, part in zip(models, parts, strict=True):
+                part.append(model.values(weights))
+            progress.advance(count)
     return [{name: np.concatenate([p[name] for p in part]) for name in part[0]} for part in parts]
 
 
