@@ -107,8 +107,9 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", package, "serve", "--bundle", str(folder)]
+    log = folder / "serve.log"
     server = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*command, "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT
     )
     try:
         for _ in range(600):
@@ -117,7 +118,7 @@ def main() -> None:
                 break
             except OSError:
                 if server.poll() is not None:
-                    raise SystemExit(f"serve stopped: {server.stderr.read().decode()}") from None
+                    raise SystemExit(f"serve stopped: {log.read_text()[-2000:]}") from None
                 time.sleep(0.1)
         rows_out = []
         for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):

@@ -33,8 +33,6 @@ IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
 # New rows from production: the test rows, with five features 2.5 times as large and one
 # feature missing in a quarter of the rows.
 SHIFT = """import sys
-import time
-import urllib.request
 import pandas as pd
 
 rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
@@ -170,7 +168,7 @@ def serve(project: Path) -> None:
         rows = subprocess.run(
             [".venv/bin/python", "-c", ONE_ROW], cwd=project, capture_output=True,
             text=True, check=True,
-        ).stdout  # fmt: skip
+        ).stdout.strip()  # fmt: skip
         print(f"$ curl -s {url}/predict -H 'Content-Type: application/json' -d '{rows}'")
         request = urllib.request.Request(
             f"{url}/predict", data=rows.encode(), headers={"Content-Type": "application/json"}

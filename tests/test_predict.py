@@ -155,6 +155,9 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
             "missing mean radius": {"rows": [missing]},
             "column mean radius: expected numbers, found 'large'": {"rows": [text]},
             "rows[0]: column mean radius: expected a number": {"rows": [nested]},
+            "column mean radius: expected a number, found true": {
+                "rows": [{**records[0], "mean radius": True}]
+            },
             "at least 1 item": {"rows": []},
             "rows": {"records": records},
             "JSON decode error": b"{not json",

@@ -73,7 +73,13 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert package["build_args"] == {"VERSION": "v1.1.0"}
     model = hashlib.sha256((repo.project / "models" / "model.joblib").read_bytes()).hexdigest()
     assert package["files"]["build/image/model.joblib"] == model
-    assert {"uv.lock", "pyproject.toml", "src/churn_model/cli.py"} <= set(package["files"])
+    assert {"uv.lock", "pyproject.toml", "README.md", "src/churn_model/cli.py"} <= set(
+        package["files"]
+    )
+    assert not [name for name in package["files"] if "__pycache__" in name]
+    assert package["labels"] == {
+        "org.opencontainers.image.source": f"https://github.com/{gh.repository}"
+    }
     assert first.jobs["production"].conclusion == "skipped"
     assert {f"{NAME}@v1.1.0", f"{NAME}#prod#2"} <= origin_tags(repo)
     assert git(gh.origin, "rev-list", "-n1", f"{NAME}@v1.1.0") == merged

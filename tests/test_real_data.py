@@ -8,10 +8,12 @@ import importlib.resources
 import json
 
 import pandas as pd
+import pytest
 
 from harness.env import GATE, run
 
 from .conftest import edit_yaml, git, hgb, readme_commands
+from .test_predict import post, serving
 
 PENGUINS = importlib.resources.files("palmerpenguins") / "data"
 VEGA = importlib.resources.files("vega_datasets") / "_data"
@@ -104,6 +106,24 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     out = pd.read_csv(project / "out.csv")
     assert list(out.columns[:3]) == ["studyName", "Individual ID", "row"]
     assert list(out["Individual ID"]) == list(frame["Individual ID"])
+    # The same rows over HTTP (`serve`, production's version), as JSON gives them: the
+    # same probabilities and IDs; a row reads the same alone or beside one of gaps; a
+    # date sent as a number is refused, naming the column.
+    records = json.loads(frame.drop(columns="Species").head(20).to_json(orient="records"))
+    with serving(project, ["make", "serve"], tmp_path / "serve.log", PORT="{port}") as url:
+        status, answer = post(f"{url}/predict", {"rows": records})
+        assert status == 200 and answer["version"] == "v1.1.0", answer
+        for row, expected in zip(
+            answer["predictions"], out.head(20).to_dict("records"), strict=True
+        ):
+            assert row["ids"]["Individual ID"] == expected["Individual ID"]
+            for label, probability in row["probabilities"].items():
+                assert probability == pytest.approx(expected[f"proba_{label}"])
+        gaps = dict.fromkeys(records[0])
+        status, pair = post(f"{url}/predict", {"rows": [records[0], gaps]})
+        assert status == 200 and pair["predictions"][0] == answer["predictions"][0]
+        status, refused = post(f"{url}/predict", {"rows": [{**records[0], "Date Egg": 1}]})
+        assert status == 422 and "column Date Egg: expected a date as text" in refused["detail"]
     checked = run(project, "python", "-m", "churn_model", "monitor", str(batch), check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "retyped" not in (project / "build" / "monitor" / "report.md").read_text("utf-8")

@@ -3,6 +3,7 @@ hand-written workflows against a real git repository pushed to the emulated orig
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -1095,3 +1096,40 @@ def test_oidc_logins_need_id_token_write(repo, tmp_path, s3_server):
     assert "did not inject $ACTIONS_ID_TOKEN_REQUEST_TOKEN" in job.step("gcp").log
     assert "give write permissions to id-token" in job.step("azure").log
     assert not (job.workspace / "arn.txt").exists() and not (job.workspace / "creds.json").exists()
+
+
+def test_the_docker_standin_keeps_to_the_context_and_ghcr_rules(repo, tmp_path):
+    """`docker build` records the files the Dockerfile copies that .dockerignore lets in,
+    and fails for a copied file it leaves out; `docker push` needs a login whose token
+    may write packages, and a lowercase name under the repository's owner."""
+    gh, _ = repo
+    context = tmp_path / "context"
+    (context / "src" / "__pycache__").mkdir(parents=True)
+    (context / "src" / "app.py").write_text("print()\n")
+    (context / "src" / "__pycache__" / "app.pyc").write_bytes(b"x")
+    (context / "notes.txt").write_text("private\n")
+    (context / ".dockerignore").write_text("*\n!src/\n**/__pycache__\n")
+    (context / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY src ./src\n")
+    tag = f"ghcr.io/{gh.repository}:v1.0.0"
+    built = run_standin(gh, "docker", "build", "--tag", tag, str(context))
+    assert built.returncode == 0, built.stderr
+    assert set(localgh.read(gh.state_file)["docker_images"][tag]["files"]) == {"src/app.py"}
+    (context / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY notes.txt ./\n")
+    refused = run_standin(gh, "docker", "build", "--tag", "other", str(context))
+    assert refused.returncode == 1 and '"/notes.txt": not found' in refused.stderr
+
+    def login(token: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(Path(localgh.__file__).with_name("docker.py")), "login",
+             "ghcr.io", "--username", "bot", "--password-stdin"],
+            input=token, capture_output=True, text=True, check=False,
+            env={**os.environ, "LOCAL_GITHUB_STATE": str(gh.state_file)},
+        )  # fmt: skip
+
+    assert login("ghs_local.contents=read.metadata=read").returncode == 0
+    denied = run_standin(gh, "docker", "push", tag)
+    assert denied.returncode == 1 and "write_package" in denied.stderr
+    assert login("ghs_local.metadata=read.packages=write").returncode == 0
+    pushed = run_standin(gh, "docker", "push", tag)
+    assert pushed.returncode == 0, pushed.stderr
+    assert [(p["name"], p["tag"]) for p in gh.packages()] == [(gh.repository, "v1.0.0")]

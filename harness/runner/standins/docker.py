@@ -3,10 +3,11 @@
 runs here, and the GitHub container registry (ghcr.io) is one of GitHub's services.
 
 ``docker login REGISTRY --username U --password-stdin`` records the token read from
-stdin for REGISTRY (ghcr.io only). ``docker build [--build-arg K=V]... --tag T CONTEXT``
-does not build: it reads CONTEXT's Dockerfile, checks that every file it COPYs from the
-context is there (a missing one fails, as in a build), and records the image: its tag,
-build arguments and the sha256 of each copied file, so a test can see what the image
+stdin for REGISTRY (ghcr.io only). ``docker build [--build-arg K=V]... [--label K=V]...
+--tag T CONTEXT`` does not build (no RUN step runs): it reads CONTEXT's Dockerfile and
+.dockerignore, checks that every file it COPYs from the context is in the context (a
+missing or ignored one fails, as in a build), and records the image: its tag, build
+arguments, labels and the sha256 of each copied file, so a test can see what the image
 would hold. ``docker push T`` sends a recorded image to the registry of its name
 (ghcr.io/OWNER/NAME:TAG): it needs a login whose token grants packages: write, a
 lowercase name and OWNER the repository's owner, as GHCR does; the package is recorded
@@ -14,6 +15,7 @@ in the emulated GitHub state (localgh.py). Anything else exits 1 saying it is no
 emulated.
 """
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -74,8 +76,22 @@ def copied(dockerfile: str) -> list[str]:
     return sources
 
 
+def ignored(relative: str, rules: list[str]) -> bool:
+    """Whether .dockerignore's ``rules`` leave ``relative`` out of the context: the last
+    rule matching it or a folder above it decides (``!`` takes it back)."""
+    parts = relative.split("/")
+    ancestors = ["/".join(parts[: end + 1]) for end in range(len(parts))]
+    out = False
+    for rule in rules:
+        negated = rule.startswith("!")
+        pattern = rule.removeprefix("!").strip("/")
+        if any(fnmatch.fnmatch(path, pattern) for path in ancestors):
+            out = not negated
+    return out
+
+
 def build(args: list[str]) -> int:
-    found, positional = options(args, {"--build-arg", "--tag", "-t", "--file", "-f"})
+    found, positional = options(args, {"--build-arg", "--tag", "-t", "--file", "-f", "--label"})
     tags = found.get("--tag", []) + found.get("-t", [])
     if len(positional) != 1 or len(tags) != 1:
         return fail("build: emulated only as `docker build [--build-arg K=V]... --tag T DIR`")
@@ -83,19 +99,32 @@ def build(args: list[str]) -> int:
     dockerfile = context / (found.get("--file") or found.get("-f") or ["Dockerfile"])[0]
     if not dockerfile.is_file():
         return fail(f"failed to read dockerfile: open {dockerfile}: no such file or directory")
+    ignore = context / ".dockerignore"
+    rules = [
+        line.strip()
+        for line in (ignore.read_text(encoding="utf-8") if ignore.is_file() else "").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     files = {}
     for source in copied(dockerfile.read_text(encoding="utf-8")):
         path = context / source
-        if not path.exists():
+        candidates = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+        kept = [
+            item
+            for item in candidates
+            if item.is_file() and not ignored(item.relative_to(context).as_posix(), rules)
+        ]
+        if not kept:
             return fail(f'failed to compute cache key: "/{source.rstrip("/")}": not found')
-        for item in sorted([path] if path.is_file() else path.rglob("*")):
-            if item.is_file() and "__pycache__" not in item.parts:
-                relative = item.relative_to(context).as_posix()
-                files[relative] = hashlib.sha256(item.read_bytes()).hexdigest()
+        for item in kept:
+            relative = item.relative_to(context).as_posix()
+            files[relative] = hashlib.sha256(item.read_bytes()).hexdigest()
     build_args = dict(arg.partition("=")[::2] for arg in found.get("--build-arg", []))
+    labels = dict(arg.partition("=")[::2] for arg in found.get("--label", []))
     with localgh.locked(localgh.state_path()) as state:
         state.setdefault("docker_images", {})[tags[0]] = {
             "build_args": build_args,
+            "labels": labels,
             "files": files,
         }
     print(f"naming to {tags[0]} (stand-in: {len(files)} files recorded, nothing built)")

@@ -119,28 +119,37 @@ def schema(model: Model) -> dict[str, Any]:
     }
 
 
-def scalar_problem(rows: list[dict[str, Any]]) -> str | None:
-    """The first value that is not a JSON scalar (a list or an object), named."""
+def value_problem(rows: list[dict[str, Any]], features: dict[str, str]) -> str | None:
+    """The first value JSON gives a meaning the model would not: a list or an object; a
+    number for a date (it would read as nanoseconds since 1970); true/false for a number."""
     for index, row in enumerate(rows):
         for column, value in row.items():
+            kind = features.get(column)
             if isinstance(value, (list, dict)):
-                return (
-                    f"rows[{index}]: column {column}: expected a number, text, true/false "
-                    f"or null, found {type(value).__name__}"
-                )
+                kind_of = type(value).__name__
+                found = f"expected a number, text, true/false or null, found {kind_of}"
+            elif kind == "datetime" and isinstance(value, (int, float)):
+                found = f"expected a date as text (e.g. 2024-05-31), found the number {value}"
+            elif kind == "numeric" and isinstance(value, bool):
+                found = f"expected a number, found {str(value).lower()}"
+            else:
+                continue
+            return f"rows[{index}]: column {column}: {found}"
     return None
 
 
 def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """`/predict`'s answer for ``rows`` (raw columns); a ProjectError names the problem."""
-    problem = scalar_problem(rows)
+    problem = value_problem(rows, model.features)
     if problem:
         raise ProjectError(problem)
-    frame = checked(pd.DataFrame.from_records(rows), model, Path("rows"))
+    # Objects as JSON gave them: a row reads the same whatever the other rows hold (pandas
+    # would otherwise turn a column of 1 and null into 1.0 and NaN, and 1 into "1.0").
+    frame = checked(pd.DataFrame(rows, dtype=object), model, Path("rows"))
     predicted, probabilities = predict(model, frame)
     labels = [str(label) for label in model.classes]
     ids = [name for name in model.ids if name in frame.columns]
-    id_values = frame[ids].astype(object).where(frame[ids].notna(), None).to_dict("records")
+    id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records")
     answers = []
     for index, value in enumerate(predicted.tolist()):
         answer: dict[str, Any] = {"predicted": value}
