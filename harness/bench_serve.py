@@ -8,7 +8,6 @@ process, one call after the other (the baseline: the model's own cost, without H
 and JSON). Prints throughput and latency percentiles, and the ratios to the baseline.
 """
 
-import hashlib
 import http.client
 import importlib
 import json
@@ -25,17 +24,6 @@ import pandas as pd
 
 CLIENTS = 4
 BATCH = 100
-
-
-def bundle(folder: Path) -> None:
-    """The trained model as a bundle (`serve --bundle`), labelled as no version."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    data = Path("models/model.joblib").read_bytes()
-    (folder / "model.joblib").write_bytes(data)
-    metadata = {"model": "bench", "version": None, "stage": None, "commit": None}
-    metadata["md5"] = hashlib.md5(data).hexdigest()
-    (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -94,7 +82,10 @@ def main() -> None:
     package, requests = sys.argv[1], int(sys.argv[2])
     serve = importlib.import_module(f"{package}.operate.serve")
     folder = Path("build/bench-serve")
-    bundle(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    # The trained model as a bundle (`serve --bundle`), labelled as no version.
+    data = Path("models/model.joblib").read_bytes()
+    serve.write_bundle(serve.Served("bench", None, None, None), data, folder)
     frame = pd.read_parquet("data/prepared/test.parquet")
     _, model = serve.from_bundle(str(folder))
     records = json.loads(frame[list(model.features)].to_json(orient="records"))

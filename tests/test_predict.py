@@ -18,7 +18,7 @@ import pytest
 from harness.bake import bake
 from harness.env import GATE, environ, install, run
 
-from .conftest import edit_yaml, free_port, git, hgb, server
+from .conftest import edit_yaml, free_port, git, hgb, readme_commands, server
 
 
 @pytest.fixture(scope="module")
@@ -104,13 +104,6 @@ def serving(project, command: list[str], log, **env: str):
         yield url
 
 
-def readme_block(project, heading: str) -> list[str]:
-    """The shell lines of the first code block under ``heading``, without comments."""
-    text = (project / "README.md").read_text(encoding="utf-8")
-    block = text.split(f"## {heading}\n", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
-
-
 def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
     """`serve` (production's model by default) on loopback, real HTTP: the scores equal
     `predict`'s; /health and /metadata; a missing column, text in a numeric column, a
@@ -120,13 +113,13 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
     records = json.loads(rows.head(25).to_json(orient="records"))
     run(project, "python", "-m", "churn_model", "predict", str(batch), "prod.csv")
     expected = pd.read_csv(project / "prod.csv").head(25)
-    shown = readme_block(project, "Serving")
-    assert shown[:2] == ["make serve", "VERSION=v1.2.0 PORT=8001 make serve"]
+    shown = readme_commands(project, "Serving")
+    assert shown[:2] == [["make", "serve"], ["VERSION=v1.2.0", "PORT=8001", "make", "serve"]]
     with serving(project, ["make", "serve"], tmp_path / "serve.log", PORT="{port}") as url:
         assert get(f"{url}/health") == {"status": "ok"}
         # The README's request, as it is shown (its port is the one this test serves on).
         (project / "rows.json").write_text(json.dumps({"rows": records[:2]}), encoding="utf-8")
-        curl = shlex.split(shown[2].replace("http://127.0.0.1:8000", url))
+        curl = shlex.split(" ".join(shown[2]).replace("http://127.0.0.1:8000", url))
         shown_answer = json.loads(subprocess.run(curl, cwd=project, capture_output=True,
                                                  text=True, check=True).stdout)  # fmt: skip
         assert len(shown_answer["predictions"]) == 2
@@ -167,6 +160,10 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
             assert status == 422, (expected_text, answer)
             assert expected_text in json.dumps(answer["detail"]), (expected_text, answer)
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    # The README's second line: another registered version (v1.1.0 here), another port.
+    with serving(project, ["make", "serve"], tmp_path / "v11.log", PORT="{port}",
+                 VERSION="v1.1.0") as url:  # fmt: skip
+        assert get(f"{url}/metadata")["version"] == "v1.1.0"
 
 
 def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):

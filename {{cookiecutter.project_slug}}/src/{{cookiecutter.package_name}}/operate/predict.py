@@ -14,6 +14,7 @@ classification, each class's probability.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,26 +22,38 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import paths
 from ..config import load_lifecycle
+from ..dvc import read_at
 from ..errors import ProjectError
 from ..outputs import atomic_path
 from ..pipeline.data import CSV, PARQUET
 from ..pipeline.evaluate import predict
 from ..pipeline.features import problems, unseen
-from ..pipeline.model import Model, load, load_at
+from ..pipeline.model import Model, check, load, unpickled
 from ..progress import Progress
-from ..registry import chosen
+from ..registry import Version, chosen
 
 
-def registered_model(name: str, stage: str | None, version: str | None) -> tuple[str, Model]:
-    """(what was loaded, the model) for a version or the version at a stage."""
+def registered(stage: str | None, version: str | None) -> tuple[str, str | None, Version, bytes]:
+    """(the model's name, the stage it was chosen by or None for a version asked by name,
+    the version, its model file's bytes as the commit's dvc.lock records them); the stage
+    is lifecycle.yaml's promotion stage unless told."""
+    lifecycle = load_lifecycle()
+    name = lifecycle.model.name
+    stage = None if version else stage or lifecycle.promotion.stage
     found = chosen(name, stage, version)
-    label = f"{name} {version or f'{stage} {found.version}'} ({found.commit[:7]})"
     try:
-        return label, load_at(found.commit)
+        data = read_at(found.commit, paths.MODEL).getvalue()
     except FileNotFoundError as error:
         message = f"{name} {found.version}: {error}; `dvc pull` needs the remote"
         raise ProjectError(message) from None
+    return name, stage, found, data
+
+
+def from_bytes(data: bytes, where: Path) -> Model:
+    """The model in ``data`` (a model file's bytes), checked as a model file is."""
+    return check(unpickled(io.BytesIO(data), where), where)
 
 
 def chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
@@ -151,9 +164,10 @@ def main(
     if model:
         label, found = model, load(Path(model))
     else:
-        lifecycle = load_lifecycle()
-        stage = stage or lifecycle.promotion.stage
-        label, found = registered_model(lifecycle.model.name, stage, version)
+        name, stage, chosen_version, data = registered(stage, version)
+        commit = chosen_version.commit[:7]
+        label = f"{name} {f'{stage} ' if stage else ''}{chosen_version.version} ({commit})"
+        found = from_bytes(data, Path(f"{paths.MODEL}@{commit}"))
     rows, unseen_values, ignored = score_file(found, Path(source), Path(output), chunk_rows)
     print(f"predict: {rows:,} rows scored with {label} -> {output}")
     for column, count in unseen_values.items():

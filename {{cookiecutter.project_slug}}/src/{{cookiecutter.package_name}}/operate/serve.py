@@ -18,7 +18,6 @@ metadata, checked against the hash the bundle records). Then it answers:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,13 +27,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ..config import load_lifecycle
 from ..errors import ProjectError
 from ..outputs import write_json
 from ..pipeline.evaluate import predict
 from ..pipeline.features import unseen
-from ..pipeline.model import Model, check, unpickled
-from .predict import checked
+from ..pipeline.model import Model
+from .predict import checked, from_bytes, registered
 
 MAX_ROWS = 10_000  # rows in one request: bounded memory and latency
 BUNDLE_MODEL = "model.joblib"
@@ -57,36 +55,19 @@ class Served:
     commit: str | None
 
 
-def registered(stage: str | None, version: str | None) -> tuple[Served, bytes]:
-    """The version asked for (the promotion stage's by default; the stage is recorded
-    only when the model was chosen by it), and its model file's bytes as the commit's
-    dvc.lock records them."""
-    from ..dvc import read_at
-    from ..paths import MODEL
-    from ..registry import chosen
-
-    lifecycle = load_lifecycle()
-    name = lifecycle.model.name
-    stage = None if version else stage or lifecycle.promotion.stage
-    found = chosen(name, stage, version)
-    try:
-        data = read_at(found.commit, MODEL).getvalue()
-    except FileNotFoundError as error:
-        message = f"{name} {found.version}: {error}; `dvc pull` needs the remote"
-        raise ProjectError(message) from None
-    return Served(name, found.version, stage, found.commit), data
-
-
 def bundle(stage: str | None, version: str | None, folder: str) -> None:
     """The `bundle` command: a version's model file and metadata in ``folder``, which the
     Dockerfile copies into the image (the model fetched by its registry version)."""
-    served, data = registered(stage, version)
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / BUNDLE_MODEL).write_bytes(data)
-    metadata = {**asdict(served), "md5": hashlib.md5(data).hexdigest()}
-    write_json(metadata, target / BUNDLE_METADATA)
-    print(f"bundle: {served.model} {served.version} ({served.commit[:7]}) -> {target}")
+    name, stage, found, data = registered(stage, version)
+    write_bundle(Served(name, found.version, stage, found.commit), data, Path(folder))
+    print(f"bundle: {name} {found.version} ({found.commit[:7]}) -> {folder}")
+
+
+def write_bundle(served: Served, data: bytes, folder: Path) -> None:
+    """``folder`` as `serve --bundle` reads it: the model file and its metadata (md5)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / BUNDLE_MODEL).write_bytes(data)
+    write_json({**asdict(served), "md5": hashlib.md5(data).hexdigest()}, folder / BUNDLE_METADATA)
 
 
 def from_bundle(folder: str) -> tuple[Served, Model]:
@@ -106,7 +87,7 @@ def from_bundle(folder: str) -> tuple[Served, Model]:
             "records; run the `bundle` command again"
         )
     served = Served(*(metadata.get(key) for key in ("model", "version", "stage", "commit")))
-    return served, check(unpickled(io.BytesIO(data), where / BUNDLE_MODEL), where)
+    return served, from_bytes(data, where / BUNDLE_MODEL)
 
 
 def schema(model: Model) -> dict[str, Any]:
@@ -200,9 +181,9 @@ def main(
     if bundle_dir:
         served, model = from_bundle(bundle_dir)
     else:
-        served, data = registered(stage, version)
-        where = Path(f"{served.model}@{served.version}")
-        model = check(unpickled(io.BytesIO(data), where), where)
+        name, stage, found, data = registered(stage, version)
+        served = Served(name, found.version, stage, found.commit)
+        model = from_bytes(data, Path(f"{name}@{found.version}"))
     held = f", {served.stage}" if served.stage else ""
     commit = f" ({served.commit[:7]}{held})" if served.commit else ""
     print(f"serve: {served.model} {served.version}{commit} on http://{host}:{port}", flush=True)
