@@ -103,14 +103,18 @@ def main() -> None:
         [*command, "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT
     )
     try:
-        for _ in range(600):
+        deadline = time.monotonic() + 180  # a loaded machine imports the stack slowly
+        while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).close()
                 break
             except OSError:
                 if server.poll() is not None:
                     raise SystemExit(f"serve stopped: {log.read_text()[-2000:]}") from None
-                time.sleep(0.1)
+                if time.monotonic() > deadline:
+                    stopped = f"serve did not answer in 180 s: {log.read_text()[-2000:]}"
+                    raise SystemExit(stopped) from None
+                time.sleep(0.2)
         rows_out = []
         for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
             base_seconds, base_latency = in_process(serve.scored, model, bodies)

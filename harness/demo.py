@@ -155,14 +155,15 @@ def serve(project: Path) -> None:
         env={**os.environ, "PORT": str(port)}, start_new_session=True,
     )  # fmt: skip
     try:
-        for _ in range(600):
+        deadline = time.monotonic() + 180  # a loaded machine imports the stack slowly
+        while time.monotonic() < deadline:
             if service.poll() is not None:
                 raise SystemExit("make serve stopped; its output is above")
             try:
-                urllib.request.urlopen(f"{url}/health", timeout=1).close()
+                urllib.request.urlopen(f"{url}/health", timeout=5).close()
                 break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         else:
             raise SystemExit(f"make serve did not answer at {url}/health")
         rows = subprocess.run(

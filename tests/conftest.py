@@ -178,19 +178,25 @@ def s3_bucket(endpoint: str, name: str):
     return client
 
 
+SERVER_START_S = 180  # a loaded CI machine starts node (Azurite) in well over 30 s
+
+
 def wait_for(url: str, server: subprocess.Popen, name: str, log: Path) -> None:
-    """Until ``url`` answers anything over HTTP (an error status included)."""
-    for _ in range(300):
+    """Until ``url`` answers anything over HTTP (an error status included), for at most
+    SERVER_START_S seconds of wall-clock time."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')[-2000:]}")
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=5)
             return
         except urllib.error.HTTPError:
             return
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{name} did not answer at {url}")
+            time.sleep(0.2)
+    output = log.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"{name} did not answer at {url} in {SERVER_START_S} s: {output}")
 
 
 @contextlib.contextmanager
