@@ -26,14 +26,18 @@ the gate's and the drift monitor's error rates, power and coverage by seeded sim
 with the generated project's own functions, each next to its target (BENCH_STAT_SCALE
 scales the number of simulated runs, 1 by default).
 
+Experiment tracking: at the largest BENCH_ROWS size, the train stage's fit (the
+project's own `fitted`) against what its DVCLive log adds after it (`log_training`, its
+import of DVCLive and DVC included), in one fresh process; target ≤ 5% of the fit.
+
 Serving (bench_serve.py): a bounded load test of `serve` over HTTP on loopback,
 BENCH_SERVE_REQUESTS single-row requests (10,000 by default) and a tenth as many of 100
 rows, against the same scoring called in-process.
 
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
-predict, serve, pr, monitor, text, big, statistics (every one by default), e.g.
-BENCH_SECTIONS=monitor,big. `predict` and `serve` train a project at the largest
-BENCH_ROWS size when `pipeline` is not run.
+tracking, predict, serve, pr, monitor, text, big, statistics (every one by default),
+e.g. BENCH_SECTIONS=monitor,big. `tracking`, `predict` and `serve` train a project at
+the largest BENCH_ROWS size when `pipeline` is not run.
 """
 
 import json
@@ -50,7 +54,9 @@ from .bake import TEMPLATE, bake
 from .env import GATE, environ, install, project_env
 
 FEATURES = 20
-SECTIONS = ("pipeline", "predict", "serve", "pr", "monitor", "text", "big", "statistics")
+SECTIONS = (
+    "pipeline", "tracking", "predict", "serve", "pr", "monitor", "text", "big", "statistics",
+)  # fmt: skip
 MIB, GIB = 2**20, 2**30
 MACHINE = 24 * 10**9  # the issue's target: a 2-core, 24 GB machine
 WORK = TEMPLATE / "build" / "bench"  # the bakes, kept between runs
@@ -184,6 +190,42 @@ def throughput(rows: int, *measured: tuple[str, dict]) -> None:
             f"| {figures['seconds'] / base['seconds']:.2f}× | {figures['peak'] / MIB:.0f} MiB "
             f"| {figures['peak'] / base['peak']:.2f}× |"
         )
+
+
+TRAINING_LOG = """
+import json, tempfile, time
+from pathlib import Path
+from {package}.config import load_params
+from {package}.pipeline.tracking import log_training
+from {package}.pipeline.train import fitted
+params = load_params()
+start = time.perf_counter()
+model, features, target = fitted(params)
+fit = time.perf_counter() - start
+with tempfile.TemporaryDirectory() as folder:
+    start = time.perf_counter()
+    ended = log_training(model, features, target, params.base.seed, Path(folder) / "training")
+    log = time.perf_counter() - start
+print(json.dumps({{"rows": len(features), "fit": fit, "log": log, "curves": sorted(ended)}}))
+"""
+
+
+def training_log(project: Path, env_dir: Path, env: dict) -> None:
+    """The train stage's fit against the cost of its DVCLive log, in one process."""
+    package = answers(project)["package_name"]
+    python = str(env_dir / "bin" / "python")
+    script = TRAINING_LOG.format(package=package)
+    found = json.loads(shell(project, env, python, "-c", script).splitlines()[-1])
+    print(
+        f"\nExperiment tracking, {found['rows']:,} training rows × {FEATURES} features "
+        f"(curves: {', '.join(found['curves'])}); baseline = the fit, in the same process.\n"
+    )
+    print("| fit | DVCLive log after it | overhead | target |")
+    print("|---:|---:|---:|---:|")
+    print(
+        f"| {found['fit']:.2f} s | {found['log']:.2f} s "
+        f"| {100 * found['log'] / found['fit']:.1f}% | ≤ 5% at 1,000,000 rows |"
+    )
 
 
 def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
@@ -493,6 +535,8 @@ def main() -> None:
             projects[rows] = trained(prepare_project(rows, name), env_dir, env)
         return projects[rows]
 
+    if "tracking" in chosen:
+        training_log(project_of(sizes[-1]), env_dir, env)
     if "predict" in chosen:
         project = project_of(sizes[-1])
         batch_scoring(project, env_dir, env, int(os.environ.get("BENCH_PREDICT_ROWS", "1000000")))

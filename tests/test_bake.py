@@ -72,6 +72,7 @@ def expected_files(answers: dict) -> set[str]:
                 "split",
                 "prepare",
                 "train",
+                "tracking",
                 "evaluate",
                 "model",
             )
@@ -113,6 +114,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_stages",
         "test_stats",
         "test_storage",
+        "test_tracking",
     ]
     files = {
         ".cookiecutter.json",

@@ -9,7 +9,7 @@ import yaml
 
 from harness.env import run
 
-from .conftest import git
+from .conftest import git, readme_commands
 
 METRICS = {
     "classification": {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"},
@@ -52,7 +52,8 @@ def test_project_checks_and_pipeline(baked, problem_type):
     run(project, "make", "repro")
     lock = yaml.safe_load((project / "dvc.lock").read_text(encoding="utf-8"))
     assert list(lock["stages"]) == ["prepare", "train", "evaluate"]
-    assert lock["stages"]["train"]["outs"][0]["path"] == "models/model.joblib"
+    outs = {out["path"] for out in lock["stages"]["train"]["outs"]}
+    assert outs == {"models/model.joblib", "eval/training"}
     assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["estimator"] == (
         "hist_gradient_boosting"
     )
@@ -120,6 +121,45 @@ def test_a_parameter_change_retrains_only_what_depends_on_it(baked):
     assert "Running stage 'prepare'" not in result.stdout
     assert "Running stage 'train'" in result.stdout
     assert "Running stage 'evaluate'" in result.stdout
+
+
+def test_experiments_show_their_metrics_and_training_curves(on_main):
+    """The README's experiment commands, run as shown on a committed project: each
+    experiment has its own row of metrics (the test set's and where training ended) in
+    `dvc exp show --json`, and its training curve beside the commit's in `dvc plots diff
+    --json`, the data DVC's VS Code extension draws; `dvc exp branch` keeps the
+    experiment, its log included, for a pull request."""
+    project = on_main
+    for command in readme_commands(project, "Experiments"):
+        run(project, *command)
+
+    shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
+    commit = next(row for row in shown if row["rev"] == git(project, "rev-parse", "HEAD"))
+    rows = {"HEAD": commit["data"]} | {
+        exp["name"]: exp["revs"][0]["data"] for exp in commit.get("experiments") or []
+    }
+    assert set(rows) == {"HEAD", "lr-0.05"}
+    ended = {
+        name: data["metrics"]["eval/training/metrics.json"]["data"] for name, data in rows.items()
+    }
+    for name, data in rows.items():
+        assert set(data["metrics"]["eval/metrics.json"]["data"]) == METRICS["classification"]
+        assert ended[name]["step"] == 200
+    assert ended["HEAD"]["train"]["log_loss"] < ended["lr-0.05"]["train"]["log_loss"]
+
+    plots = json.loads(run(project, "dvc", "plots", "diff", "HEAD", "lr-0.05", "--json").stdout)
+    curve = plots["data"]["eval/training/plots/metrics/train/log_loss.tsv"][0]
+    assert curve["revisions"] == ["HEAD", "lr-0.05"]
+    points = curve["content"]["data"]["values"]
+    for revision in ("HEAD", "lr-0.05"):
+        steps = [int(point["step"]) for point in points if point["rev"] == revision]
+        assert steps == list(range(1, 201))
+    last = next(p for p in points if p["rev"] == "lr-0.05" and p["step"] == "200")
+    assert float(last["log_loss"]) == ended["lr-0.05"]["train"]["log_loss"]
+
+    read = "import dvc.api; print(dvc.api.read('eval/training/metrics.json', rev='{}'))"
+    kept = run(project, "python", "-c", read.format("lower-learning-rate")).stdout
+    assert json.loads(kept) == ended["lr-0.05"]
 
 
 def test_bring_your_own_csv(baked):

@@ -154,6 +154,10 @@ def test_make_bench_on_small_data():
     assert "Pull request, 2,000 test rows" in result.stdout
     assert re.search(r"\| report and gate \| [\d.]+ s \| [\d.]+× \|", result.stdout)
     assert "stages rerun: 0." in result.stdout
+    assert re.search(r"Experiment tracking, [\d,]+ training rows .*train/log_loss", result.stdout)
+    assert re.search(
+        r"\| [\d.]+ s \| [\d.]+ s \| [\d.]+% \| ≤ 5% at 1,000,000 rows \|", result.stdout
+    )
     assert "Batch scoring, 5,000 rows" in result.stdout
     assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "Serving: `serve` over HTTP on loopback" in result.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import dvc
+from {{ cookiecutter.package_name }} import dvc, paths
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.outputs import write_text
 
@@ -70,6 +70,10 @@ def test_cached_outputs_are_checked_against_dvc_lock():
     for name in outputs:
         Path(name).parent.mkdir(parents=True, exist_ok=True)
         Path(name).write_bytes(name.encode())
+    paths.TRAINING.unlink()  # a folder output, not a file
+    (paths.TRAINING_CURVES / "train").mkdir(parents=True)
+    paths.TRAINING_METRICS.write_text('{"step": 2}', encoding="utf-8")
+    (paths.TRAINING_CURVES / "train" / "log_loss.tsv").write_text("step\tlog_loss\n1\t0.5\n")
     outs = "".join(
         f"    - path: {name}\n      md5: {dvc.md5_of(Path(name))}\n" for name in outputs
     )
@@ -78,6 +82,10 @@ def test_cached_outputs_are_checked_against_dvc_lock():
     git("commit", "-q", "-m", "lock")
     commit = git("rev-parse", "HEAD").strip()
     assert dvc.verify(commit) == outputs
+    paths.TRAINING_METRICS.write_text('{"step": 3}', encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"^eval/training: its bytes \(md5 \w+\.dir\)"):
+        dvc.verify(commit)
+    paths.TRAINING_METRICS.write_text('{"step": 2}', encoding="utf-8")
     Path("models/model.joblib").write_bytes(b"substituted")
     with pytest.raises(ProjectError) as refused:
         dvc.verify(commit)

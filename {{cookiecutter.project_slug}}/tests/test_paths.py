@@ -29,10 +29,11 @@ def test_dvc_yaml_uses_the_paths_module():
     assert outs | data_deps <= known
     plotted = {Path(name) for entry in pipeline["plots"] for name in plot_files(entry)}
     kind = load_params(ROOT / "params.yaml").base.problem_type
-    assert plotted == set(paths.PLOTS[kind])
+    assert plotted == {*paths.PLOTS[kind], paths.TRAINING_CURVES}
     assert paths.PLOTS_DIR in outs
     assert {paths.TRAIN, paths.TEST, paths.MODEL, paths.METRICS, paths.PREDICTIONS} <= outs
-    assert pipeline["metrics"] == [str(paths.METRICS)]
+    assert paths.TRAINING in declared(stages["train"], "outs")
+    assert pipeline["metrics"] == [str(paths.METRICS), str(paths.TRAINING_METRICS)]
     artifact = next(iter(pipeline["artifacts"].values()))
     assert Path(artifact["path"]) == paths.MODEL
 

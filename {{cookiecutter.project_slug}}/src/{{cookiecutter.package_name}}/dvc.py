@@ -113,7 +113,15 @@ def read_at(commit: str, path: Path) -> io.BytesIO:
 
 
 def md5_of(path: Path) -> str:
-    """A file's md5, as DVC computes it for a file output."""
+    """An output's md5 as DVC records it: a file's md5; a folder's is that of DVC's
+    listing of its files (each one's md5 and path, in order) followed by ".dir"."""
+    if path.is_dir():
+        files = sorted((item for item in path.rglob("*") if item.is_file()),
+                       key=lambda item: item.relative_to(path).parts)  # fmt: skip
+        listing = [
+            {"md5": md5_of(item), "relpath": item.relative_to(path).as_posix()} for item in files
+        ]
+        return hashlib.md5(json.dumps(listing, sort_keys=True).encode()).hexdigest() + ".dir"
     digest = hashlib.md5()
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):
@@ -155,7 +163,7 @@ def verify(commit: str) -> list[str]:
     checked = []
     for name in pipeline_outputs(cached=True):
         path = Path(name)
-        if not path.is_file():
+        if not path.exists():
             raise ProjectError(f"{name}: missing; run `dvc repro` (or `dvc pull`) first")
         refuse_unless(name, md5_of(path), recorded.get(name), commit)
         checked.append(name)

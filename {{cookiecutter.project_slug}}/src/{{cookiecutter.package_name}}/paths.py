@@ -16,6 +16,11 @@ TEST = Path("data/prepared/test.parquet")
 DATA_PROFILE = Path("eval/data.json")  # rows, columns and types of the prepared data
 
 MODEL = Path("models/model.joblib")
+# The train stage's experiment log (pipeline/tracking.py, DVCLive's layout): where
+# training ended, and the curves of the loss per iteration.
+TRAINING = Path("eval/training")
+TRAINING_METRICS = TRAINING / "metrics.json"
+TRAINING_CURVES = TRAINING / "plots" / "metrics"
 
 METRICS = Path("eval/metrics.json")
 PREDICTIONS = Path("eval/predictions.parquet")

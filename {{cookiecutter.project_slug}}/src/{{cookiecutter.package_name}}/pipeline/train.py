@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier, is_regressor
@@ -24,12 +25,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .. import paths
-from ..config import load_params
+from ..config import Params, load_params
 from ..errors import ProjectError
 from ..progress import Progress
 from .data import read_split
 from .features import Schema, encoder, typed
 from .model import Model, save
+from .tracking import log_training
 
 # problem type -> name in params.yaml -> (estimator class, encoding: "native" for trees
 # that take categorical codes and missing values, "linear" for imputed, scaled, one-hot)
@@ -157,10 +159,8 @@ def positive_of(profile: dict, target: pd.Series) -> object:
     return next((label for label in target.unique() if str(label) == chosen), None)
 
 
-def main() -> None:
-    import json
-
-    params = load_params()
+def fitted(params: Params) -> tuple[Model, pd.DataFrame, pd.Series]:
+    """The model params.yaml describes, fitted on the training table; and that table."""
     profile = json.loads(paths.DATA_PROFILE.read_text(encoding="utf-8"))
     features, target = read_split(paths.TRAIN, params.prepare.target)
     model = train(
@@ -173,5 +173,13 @@ def main() -> None:
         schema_from(profile),
         positive_of(profile, target),
     )
+    return model, features, target
+
+
+def main() -> None:
+    params = load_params()
+    model, features, target = fitted(params)
     save(model, paths.MODEL)
-    print(f"train: {params.train.estimator} fitted on {len(features)} rows")
+    ended = log_training(model, features, target, params.base.seed)
+    where = ", ".join(f"{name} {value:.4g}" for name, value in ended.items())
+    print(f"train: {params.train.estimator} fitted on {len(features)} rows ({where})")
