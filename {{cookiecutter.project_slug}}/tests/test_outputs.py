@@ -1,6 +1,7 @@
 """Outputs written all-or-nothing with the mode the umask gives; cached outputs checked
 against dvc.lock before anything loads them."""
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -95,3 +96,24 @@ def test_cached_outputs_are_checked_against_dvc_lock():
     Path("models/model.joblib").unlink()
     with pytest.raises(ProjectError, match=r"models/model.joblib: missing"):
         dvc.verify(commit)
+
+
+@pytest.mark.usefixtures("repository")
+def test_a_file_of_a_commit_is_read_from_the_cache_and_checked():
+    """A commit's output found in DVC's local cache is read from there (no DVC needed:
+    this scratch project is no DVC repository); bytes substituted in the cache are
+    refused by name, as from the remote."""
+    data = b"the model of that commit"
+    md5 = hashlib.md5(data).hexdigest()
+    stored = paths.DVC_CACHE / md5[:2] / md5[2:]
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(data)
+    outs = f"    - path: models/model.joblib\n      md5: {md5}\n"
+    Path("dvc.lock").write_text(f"schema: '2.0'\nstages:\n  train:\n    outs:\n{outs}")
+    git("add", "dvc.lock")
+    git("commit", "-q", "-m", "lock")
+    commit = git("rev-parse", "HEAD").strip()
+    assert dvc.read_at(commit, paths.MODEL).read() == data
+    stored.write_bytes(b"substituted")
+    with pytest.raises(ProjectError, match=rf"^models/model.joblib@{commit[:7]}: its bytes"):
+        dvc.read_at(commit, paths.MODEL)

@@ -94,19 +94,32 @@ def plots_diff(commit: str, out: Path) -> subprocess.Popen:
 def read_at(commit: str, path: Path) -> io.BytesIO:
     """A DVC-tracked file of a commit, read through DVC (its cache, then the remote), and
     refused unless its bytes are the ones that commit's dvc.lock records."""
-    import dvc.api
-    from dvc.exceptions import PathMissingError
-
-    try:
-        with dvc.api.open(str(path), rev=commit, mode="rb") as stream:
-            data = stream.read()
-    except PathMissingError:  # DVC's own message blames the repository
-        raise FileNotFoundError(
-            f"{path} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
-        ) from None
     expected = outputs(lock(commit)).get(path.as_posix())
+    data = cached(expected)
+    if data is None:
+        import dvc.api
+        from dvc.exceptions import PathMissingError
+
+        try:
+            with dvc.api.open(str(path), rev=commit, mode="rb") as stream:
+                data = stream.read()
+        except PathMissingError:  # DVC's own message blames the repository
+            raise FileNotFoundError(
+                f"{path} of {commit[:7]} is in neither the DVC cache nor a reachable DVC remote"
+            ) from None
     refuse_unless(f"{path}@{commit[:7]}", hashlib.md5(data).hexdigest(), expected, commit)
     return io.BytesIO(data)
+
+
+def cached(md5: str | None) -> bytes | None:
+    """The bytes of the file DVC's local cache (its default place) holds under ``md5``, or
+    None: then DVC finds them (a cache configured elsewhere, the remote). Reading the
+    cache directly spares opening DVC's repository at a commit, about 0.3 s a file; the
+    bytes are checked against dvc.lock either way."""
+    if not md5 or md5.endswith(".dir"):
+        return None
+    stored = paths.DVC_CACHE / md5[:2] / md5[2:]
+    return stored.read_bytes() if stored.is_file() else None
 
 
 # the bytes dvc.lock records -------------------------------------------------------------

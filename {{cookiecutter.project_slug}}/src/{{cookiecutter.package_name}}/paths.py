@@ -9,6 +9,7 @@ PARAMS = Path("params.yaml")
 LOCK = Path("dvc.lock")
 LIFECYCLE = Path("lifecycle.yaml")
 PIPELINE = Path("dvc.yaml")
+DVC_CACHE = Path(".dvc/cache/files/md5")  # DVC 3's local cache, where `cache.dir` is unset
 
 RAW_DIR = Path("data/raw")
 TRAIN = Path("data/prepared/train.parquet")
