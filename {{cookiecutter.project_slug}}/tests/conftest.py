@@ -66,8 +66,9 @@ def mixed_table(problem_type: str, rows: int = 300, seed: int = 0) -> pd.DataFra
     return frame
 
 
-def fit(frame: pd.DataFrame, problem_type: str, name: str = "random_forest", ids=(), seed=0):
+def fit(frame: pd.DataFrame, problem_type: str, name: str = "random_forest", ids=(), seed=0,
+        **hyperparameters):  # fmt: skip
     """A model of ``frame`` (target ``target``), its columns' kinds inferred."""
     schema = schema_of(frame, "target", list(ids), [], {})
     features = frame.drop(columns="target")
-    return train(features, frame["target"], problem_type, name, {}, seed, schema)
+    return train(features, frame["target"], problem_type, name, hyperparameters, seed, schema)

@@ -8,8 +8,6 @@ import pytest
 from sklearn import metrics
 
 from {{ cookiecutter.package_name }}.pipeline import tracking
-from {{ cookiecutter.package_name }}.pipeline.features import schema_of
-from {{ cookiecutter.package_name }}.pipeline.train import train
 
 from .conftest import fit, mixed_table
 
@@ -18,10 +16,8 @@ ITERATIONS = 25
 
 def boosted(frame, problem_type, **hyperparameters):
     """Hist gradient boosting on ``frame``, ITERATIONS iterations."""
-    schema = schema_of(frame, "target", ["customer_id"], [], {})
     settings = {"max_iter": ITERATIONS, **hyperparameters}
-    features, target = frame.drop(columns="target"), frame["target"]
-    return train(features, target, problem_type, "hist_gradient_boosting", settings, 0, schema)
+    return fit(frame, problem_type, "hist_gradient_boosting", ids=["customer_id"], **settings)
 
 
 def sklearn_loss(model, features, target) -> float:
