@@ -174,3 +174,5 @@ def test_make_bench_on_small_data():
     )
     assert re.search(r"\| 20 \| 1,000 \| 10,000 \| [\d.]+% ", statistics)
     assert "Coverage of the paired 95% interval" in statistics
+    for problem, metric in (("binary, AUC ≈ 0.99", "log_loss"), ("regression", "r2")):
+        assert re.search(rf"\| {problem} \| {metric} \| [\d.]+% \| [\d.]+% \|", statistics)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from {{ cookiecutter.package_name }}.pipeline.evaluate import scores
@@ -11,6 +12,7 @@ from {{ cookiecutter.package_name }}.review.stats import (
     alone,
     differences,
     scored,
+    tail_freedom,
     unpaired,
 )
 
@@ -137,6 +139,43 @@ def test_r2_interval_does_not_depend_on_where_the_target_sits():
     )[0]["r2"]
     assert far.low == pytest.approx(near.low, rel=1e-6)
     assert far.high == pytest.approx(near.high, rel=1e-6)
+
+
+def test_a_rarely_but_confidently_wrong_model_widens_the_log_loss_interval():
+    """Log loss rests on unbounded per-row terms: two confident mistakes in 114 rows give
+    its influences heavy tails, and the interval takes Student's t with the degrees of
+    freedom that match the sample variance's spread (Satterthwaite, from the excess
+    kurtosis); accuracy, on a 0-1 scale, keeps the rarest class's rows less one."""
+    rng = np.random.default_rng(0)
+    actual = pd.Series(np.arange(114) % 2)
+    truth = actual.to_numpy()
+    models = []
+    for wrong in ([], [3, 40]):
+        probability = np.where(truth == 1, 0.8, 0.2) + rng.normal(0, 0.05, 114)
+        probability[wrong] = np.where(truth[wrong] == 1, 1e-6, 1 - 1e-6)
+        probabilities = np.column_stack([1 - probability, probability])
+        predicted = pd.Series((probability > 0.5).astype(int))
+        models.append(scored(actual, predicted, probabilities, [0, 1], 1))
+    [change] = differences(models[0], [models[1]], 0.95, 0)
+    losses = [model.columns[:, -1] for model in models]  # each row's log loss
+    excess = stats.kurtosis(losses[0] - losses[1], fisher=True, bias=True)
+    matched = 2 / (2 / 113 + excess / 114)
+    assert matched < 56  # fewer than the rarest class's rows less one
+    estimate = change["log_loss"]
+    half = (estimate.high - estimate.low) / 2
+    assert half / estimate.se == pytest.approx(stats.t.ppf(0.975, matched), rel=1e-6)
+    accuracy = models[0].influences()["accuracy"] - models[1].influences()["accuracy"]
+    assert tail_freedom("accuracy", accuracy, 56) == 56
+
+
+def test_light_tailed_terms_leave_the_interval_as_it_was():
+    """Absolute errors of a normal model have little excess kurtosis: on 2,000 rows the
+    MAE interval is within 0.1% of Student's t with every row less one."""
+    new, old = model_output("regression", 0.3, 1), model_output("regression", 0.6, 2)
+    [change] = differences(new, [old], 0.95, 0)
+    estimate = change["mae"]
+    half = (estimate.high - estimate.low) / 2
+    assert half / estimate.se == pytest.approx(stats.t.ppf(0.975, ROWS - 1), rel=1e-3)
 
 
 def test_weighted_auc_is_scikit_learns_with_sample_weights():
