@@ -167,7 +167,7 @@ def gate_runs(make, rows, noises, gate, same_commit, count, seed, recorded=False
         for metric in gate_module.regression_rules(gate):
             estimate = other.intervals.get(metric)
             allowed, _ = gate_module.tolerance(gate.metrics[metric], other.value(metric))
-            smallest = gate_module.detectable(gate, estimate, allowed, found.tests)
+            smallest = gate_module.detectable(gate, metric, estimate, allowed)
             if smallest is not None:
                 detectable.append((metric, smallest))
     means = pd.DataFrame(detectable, columns=["metric", "value"]).groupby("metric")["value"].mean()

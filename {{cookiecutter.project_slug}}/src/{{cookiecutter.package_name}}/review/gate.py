@@ -94,27 +94,35 @@ def interval_level(gate: Gate, tests: int) -> float:
     return 1 - 2 * one_sided(gate, tests)
 
 
-def detectable(gate: Gate, estimate: Estimate, allowed: float, tests: int) -> float | None:
+def reach(metric: str, estimate: Estimate) -> tuple[float, float]:
+    """How far the interval of the worsening reaches below and above its estimate: the
+    quantile the gate's test uses (Student's t with the estimate's degrees of freedom,
+    or the two unequal sides of a log-odds interval) times the standard error."""
+    low, high = worsening_interval(metric, estimate)
+    worse = -estimate.value if metric in HIGHER_IS_BETTER else estimate.value
+    return worse - low, high - worse
+
+
+def detectable(gate: Gate, metric: str, estimate: Estimate, allowed: float) -> float | None:
     """The smallest true worsening these rows detect with POWER: the default test fails
-    when the estimate exceeds both the allowance and z x its standard error; None when it
-    has no interval, or in non-inferiority mode (see ``passes_when_equal``)."""
+    when the estimate exceeds the allowance and its interval's lower end exceeds 0;
+    None when it has no interval, or in non-inferiority mode (see ``passes_when_equal``)."""
     if estimate is None or not estimate.known or gate.regression_test == "non_inferiority":
         return None
-    normal = NormalDist()
-    z_power = normal.inv_cdf(POWER)
+    z_power = NormalDist().inv_cdf(POWER)
     if gate.regression_test == "point":
         return allowed + z_power * estimate.se
-    z = normal.inv_cdf(1 - one_sided(gate, tests))
-    return max(allowed, z * estimate.se) + z_power * estimate.se
+    below, _ = reach(metric, estimate)
+    return max(allowed, below) + z_power * estimate.se
 
 
-def passes_when_equal(gate: Gate, estimate: Estimate, allowed: float, tests: int) -> float:
-    """Non-inferiority: how often a model exactly as good as the baseline passes."""
+def passes_when_equal(metric: str, estimate: Estimate, allowed: float) -> float:
+    """Non-inferiority: how often a model exactly as good as the baseline passes (its
+    interval's upper end within the allowance)."""
     if estimate is None or not estimate.known or estimate.se == 0:
         return 1.0
-    normal = NormalDist()
-    z = normal.inv_cdf(1 - one_sided(gate, tests))
-    return normal.cdf(allowed / estimate.se - z)
+    _, above = reach(metric, estimate)
+    return NormalDist().cdf((allowed - above) / estimate.se)
 
 
 def rule_text(rule: MetricGate | None) -> str:

@@ -158,11 +158,11 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
                 continue
             allowed, text = tolerance(rule, old)
             if gate.regression_test == "non_inferiority":
-                share = passes_when_equal(gate, estimate, allowed, tests)
+                share = passes_when_equal(metric, estimate, allowed)
                 items.append(f"`{metric}` vs {other.name}: {share:.0%} of the time")
                 short |= share < POWER
                 continue
-            smallest = detectable(gate, estimate, allowed, tests)
+            smallest = detectable(gate, metric, estimate, allowed)
             beyond = smallest > 2 * allowed
             short |= beyond
             items.append(
