@@ -66,8 +66,14 @@ def mixed_table(problem_type: str, rows: int = 300, seed: int = 0) -> pd.DataFra
     return frame
 
 
-def fit(frame: pd.DataFrame, problem_type: str, name: str = "random_forest", ids=(), seed=0,
-        **hyperparameters):  # fmt: skip
+def fit(
+    frame: pd.DataFrame,
+    problem_type: str,
+    name: str = "random_forest",
+    ids=(),
+    seed=0,
+    **hyperparameters,
+):
     """A model of ``frame`` (target ``target``), its columns' kinds inferred."""
     schema = schema_of(frame, "target", list(ids), [], {})
     features = frame.drop(columns="target")

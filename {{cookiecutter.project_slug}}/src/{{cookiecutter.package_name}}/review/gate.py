@@ -99,7 +99,7 @@ def reach(metric: str, estimate: Estimate) -> tuple[float, float]:
     quantile the gate's test uses (Student's t with the estimate's degrees of freedom,
     or the two unequal sides of a log-odds interval) times the standard error."""
     low, high = worsening_interval(metric, estimate)
-    worse = -estimate.value if metric in HIGHER_IS_BETTER else estimate.value
+    worse = worsening(metric, estimate.value, 0.0)  # the estimate is of new - old
     return worse - low, high - worse
 
 

@@ -45,7 +45,6 @@ RESAMPLES = 30_000  # the bootstrap's, where it stands in: endpoints within 2% o
 FALLBACK_CELLS = 100_000_000  # at most resamples x rows, on large tables
 MIN_RESAMPLES = 2_000
 BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc"}  # on a 0-1 scale
-UNBOUNDED = {"log_loss", "rmse", "mae", "r2"}  # rest on per-row terms with no bound
 CHUNK_CELLS = 2_000_000  # weights drawn at once (resamples x rows): 16 MB
 _TABLE_BITS = 16
 
@@ -325,13 +324,14 @@ def normal(
 
 def tail_freedom(name: str, influence: np.ndarray, freedom: float) -> float:
     """The degrees of freedom of a standard error from ``influence``: ``freedom``, or fewer
-    for a metric in UNBOUNDED whose influences have heavy tails. With excess kurtosis κ,
-    the variance of a sample variance of n terms is about σ⁴ (2/(n-1) + κ/n); a
-    chi-square's with d = 2 / (2/(n-1) + κ/n) degrees of freedom has the same
-    (Satterthwaite's moment matching), so the interval takes Student's t with d."""
+    for a metric not in BOUNDED (log loss, RMSE, MAE, R²: per-row terms with no bound)
+    whose influences have heavy tails. With excess kurtosis κ, the variance of a sample
+    variance of n terms is about σ⁴ (2/(n-1) + κ/n); a chi-square's with
+    d = 2 / (2/(n-1) + κ/n) degrees of freedom has the same (Satterthwaite's moment
+    matching), so the interval takes Student's t with d."""
     rows = len(influence)
     squares = float(np.sum(influence**2))
-    if name not in UNBOUNDED or rows < 3 or squares == 0:
+    if name in BOUNDED or rows < 3 or squares == 0:
         return freedom
     kurtosis = rows * float(np.sum(influence**4)) / squares**2 - 3
     matched = 2 / (2 / (rows - 1) + max(kurtosis, 0.0) / rows)
