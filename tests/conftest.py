@@ -1,8 +1,11 @@
 """Fixtures: isolated git configuration, baked projects, the projects' environment.
 
 FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in two processes
-(pytest-xdist, pyproject.toml); each keeps OpenMP and BLAS to one thread, so that two
-workers' model fits do not fight over the two cores.
+(pytest-xdist, pyproject.toml); each keeps OpenMP and BLAS to one thread by default, so
+that two workers' model fits do not fight over the two cores. No test relies on it: the
+train stage sets its own thread count (params.yaml: train.threads), and the developer's
+machine in the workflow tests (``Repository.laptop``) runs with other thread counts than
+the runner.
 """
 
 import contextlib
@@ -302,22 +305,45 @@ WORKFLOWS = Path(".github") / "workflows"
 TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make install` uses
 
 
+# The developer's machine differs from the runner (which inherits this process's one
+# thread): more threads for OpenMP and BLAS.
+LAPTOP = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+# Stands in for a developer on another platform (a Mac's arm64 wheels, another CPU):
+# a fit whose bytes differ from the runner's whatever params.yaml's thread setting,
+# because threadpoolctl's limits do nothing there, so OpenMP takes LAPTOP's threads.
+OTHER_PLATFORM = """import contextlib
+import threadpoolctl
+
+threadpoolctl.threadpool_limits = lambda *args, **kwargs: contextlib.nullcontext()
+"""
+
+
+def other_platform(folder: Path) -> dict[str, str]:
+    """The environment of a developer on another platform (OTHER_PLATFORM)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(OTHER_PLATFORM, encoding="utf-8")
+    return {**LAPTOP, "PYTHONPATH": str(folder)}
+
+
 class Repository:
     """A generated project, its GitHub (a bare origin plus recorded state), and the
     environment its workflows run with: the project environment stands in for the
-    virtual environment `make install` creates; uv installs offline from its cache."""
+    virtual environment `make install` creates; uv installs offline from its cache.
+    The developer's commands (``sh``) run with ``laptop``'s settings too."""
 
     def __init__(self, project: Path, gh: GitHub, project_env: Path, env=None, credentials=None):
         self.project, self.gh, self.project_env = project, gh, project_env
         self.env = env or {}  # for the workflows and the developer's machine alike
         self.credentials = credentials or {}  # the developer's; workflows get secrets
+        self.laptop = dict(LAPTOP)  # the developer's machine only
         if not git(project, "remote"):
             git(project, "remote", "add", "origin", str(gh.origin))
 
     def sh(
         self, *command: str, cwd: Path | None = None, check=True
     ) -> subprocess.CompletedProcess:
-        return run(cwd or self.project, *command, check=check, **self.env, **self.credentials)
+        environment = {**self.laptop, **self.env, **self.credentials}
+        return run(cwd or self.project, *command, check=check, **environment)
 
     def commit(self, message: str, remote: str = "origin") -> None:
         git(self.project, "add", "--all")

@@ -9,7 +9,16 @@ import re
 import pandas as pd
 import yaml
 
-from .conftest import RATE_IN_CARD, SECRETS, WRITER, edit_yaml, git, hgb, s3_client
+from .conftest import (
+    RATE_IN_CARD,
+    SECRETS,
+    WRITER,
+    edit_yaml,
+    git,
+    hgb,
+    other_platform,
+    s3_client,
+)
 
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
 NAME = "churn-model"
@@ -259,7 +268,8 @@ def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(traine
     assert refused.returncode != 0
     assert "models/model.joblib: its bytes (md5 " in refused.stderr, refused.stderr
     assert "are not the ones dvc.lock records" in refused.stderr
-    assert "nothing promoted" in refused.stderr
+    assert "refused before loading" in refused.stderr
+    assert "Running stage" not in refused.stdout + refused.stderr  # before `dvc repro`
     assert not marker.exists()
     assert origin_tags(repo) == tags
     # A model of another commit (production's), read through DVC, is hashed first too.
@@ -279,6 +289,103 @@ def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(traine
     log = job.step(PROMOTE_STEP).log
     assert "Unable to pull data for stage: 'train'" in log
     assert "Running stage 'train'" in log  # the reviewed code, trained again
-    assert "models/model.joblib" in log.split("outputs are the bytes dvc.lock records")[1]
+    assert "models/model.joblib" in log.split("the bytes dvc.lock records:")[1].split("\n")[0]
     assert not marker.exists()
     assert origin_tags(repo) - tags == {f"{NAME}@v1.1.0", f"{NAME}#prod#2"}
+
+
+def tag_message(repo, tag: str) -> str:
+    return git(repo.gh.origin, "tag", "--list", "--format=%(contents)", tag)
+
+
+def recorded_model(project) -> str:
+    lock = yaml.safe_load((project / "dvc.lock").read_text(encoding="utf-8"))
+    [model] = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"]
+    return model["md5"]
+
+
+def test_laptop_and_runner_differ_an_honest_merge_ships_what_ci_reviewed(trained, tmp_path):
+    """The developer's laptop has more threads than the runner: params.yaml's thread
+    setting makes the same bytes on both, so CI takes nothing for tampering and says
+    nothing is re-made. Then a developer on another platform (other bytes whatever the
+    setting): the pull request's CI trains again, says so, checks the metrics on the same
+    rows instead of the bytes, and passes; merging promotes the bytes CI made, which the
+    version's record names; production's readers check against that record."""
+    repo = trained()
+    gh = repo.gh
+    # Same platform, other thread counts: the bytes the laptop committed are CI's.
+    repo.propose(lambda p: hgb(p).update(learning_rate=0.05), "Lower the rate")
+    number = gh.open_pull_request("proposal")
+    job = repo.pull_request(number, "opened").jobs["train"]
+    assert job.conclusion == "success", job.log
+    assert "Running stage 'train'" in job.log  # a folder remote: CI trains again
+    assert "🔁" not in job.summary and "substituted" not in job.log
+
+    # Another platform: other bytes, the same metrics within their intervals.
+    repo.laptop = other_platform(tmp_path / "other-platform")
+    repo.propose(lambda p: hgb(p).update(max_leaf_nodes=15), "Smaller trees")
+    laptop_md5 = recorded_model(repo.project)
+    job = repo.pull_request(number, "synchronize").jobs["train"]
+    assert job.conclusion == "success", job.log
+    assert "substituted" not in job.log
+    assert "🔁 CI made `models/model.joblib` again with other bytes" in job.summary
+    assert "its metrics match the committed ones within their intervals" in job.summary
+    [comment] = gh.comments(number)
+    assert comment["body"].startswith("## ✅ Model report: the gate passes")
+
+    # Merged: the promotion trains again and ships the bytes it made, named in the record.
+    git(repo.project, "checkout", "-q", "main")
+    before = gh.tip("refs/heads/main")
+    git(repo.project, "merge", "-q", "--no-ff", "-m", "Merge proposal", "proposal")
+    git(repo.project, "push", "-q", "origin", "main")
+    run = promote(repo, gh.push_event("main", before))
+    job = run.jobs["promote"]
+    assert job.conclusion == "success", job.log
+    assert "made again here with other bytes" in job.log and "substituted" not in job.log
+    message = tag_message(repo, f"{NAME}@v1.1.0")
+    [(path, shipped)] = re.findall(r"^shipped (\S+) ([0-9a-f]{32})$", message, re.M)
+    assert path == "models/model.joblib" and shipped != laptop_md5
+    # The developer's machine has its own bytes, not those that shipped, and says so
+    # instead of loading them (a folder remote: only CI had the shipped bytes).
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    batch = tmp_path / "batch.csv"
+    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
+    rows.drop(columns=["target"]).to_csv(batch, index=False)
+    command = ["python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv")]
+    refused = repo.sh(*command, check=False)
+    assert refused.returncode != 0
+    assert f"as its promotion re-made it (md5 {shipped})" in refused.stderr, refused.stderr
+    assert "substituted" not in refused.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_with_a_cloud_remote_the_bytes_ci_made_reach_every_reader(trained, s3, tmp_path):
+    """The S3 remote (moto): the developer on another platform pushes nothing; the
+    promotion trains again, pushes the bytes it made, and the developer's `predict`
+    fetches exactly those (checked against the version's record) and scores."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    repo.laptop = other_platform(tmp_path / "other-platform")
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    laptop_md5 = recorded_model(repo.project)
+    job = repo.run("promote.yaml", "push", event, environments=WRITER).jobs["promote"]
+    assert job.conclusion == "success", job.log
+    assert "made again here with other bytes" in job.log
+    [(_, shipped)] = re.findall(
+        r"^shipped (models/model.joblib) ([0-9a-f]{32})$",
+        tag_message(repo, f"{NAME}@v1.1.0"),
+        re.M,
+    )
+    assert shipped != laptop_md5
+    bucket = s3_client(s3["AWS_ENDPOINT_URL"])
+    key = f"churn/files/md5/{shipped[:2]}/{shipped[2:]}"
+    assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
+
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    batch = tmp_path / "batch.csv"
+    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
+    rows.drop(columns=["target"]).to_csv(batch, index=False)
+    out = tmp_path / "scored.csv"
+    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(out))
+    assert "scored with churn-model prod v1.1.0" in scored.stdout
+    assert len(pd.read_csv(out)) == len(rows)

@@ -98,6 +98,8 @@ class TrainParams(Section):
     # estimator name -> its keyword arguments, so that switching estimator keeps each
     # one's settings (`dvc exp run -S train.estimator=random_forest`)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    # The CPU threads of the fit: the model's bytes depend on them (pipeline/train.py).
+    threads: int = Field(default=1, ge=1, le=1024, strict=True)
 
     def settings(self) -> dict[str, Any]:
         """The chosen estimator's hyperparameters."""

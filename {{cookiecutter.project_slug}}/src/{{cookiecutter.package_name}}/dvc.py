@@ -91,11 +91,16 @@ def plots_diff(commit: str, out: Path) -> subprocess.Popen:
 # files at a commit ----------------------------------------------------------------------
 
 
-def read_at(commit: str, path: Path) -> io.BytesIO:
+def read_at(commit: str, path: Path, shipped: dict[str, str] | None = None) -> io.BytesIO:
     """A DVC-tracked file of a commit, read through DVC (its cache, then the remote), and
-    refused unless its bytes are the ones that commit's dvc.lock records."""
-    expected = outputs(lock(commit)).get(path.as_posix())
+    refused unless its bytes are the ones that commit's dvc.lock records, or, for a
+    version whose promotion re-made it, the ones its registry record names (``shipped``:
+    path -> md5, registry.Version.shipped)."""
+    recorded = outputs(lock(commit)).get(path.as_posix())
+    expected = (shipped or {}).get(path.as_posix(), recorded)
     data = cached(expected)
+    if data is None and expected != recorded:
+        data = fetched(expected, path, commit)
     if data is None:
         import dvc.api
         from dvc.exceptions import PathMissingError
@@ -109,6 +114,31 @@ def read_at(commit: str, path: Path) -> io.BytesIO:
             ) from None
     refuse_unless(f"{path}@{commit[:7]}", hashlib.md5(data).hexdigest(), expected, commit)
     return io.BytesIO(data)
+
+
+def fetched(md5: str, path: Path, commit: str) -> bytes:
+    """The bytes of ``md5``, which a promotion re-made and pushed: from the default
+    remote into the local cache (the remote's ``verify`` applies)."""
+    from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    try:
+        with Repo(".") as repo:
+            repo.cloud.pull({HashInfo("md5", md5)})
+    except Exception as error:  # no remote, unreachable, missing: one message
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise FileNotFoundError(
+            f"{path} of {commit[:7]} as its promotion re-made it (md5 {md5}) is in neither "
+            f"the DVC cache nor a reachable DVC remote ({reason}); the promotion pushes it "
+            'to the remote (README, "Reproducibility")'
+        ) from None
+    data = cached(md5)
+    if data is None:
+        raise FileNotFoundError(
+            f"{path} of {commit[:7]} as its promotion re-made it (md5 {md5}) is not on the "
+            'DVC remote; the promotion pushes it there (README, "Reproducibility")'
+        )
+    return data
 
 
 def cached(md5: str | None) -> bytes | None:
@@ -143,7 +173,8 @@ def md5_of(path: Path) -> str:
 
 
 def refuse_unless(what: str, found: str, expected: str | None, commit: str) -> None:
-    """A ProjectError unless ``found`` is the md5 dvc.lock records at ``commit``."""
+    """A ProjectError unless ``found`` is the md5 dvc.lock (or the version's registry
+    record) names at ``commit``."""
     if expected is None:
         raise ProjectError(f"{what}: dvc.lock at {commit[:7]} records no such output")
     if found != expected:
@@ -168,19 +199,36 @@ def pipeline_outputs(cached: bool) -> list[str]:
     return found
 
 
-def verify(commit: str) -> list[str]:
-    """Hash every cached output in the workspace and refuse (a ProjectError naming the
-    file) any whose bytes are not those ``commit``'s dvc.lock records. Returns the
-    paths checked."""
-    recorded = outputs(lock(commit))
-    checked = []
+def arrived() -> list[str]:
+    """Before `dvc repro`: the cached outputs already in the workspace (restored from the
+    cache or pulled), each refused (a ProjectError naming it) unless its bytes are the
+    ones dvc.lock records. Returns their paths."""
+    recorded = outputs(lock())
+    found = []
     for name in pipeline_outputs(cached=True):
         path = Path(name)
+        if path.exists():
+            refuse_unless(name, md5_of(path), recorded.get(name), "HEAD")
+            found.append(name)
+    return found
+
+
+def remade(recorded: dict[str, str], before: list[str]) -> dict[str, dict[str, str]]:
+    """After `dvc repro`: the cached outputs that were not in the workspace ``before`` it
+    and that it made with other bytes than dvc.lock ``recorded`` (the machine differs:
+    threads, CPU, operating system, library builds): path -> {"recorded": md5, "built":
+    md5}. Outputs that were there before were checked then (``arrived``)."""
+    found = {}
+    for name in pipeline_outputs(cached=True):
+        path = Path(name)
+        if name in before or name not in recorded:
+            continue
         if not path.exists():
             raise ProjectError(f"{name}: missing; run `dvc repro` (or `dvc pull`) first")
-        refuse_unless(name, md5_of(path), recorded.get(name), commit)
-        checked.append(name)
-    return checked
+        built = md5_of(path)
+        if built != recorded[name]:
+            found[name] = {"recorded": recorded[name], "built": built}
+    return found
 
 
 # dvc.lock -------------------------------------------------------------------------------

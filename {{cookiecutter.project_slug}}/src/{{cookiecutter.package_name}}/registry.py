@@ -10,6 +10,11 @@ putting an earlier version back (a rollback) unassigns the versions above it
 
 Tags are made locally; ``push`` sends them to ``origin`` all at once, or none.
 
+A version's bytes are the ones its commit's dvc.lock records, unless its promotion had
+to make an output again and got other bytes (another machine: threads, CPU, operating
+system): then its tag message names the bytes that shipped, a line ``shipped <path>
+<md5>`` each (``Version.shipped``), and every reader checks against those.
+
 Only a reviewed version may hold a stage. The promotion records its passing gate in
 the version's tag message (``GATE_RECORD``); a version whose commit is not on ``main``,
 or whose tag carries no such record (tags made by hand), is refused: it never becomes
@@ -21,21 +26,49 @@ hand once the workflows push with a GitHub App's token.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ProjectError
 from .git import commit_of, git, is_ancestor
 
 MAIN = "main"  # the branch whose commits may ship (promote.yaml runs on its pushes)
 GATE_RECORD = "gate passed"  # how a promotion's registration tag message begins
+SHIPPED = re.compile(r"^shipped (\S+) ([0-9a-f]{32}(?:\.dir)?)$", re.M)
 
 
 @dataclass(frozen=True)
 class Version:
     version: str
     commit: str
+    # path -> md5 of the outputs its promotion made again with other bytes than the
+    # commit's dvc.lock records (its tag message's "shipped" lines); empty otherwise
+    shipped: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def shipped_lines(remade: dict[str, dict[str, str]]) -> str:
+    """The lines of a registration's message that name the bytes that shipped."""
+    return "".join(f"\nshipped {path} {md5['built']}" for path, md5 in sorted(remade.items()))
+
+
+def messages(name: str) -> dict[str, str]:
+    """version -> the message of its registration tag, for every version of ``name``."""
+    listed = git(
+        "for-each-ref", "--format=%(refname:strip=2)%1f%(contents)%1e", f"refs/tags/{name}@*"
+    )
+    found = {}
+    for entry in listed.split("\x1e"):
+        tag, _, message = entry.strip().partition("\x1f")
+        if tag.startswith(f"{name}@"):
+            found[tag.removeprefix(f"{name}@")] = message
+    return found
+
+
+def made(version: str, commit: str, known: dict[str, str]) -> Version:
+    """A Version with the bytes its registration's message (in ``known``) names."""
+    return Version(version, commit, dict(SHIPPED.findall(known.get(version, ""))))
 
 
 def _semver(version: str):
@@ -55,7 +88,8 @@ def versions(name: str) -> list[Version]:
     """Every registered version, lowest first."""
     found = _artifact(name).get_versions(include_non_explicit=False)
     ordered = sorted(found, key=lambda item: _semver(item.version))
-    return [Version(item.version, item.commit_hexsha) for item in ordered]
+    known = messages(name)
+    return [made(item.version, item.commit_hexsha, known) for item in ordered]
 
 
 def find(name: str, version: str) -> Version:
@@ -96,8 +130,9 @@ def holder(name: str, stage: str) -> Version | None:
     from gto.api import find_versions_in_stage
 
     found = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
+    known = messages(name)
     for item in sorted(found, key=lambda item: _semver(item.version), reverse=True):
-        version = Version(item.version, item.commit_hexsha)
+        version = made(item.version, item.commit_hexsha, known)
         why = refusal(name, version)
         if why is None:
             return version

@@ -93,9 +93,9 @@ def reference_of(name: str, stage: str, version: str | None):
 
     found = chosen(name, stage, version)
     try:
-        model = load_at(found.commit)
-        training = pd.read_parquet(dvc.read_at(found.commit, paths.TRAIN))
-        predictions = pd.read_parquet(dvc.read_at(found.commit, paths.PREDICTIONS))
+        model = load_at(found.commit, found.shipped)
+        training = pd.read_parquet(dvc.read_at(found.commit, paths.TRAIN, found.shipped))
+        predictions = pd.read_parquet(dvc.read_at(found.commit, paths.PREDICTIONS, found.shipped))
     except FileNotFoundError as error:
         raise ProjectError(
             f"{name} {found.version}: {error}; `dvc pull` needs the remote"

@@ -37,14 +37,15 @@ from ..registry import Version, chosen
 
 def registered(stage: str | None, version: str | None) -> tuple[str, str | None, Version, bytes]:
     """(the model's name, the stage it was chosen by or None for a version asked by name,
-    the version, its model file's bytes as the commit's dvc.lock records them); the stage
+    the version, its model file's bytes as the commit's dvc.lock, or the version's
+    registry record, names them); the stage
     is lifecycle.yaml's promotion stage unless told."""
     lifecycle = load_lifecycle()
     name = lifecycle.model.name
     stage = None if version else stage or lifecycle.promotion.stage
     found = chosen(name, stage, version)
     try:
-        data = read_at(found.commit, paths.MODEL).getvalue()
+        data = read_at(found.commit, paths.MODEL, found.shipped).getvalue()
     except FileNotFoundError as error:
         message = f"{name} {found.version}: {error}; `dvc pull` needs the remote"
         raise ProjectError(message) from None

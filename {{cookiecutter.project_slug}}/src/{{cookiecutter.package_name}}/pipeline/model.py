@@ -86,9 +86,10 @@ def check(model: object, path: Path) -> Model:
     return model
 
 
-def load_at(commit: str) -> Model:
-    """The model of a commit, read through DVC (its cache, then the remote)."""
+def load_at(commit: str, shipped: dict[str, str] | None = None) -> Model:
+    """The model of a commit, read through DVC (its cache, then the remote); ``shipped``:
+    the bytes a version's promotion made instead (registry.Version.shipped)."""
     from ..dvc import read_at
 
     where = Path(f"{paths.MODEL}@{commit[:7]}")
-    return check(unpickled(read_at(commit, paths.MODEL), where), where)
+    return check(unpickled(read_at(commit, paths.MODEL, shipped), where), where)

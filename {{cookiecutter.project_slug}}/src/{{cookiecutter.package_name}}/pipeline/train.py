@@ -1,7 +1,10 @@
 """Stage 2: fit the estimator that params.yaml chooses, seeded, on the training table.
 
 The model is one scikit-learn pipeline: the columns as their kinds hold them
-(features.py), their encoding, the estimator. To offer another estimator by name, add
+(features.py), their encoding, the estimator. It is fitted with params.yaml's
+``train.threads`` CPU threads, whatever the machine has: a gradient-boosted model's bytes
+depend on the thread count, so a laptop and a CI runner of one platform train the same
+bytes (README, "Reproducibility"). To offer another estimator by name, add
 it to ESTIMATORS here and its name to config.ESTIMATORS; any scikit-learn-compatible
 estimator can also be named by its import path in params.yaml (train.estimator).
 """
@@ -23,6 +26,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
+from threadpoolctl import threadpool_limits
 
 from .. import paths
 from ..config import Params, load_params
@@ -117,13 +121,15 @@ def train(
     seed: int,
     schema: Schema,
     positive: object = None,
+    threads: int = 1,
 ) -> Model:
-    """Fit and return the model with the schema it was trained on."""
+    """Fit and return the model with the schema it was trained on, on ``threads`` CPU
+    threads (OpenMP's and BLAS's pools, limited in this process)."""
     estimator = build_estimator(problem_type, name, hyperparameters, seed, schema)
     # One call: no step to count, so a heartbeat says how long it has run.
     fitting = f"fitting {type(estimator[-1]).__name__} on {len(features):,} rows"
     try:
-        with Progress("train", fitting, heartbeat=True):
+        with Progress("train", fitting, heartbeat=True), threadpool_limits(limits=threads):
             estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
@@ -172,6 +178,7 @@ def fitted(params: Params) -> tuple[Model, pd.DataFrame, pd.Series]:
         params.base.seed,
         schema_from(profile),
         positive_of(profile, target),
+        params.train.threads,
     )
     return model, features, target
 
@@ -180,6 +187,7 @@ def main() -> None:
     params = load_params()
     model, features, target = fitted(params)
     save(model, paths.MODEL)
-    ended = log_training(model, features, target, params.base.seed)
+    with threadpool_limits(limits=params.train.threads):
+        ended = log_training(model, features, target, params.base.seed)
     where = ", ".join(f"{name} {value:.4g}" for name, value in ended.items())
     print(f"train: {params.train.estimator} fitted on {len(features)} rows ({where})")

@@ -97,6 +97,7 @@ class Comparison:
     scored: dict[str, Predictions]  # role -> its predictions on its rows, if scored
     level: float = 0.95  # of every interval: the gate's (gate.interval_level)
     tests: int = 0  # the (metric, baseline) tests of the gate
+    seed: int = 0  # of the intervals that resample
 
     @property
     def rows(self) -> int:
@@ -112,19 +113,24 @@ def keys_of(buffer: io.BytesIO) -> pd.Index:
     return pd.Index(table.column(index).to_numpy())
 
 
-def predictions_on_these_rows(commit: str) -> pd.DataFrame | None:
+def predictions_on_these_rows(commit: str, shipped: dict[str, str]) -> pd.DataFrame | None:
     """The predictions ``commit``'s evaluate stage made, if it made them on this PR's test
     table (same hash in both dvc.lock files): scoring its model again would repeat them."""
     before, now = dvc.outputs(dvc.lock(commit)), dvc.outputs(dvc.lock())
+    before.update(shipped)
     test, predictions = paths.TEST.as_posix(), paths.PREDICTIONS.as_posix()
     if predictions not in before or test not in now or before.get(test) != now[test]:
         return None
-    return pd.read_parquet(dvc.read_at(commit, paths.PREDICTIONS))
+    return pd.read_parquet(dvc.read_at(commit, paths.PREDICTIONS, shipped))
 
 
-def baseline(role: str, label: str, commit: str | None, note: str = "") -> Baseline:
+def baseline(
+    role: str, label: str, commit: str | None, note: str = "", shipped: dict | None = None
+) -> Baseline:
     """A baseline with its recorded metrics and, when DVC has them, the keys of the rows it
-    trained on and its predictions on these rows or else its model."""
+    trained on and its predictions on these rows or else its model (``shipped``: the
+    bytes a version's promotion made instead of dvc.lock's, registry.Version.shipped)."""
+    shipped = shipped or {}
     if commit is None:
         return Baseline(role, label, None, None, note=note)
     found = Baseline(role, label, commit, metrics_at(commit))
@@ -134,10 +140,10 @@ def baseline(role: str, label: str, commit: str | None, note: str = "") -> Basel
     profile = data_profile(commit) or {}
     found.test_rows = profile.get("rows", {}).get("test")
     try:
-        found.trained_on = keys_of(dvc.read_at(commit, paths.TRAIN))
-        found.own_predictions = predictions_on_these_rows(commit)
+        found.trained_on = keys_of(dvc.read_at(commit, paths.TRAIN, shipped))
+        found.own_predictions = predictions_on_these_rows(commit, shipped)
         if found.own_predictions is None:
-            found.model = load_at(commit)
+            found.model = load_at(commit, shipped)
     except Exception as error:  # any failure means: compare recorded metrics instead
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         found.note = f"model not available ({reason}); recorded metrics compared"
@@ -222,10 +228,15 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
     if mine is None:
         mine = Predictions(*predict(model, features))
     baselines = [
-        baseline("production", production.version, production.commit)
+        baseline("production", production.version, production.commit, shipped=production.shipped)
         if production
         else baseline("production", "none", None, note="no version in production yet"),
-        baseline("base", base[:7], base),
+        baseline(
+            "base",
+            base[:7],
+            base,
+            shipped=production.shipped if production and production.commit == base else None,
+        ),
     ]
     production_, base_ = baselines
     if production_.commit is not None and production_.commit == base_.commit:
@@ -250,6 +261,7 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
         scored=scored,
         level=interval_level(gate, tests),
         tests=tests,
+        seed=seed,
     )
     with Progress("report", "the intervals", heartbeat=True):
         add_intervals(comparison, seed)

@@ -308,6 +308,13 @@ def what_changed(changes: Changes, freshness: dict) -> str:
     lines += cut(files, LIST_LIMIT) or ["- nothing changed"]
     for stage, reasons in freshness.get("stale", {}).items():
         lines.append(f"- ⚠️ stage {code(stage)} had to run: {', '.join(reasons)}")
+    for path, md5 in freshness.get("remade", {}).items():
+        lines.append(
+            f"- 🔁 CI made {code(path)} again with other bytes than `dvc.lock` records "
+            f"(md5 {code(md5['built'][:12])} here, {code(md5['recorded'][:12])} committed): "
+            "machines differ (threads, CPU, operating system); what this report compares is "
+            "CI's, and merging ships CI's (README, \"Reproducibility\")"
+        )
     if changes.profile_after:
         lines += ["", "**Data**: " + dataset_line(changes.profile_before, changes.profile_after)]
     return "\n".join(lines)
