@@ -1,7 +1,8 @@
 """DVC remotes for real, each against a server on loopback: S3 (moto), Google Cloud
 Storage (gcp-storage-emulator), Azure Blob Storage (Azurite) and SSH (OpenSSH's sshd):
 push, pull, the run-cache shared with a pull request's workflow, one clear line when the
-remote is broken; keyless CI credentials from moto's STS; the default local folder."""
+remote is broken; keyless CI credentials from moto's STS; SSH keys restricted to SFTP as
+the README says; the default local folder."""
 
 import base64
 import dataclasses
@@ -29,6 +30,7 @@ from .conftest import (
     git,
     s3_bucket,
     s3_client,
+    ssh_key,
 )
 
 OUTPUTS = [
@@ -163,22 +165,42 @@ LIST_BLOBS = (  # name -> ETag of every blob, with the SDK dvc-azure brings
 )
 
 
+# What the README's authorized_keys lines put before CI's keys: SFTP alone, the reader's
+# read-only.
+READER = 'restrict,command="internal-sftp -R"'
+WRITER = 'restrict,command="internal-sftp"'
+
+
+def authorized(options: str, key) -> str:
+    """An authorized_keys line: ``options``, then the public key of ``key``."""
+    return f"{options} {key.with_name(key.name + '.pub').read_text(encoding='utf-8')}"
+
+
 def ssh_storage(request, tmp_path) -> Storage:
-    server = request.getfixturevalue("sshd")
+    """OpenSSH with CI's keys restricted as the README says, without its chroot (so the
+    folder's path is the server's own): the developer pushes with the writer's key, the
+    pull request's job reads with the reader's."""
+    writer, reader = ssh_key(tmp_path, "dvc-writer"), ssh_key(tmp_path, "dvc-reader")
+    port = request.getfixturevalue("sshd")(authorized(WRITER, writer) + authorized(READER, reader))
     folder = tmp_path / "ssh-storage"
     closed = f"ssh://root@127.0.0.1:{free_port()}{folder}"
     return Storage(
-        url=f"ssh://root@127.0.0.1:{server['port']}{folder}",
-        local={"keyfile": str(server["key"])},
-        secrets={"DVC_SSH_READ_KEY": server["key"].read_text(encoding="utf-8")},
+        url=f"ssh://root@127.0.0.1:{port}{folder}",
+        local={"keyfile": str(writer)},
+        secrets={"DVC_SSH_READ_KEY": reader.read_text(encoding="utf-8")},
         broken={"url": closed},
         failure="Connect call failed",
-        stored=lambda: {
-            str(path.relative_to(folder)): f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
-            for path in folder.rglob("*")
-            if path.is_file()
-        },
+        stored=lambda: stored_files(folder),
     )
+
+
+def stored_files(folder) -> dict[str, str]:
+    """Every file under ``folder``: name -> size and modification time."""
+    return {
+        str(path.relative_to(folder)): f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
 
 
 STORAGES = {"s3": s3_storage, "gcs": gcs_storage, "azure": azure_storage, "ssh": ssh_storage}
