@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -128,6 +129,15 @@ def readme_commands(project, section: str) -> list[list[str]]:
     blocks = re.findall(r"```bash\n(.*?)```", body, re.S)
     lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
     return [line.split() for line in lines if line]
+
+
+def readme_blocks(project, section: str, language: str) -> list[str]:
+    """The code blocks of a README section in ``language``, dedented (a block in a list
+    item is indented like the item's text)."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    fences = re.findall(rf"^( *)```{language}\n(.*?)^\1```", body, re.S | re.M)
+    return [textwrap.dedent(block) for _, block in fences]
 
 
 def edit_yaml(path: Path, change) -> None:
