@@ -17,10 +17,12 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import boto3
 import pytest
@@ -130,6 +132,15 @@ def readme_commands(project, section: str) -> list[list[str]]:
     blocks = re.findall(r"```bash\n(.*?)```", body, re.S)
     lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
     return [line.split() for line in lines if line]
+
+
+def readme_blocks(project, section: str, language: str) -> list[str]:
+    """The code blocks of a README section in ``language``, dedented (a block in a list
+    item is indented like the item's text)."""
+    text = (project / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    fences = re.findall(rf"^( *)```{language}\n(.*?)^\1```", body, re.S | re.M)
+    return [textwrap.dedent(block) for _, block in fences]
 
 
 def edit_yaml(path: Path, change) -> None:
@@ -261,44 +272,59 @@ def azurite(tmp_path):
 SSHD = Path("/usr/sbin/sshd")
 
 
+def ssh_key(folder: Path, name: str) -> Path:
+    """A new ed25519 key pair without passphrase: the private key's path (``.pub`` beside)."""
+    key = folder / name
+    keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)]
+    subprocess.run(keygen, check=True)
+    return key
+
+
 @pytest.fixture
 def sshd(tmp_path):
     """OpenSSH's server (Debian's openssh-server, which `make test` installs) on 127.0.0.1
-    with its own configuration, host key and authorized key; root logs in with the key."""
+    with its own configuration and host key: `sshd(authorized_keys, config)` starts one,
+    with these lines as root's authorized_keys and ``config`` at the end of sshd_config
+    (a Match block), and returns its port. Each server it started stops after the test."""
     if not SSHD.is_file():
         pytest.fail(f"no {SSHD}: `make test` installs Debian's openssh-server (as root)")
-    folder = tmp_path / "sshd"
-    folder.mkdir()
-    for name in ("host_key", "client_key"):
-        keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)]
-        subprocess.run(keygen, check=True)
-    shutil.copy(folder / "client_key.pub", folder / "authorized_keys")
-    port = free_port()
-    (folder / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\n"
-        f"PidFile {folder}/sshd.pid\nAuthorizedKeysFile {folder}/authorized_keys\n"
-        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
-        "Subsystem sftp internal-sftp\n",
-        encoding="utf-8",
-    )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation
-    log = (folder / "sshd.log").open("w")
-    process = subprocess.Popen(
-        [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log
-    )
-    try:
+    host_key = ssh_key(tmp_path, "sshd_host_key")
+    started: list[tuple[subprocess.Popen, IO[str]]] = []
+
+    def start(authorized_keys: str, config: str = "") -> int:
+        folder = tmp_path / f"sshd-{len(started)}"
+        folder.mkdir()
+        (folder / "authorized_keys").write_text(authorized_keys, encoding="utf-8")
+        port = free_port()
+        (folder / "sshd_config").write_text(
+            f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\n"
+            f"PidFile {folder}/sshd.pid\nAuthorizedKeysFile {folder}/authorized_keys\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
+            "Subsystem sftp internal-sftp\n" + config,
+            encoding="utf-8",
+        )
+        log = (folder / "sshd.log").open("w")
+        process = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log
+        )
+        started.append((process, log))
         for _ in range(200):  # sshd writes its pid file once it listens
             if (folder / "sshd.pid").exists():
-                break
+                return port
             if process.poll() is not None:
                 raise RuntimeError((folder / "sshd.log").read_text())
             time.sleep(0.05)
-        yield {"port": port, "key": folder / "client_key", "user": "root"}
+        raise RuntimeError(f"sshd did not start: {(folder / 'sshd.log').read_text()}")
+
+    try:
+        yield start
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        for process, log in started:
+            process.terminate()
+            process.wait(timeout=10)
+            log.close()
 
 
 WORKFLOWS = Path(".github") / "workflows"

@@ -1,16 +1,22 @@
 """DVC remotes for real, each against a server on loopback: S3 (moto), Google Cloud
 Storage (gcp-storage-emulator), Azure Blob Storage (Azurite) and SSH (OpenSSH's sshd):
 push, pull, the run-cache shared with a pull request's workflow, one clear line when the
-remote is broken; keyless CI credentials from moto's STS; the default local folder."""
+remote is broken; keyless CI credentials from moto's STS; SSH keys restricted to SFTP as
+the README says; the default local folder."""
 
 import base64
 import dataclasses
 import hashlib
 import json
 import re
+import select
 import shutil
+import socket
+import subprocess
+import tempfile
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -27,8 +33,10 @@ from .conftest import (
     bucket_objects,
     free_port,
     git,
+    readme_blocks,
     s3_bucket,
     s3_client,
+    ssh_key,
 )
 
 OUTPUTS = [
@@ -163,22 +171,42 @@ LIST_BLOBS = (  # name -> ETag of every blob, with the SDK dvc-azure brings
 )
 
 
+# What the README's authorized_keys lines put before CI's keys: SFTP alone, the reader's
+# read-only (test_ssh_keys_get_sftp_alone checks that the README says this).
+READER = 'restrict,command="internal-sftp -R"'
+WRITER = 'restrict,command="internal-sftp"'
+
+
+def authorized(options: str, key) -> str:
+    """An authorized_keys line: ``options``, then the public key of ``key``."""
+    return f"{options} {key.with_name(key.name + '.pub').read_text(encoding='utf-8')}"
+
+
 def ssh_storage(request, tmp_path) -> Storage:
-    server = request.getfixturevalue("sshd")
+    """OpenSSH with CI's keys restricted as the README says, without its chroot (so the
+    folder's path is the server's own): the developer pushes with the writer's key, the
+    pull request's job reads with the reader's."""
+    writer, reader = ssh_key(tmp_path, "dvc-writer"), ssh_key(tmp_path, "dvc-reader")
+    port = request.getfixturevalue("sshd")(authorized(WRITER, writer) + authorized(READER, reader))
     folder = tmp_path / "ssh-storage"
     closed = f"ssh://root@127.0.0.1:{free_port()}{folder}"
     return Storage(
-        url=f"ssh://root@127.0.0.1:{server['port']}{folder}",
-        local={"keyfile": str(server["key"])},
-        secrets={"DVC_SSH_READ_KEY": server["key"].read_text(encoding="utf-8")},
+        url=f"ssh://root@127.0.0.1:{port}{folder}",
+        local={"keyfile": str(writer)},
+        secrets={"DVC_SSH_READ_KEY": reader.read_text(encoding="utf-8")},
         broken={"url": closed},
         failure="Connect call failed",
-        stored=lambda: {
-            str(path.relative_to(folder)): f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
-            for path in folder.rglob("*")
-            if path.is_file()
-        },
+        stored=lambda: stored_files(folder),
     )
+
+
+def stored_files(folder) -> dict[str, str]:
+    """Every file under ``folder``: name -> size and modification time."""
+    return {
+        str(path.relative_to(folder)): f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
 
 
 STORAGES = {"s3": s3_storage, "gcs": gcs_storage, "azure": azure_storage, "ssh": ssh_storage}
@@ -332,3 +360,153 @@ def test_local_remote_is_a_folder_beside_the_project(baked):
     round_trip(project)
     storage = project.parent / "churn-model-dvc-storage"
     assert storage.is_dir() and any(storage.rglob("*"))
+
+
+SSH_OPTIONS = [
+    *("-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"),
+    *("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"),
+]
+
+
+def ssh(key, port: int, *options: str, command="", stdin="") -> subprocess.CompletedProcess:
+    """OpenSSH's client as root@127.0.0.1 with ``key`` only: ``command``, or without one
+    a shell, fed ``stdin``."""
+    return subprocess.run(
+        ["ssh", *SSH_OPTIONS, "-i", str(key), "-p", str(port), *options, "root@127.0.0.1"]
+        + ([command] if command else []),
+        input=stdin, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+
+
+def sftp(key, port: int, request: str) -> subprocess.CompletedProcess:
+    """One SFTP request (sftp's batch syntax) as root@127.0.0.1 with ``key`` only."""
+    return subprocess.run(
+        ["sftp", *SSH_OPTIONS, "-i", str(key), "-P", str(port), "-b", "-", "root@127.0.0.1"],
+        input=request + "\n", capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+
+
+def forwards(key, port: int) -> bool:
+    """Whether ``key`` opens a TCP connection through the server (`ssh -W`, what `-L`
+    does per connection) to a listener of this test, or has the server listen for it
+    (`ssh -R`)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        target = f"127.0.0.1:{listener.getsockname()[1]}"
+        client = subprocess.Popen(
+            ["ssh", *SSH_OPTIONS, "-i", str(key), "-p", str(port), "-W", target,
+             "root@127.0.0.1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:  # refused, the client exits; let through, it waits on the connection
+            for _ in range(300):
+                exited = client.poll() is not None
+                if select.select([listener], [], [], 0.1)[0]:
+                    listener.accept()[0].close()
+                    return True
+                if exited:
+                    break
+        finally:
+            client.wait(timeout=30)
+    remote = ["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"127.0.0.1:0:{target}"]
+    try:
+        return ssh(key, port, *remote).returncode == 0
+    except subprocess.TimeoutExpired:  # listening, until the test gave up
+        return True
+
+
+def runs_nothing(key, port: int, marker) -> bool:
+    """Neither a command nor a shell runs with ``key``: each would create ``marker``."""
+    command = ssh(key, port, command=f"id; touch {marker}")
+    shell = ssh(key, port, stdin=f"id; touch {marker}\n")
+    return (
+        command.returncode != 0
+        and shell.returncode != 0
+        and "uid=" not in command.stdout + shell.stdout
+        and not marker.exists()
+    )
+
+
+def test_ssh_keys_get_sftp_alone(baked, sshd, tmp_path):
+    """The README's SSH setup on OpenSSH's server: its authorized_keys lines for CI's keys,
+    and its Match block with the account (root here) chrooted to a folder of its own.
+    The writer's key pushes and the reader's pulls it back, outputs and stage results
+    (DVC needs SFTP alone); the reader's pushes nothing and deletes nothing. No key runs a
+    command, gets a shell or forwards a port, not even one added without restrictions
+    (the Match block), and no key sees outside the chroot. The key lines alone (a server
+    whose sshd_config you cannot edit) still refuse commands and forwarding."""
+    project = baked(dvc_remote="ssh")
+    [keys] = [block for block in readme_blocks(project, "Storage", "text") if "ssh-" in block]
+    [match] = [block for block in readme_blocks(project, "Storage", "text") if "Match" in block]
+    assert keys.splitlines() == [
+        f"{READER} ssh-ed25519 AAAA… dvc-reader",
+        f"{WRITER} ssh-ed25519 AAAA… dvc-writer",
+    ]
+    assert "`ssh://dvc@host/churn-model`" in (project / "README.md").read_text()
+    made = {name: ssh_key(tmp_path, name) for name in ("dvc-reader", "dvc-writer", "anyone")}
+    reader, writer, anyone = made.values()
+    lines = "".join(
+        authorized(line.split(" ssh-ed25519 ")[0], made[line.split()[-1]])
+        for line in keys.splitlines()
+    )
+    marker, outside, payload = (tmp_path / name for name in ("ran", "outside", "payload"))
+    outside.write_text("the server's own file\n")
+    payload.write_text("written over SFTP\n")
+
+    plain = sshd(lines + authorized("", anyone))  # the key lines, no Match block
+    assert forwards(anyone, plain)  # what the checks below see when it is allowed
+    assert not runs_nothing(anyone, plain, tmp_path / "anyone ran")
+    for key in (reader, writer):
+        assert runs_nothing(key, plain, marker), key.name
+        assert not forwards(key, plain), key.name
+    # Without the chroot, what the account reaches: the reader reads it, the writer may
+    # change it.
+    assert not sftp(reader, plain, f"get {outside} {tmp_path}/got").returncode
+    assert sftp(reader, plain, f"put {payload} {outside}").returncode
+    assert not sftp(writer, plain, f"put {payload} {outside}").returncode
+
+    # A chroot and each folder above it must be root's and no one else's to write: not
+    # under /tmp. mkdtemp makes it root's, mode 0700.
+    Path("/srv").mkdir(mode=0o755, exist_ok=True)
+    jail = Path(tempfile.mkdtemp(prefix="dvc-chroot-", dir="/srv"))
+    try:
+        (jail / "churn-model").mkdir()
+        config = match.replace("Match User dvc", "Match User root")
+        port = sshd(lines + authorized("", anyone), config.replace("/srv/dvc", str(jail)))
+        for key in (reader, writer, anyone):
+            assert runs_nothing(key, port, marker), key.name
+            assert not forwards(key, port), key.name
+            listing = sftp(key, port, "ls -1 /").stdout.splitlines()
+            assert [line for line in listing if "sftp>" not in line] == ["/churn-model"]
+            assert sftp(key, port, f"get {outside} {tmp_path}/got").returncode, key.name
+
+        url = f"ssh://root@127.0.0.1:{port}/churn-model"
+        run(project, "dvc", "remote", "modify", "storage", "url", url)
+        run(project, "dvc", "repro")
+        before = {name: digest(project / name) for name in OUTPUTS}
+        run(project, "dvc", "remote", "modify", "--local", "storage", "keyfile", str(writer))
+        run(project, "python", "-m", "churn_model", "push")
+        stored = stored_files(jail / "churn-model")
+        assert any(name.startswith("runs/") for name in stored), stored
+
+        run(project, "dvc", "remote", "modify", "--local", "storage", "keyfile", str(reader))
+        shutil.rmtree(project / ".dvc" / "cache")
+        for name in OUTPUTS:
+            (project / name).unlink()
+        run(project, "python", "-m", "churn_model", "pull")
+        assert {name: digest(project / name) for name in OUTPUTS} == before
+        assert run(project, "dvc", "status", "--cloud").returncode == 0
+
+        (project / "data" / "raw" / "new.txt").write_text("a proposal's file\n")
+        run(project, "dvc", "add", "-q", "data/raw/new.txt")
+        failed = run(project, "python", "-m", "churn_model", "push", check=False)
+        assert failed.returncode != 0
+        assert "error: could not push to DVC remote 'storage'" in failed.stderr
+        assert "Permission denied" in failed.stderr  # the reader's SFTP server is read-only
+        some = sorted(name for name in stored if name.startswith("files/"))[0]
+        assert sftp(reader, port, f"rm /churn-model/{some}").returncode != 0
+        assert sftp(reader, port, f"rename /churn-model/{some} /x").returncode != 0
+        assert stored_files(jail / "churn-model") == stored
+    finally:
+        shutil.rmtree(jail)
