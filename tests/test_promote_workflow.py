@@ -158,6 +158,21 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     # Rollback: the previous production version by default; an unknown one is refused.
     rolled = repo.run("rollback.yaml", "workflow_dispatch", gh.dispatch_event("main"))
     assert rolled.conclusion == "success", rolled.log()
+    # Behind the production environment's reviewers, and never forward.
+    rollback_job = yaml.safe_load(
+        (repo.project / ".github" / "workflows" / "rollback.yaml").read_text()
+    )["jobs"]["rollback"]
+    assert rollback_job["environment"] == "production"
+    tags = origin_tags(repo)
+    forward = repo.run(
+        "rollback.yaml",
+        "workflow_dispatch",
+        gh.dispatch_event("main"),
+        inputs={"version": "v1.3.0"},
+    )
+    assert forward.conclusion == "failure"
+    assert "rollback to v1.3.0 refused: v1.3.0 is newer than v1.2.0" in forward.log()
+    assert origin_tags(repo) == tags
     # Re-running the promotion of v1.3.0 (its production step, say a late approval)
     # never undoes the rollback: the registry moved since, so it changes nothing.
     tags = origin_tags(repo)

@@ -160,3 +160,38 @@ def test_a_late_assignment_never_undoes_a_newer_move(repo, capsys):
     assert registry.holder(name, PROD).version == "v1.1.0"
     assert main(["assign", newest.version, "--no-push"]) == 0  # by hand: goes forward
     assert registry.holder(name, PROD).version == "v1.2.0"
+
+
+def test_a_second_version_tag_on_a_commit_is_skipped_with_a_warning(repo, capsys):
+    """GTO refuses a commit with two version tags (ManyVersions): the registry keeps the
+    commit's first version and names the one it skips, so every reader still works."""
+    name, commits = repo
+    promote_all(name, commits[:2])
+    git("tag", "-a", f"{name}@v7.0.0", "-m", RECORD, commits[1])
+    assert registry.holder(name, PROD).version == "v1.1.0"
+    assert [v.version for v in registry.versions(name)] == ["v1.0.0", "v1.1.0"]
+    assert f"tag {name}@v7.0.0 is a second version of commit {commits[1][:7]}; skipped" in (
+        capsys.readouterr().err
+    )
+    assert main(["rollback", "--no-push"]) == 0
+    assert registry.holder(name, PROD).version == "v1.0.0"
+
+
+def test_rollback_never_moves_production_forward(repo, capsys):
+    """A rollback puts back a version that held production before, below the current
+    one: a version staged and never approved, or a later one, is refused."""
+    name, commits = repo
+    promote_all(name, commits[:2])
+    registry.next_second(name)
+    staged = registry.register(name, commits[2], "minor", RECORD)
+    registry.put(name, "staging", staged)
+    before = git("tag", "--list")
+    assert main(["rollback", "--to", staged.version, "--no-push"]) == 1
+    error = capsys.readouterr().err
+    assert f"rollback to {staged.version} refused: {staged.version} never held prod" in error
+    assert git("tag", "--list") == before
+    registry.next_second(name)
+    assert main(["rollback", "--no-push"]) == 0  # back to v1.0.0
+    assert main(["rollback", "--to", "v1.1.0", "--no-push"]) == 1
+    assert "v1.1.0 is newer than v1.0.0, which holds prod" in capsys.readouterr().err
+    assert registry.holder(name, PROD).version == "v1.0.0"

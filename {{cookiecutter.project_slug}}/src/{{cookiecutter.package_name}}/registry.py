@@ -71,6 +71,39 @@ def made(version: str, commit: str, known: dict[str, str]) -> Version:
     return Version(version, commit, dict(SHIPPED.findall(known.get(version, ""))))
 
 
+def one_version_per_commit() -> None:
+    """GTO refuses a commit with two version tags (``ManyVersions``) and then answers
+    nothing about the model: one extra tag would stop every reader. Its tag listing is
+    wrapped, once per process, to keep the first version tag of each commit and skip
+    the later ones with a warning naming them."""
+    import gto.tag
+    from gto.constants import ACTION, NAME, Action
+
+    if getattr(gto.tag.find, "one_version_per_commit", False):
+        return
+    listed = gto.tag.find
+
+    def find(*args, **kwargs):
+        kept, seen = [], set()
+        for tag in listed(*args, **kwargs):  # oldest first
+            parsed = gto.tag.parse_name(tag.name) or {}
+            key = (parsed.get(NAME), tag.target)
+            if parsed.get(ACTION) == Action.REGISTER and key in seen:
+                print(
+                    f"registry: tag {tag.name} is a second version of commit "
+                    f"{tag.target[:7]}; skipped (the commit's first version stands)",
+                    file=sys.stderr,
+                )
+                continue
+            if parsed.get(ACTION) == Action.REGISTER:
+                seen.add(key)
+            kept.append(tag)
+        return kept
+
+    find.one_version_per_commit = True
+    gto.tag.find = find
+
+
 def _semver(version: str):
     from gto.versions import SemVer
 
@@ -80,6 +113,7 @@ def _semver(version: str):
 def _artifact(name: str):
     from gto.registry import GitRegistry
 
+    one_version_per_commit()
     with GitRegistry.from_url(".") as registry:
         return registry.find_artifact(name, create_new=True)
 
@@ -129,6 +163,7 @@ def holder(name: str, stage: str) -> Version | None:
         return None  # no assignment tag: skip importing GTO
     from gto.api import find_versions_in_stage
 
+    one_version_per_commit()
     found = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
     known = messages(name)
     for item in sorted(found, key=lambda item: _semver(item.version), reverse=True):
@@ -157,6 +192,7 @@ def moved_since(name: str, version: Version) -> str | None:
     another version (a rollback, a later promotion); None when there is none."""
     from gto.api import history
 
+    one_version_per_commit()
     events = history(".", name)
     registered = [
         event["timestamp"]
@@ -196,12 +232,18 @@ def assigned_ever(name: str, stage: str) -> list[str]:
     """The versions that have held ``stage`` at some time, lowest first."""
     from gto.api import history
 
+    one_version_per_commit()
     found = {
         event["version"]
         for event in history(".", name)
         if event["event"] == "assignment" and event["stage"] == stage
     }
     return sorted(found, key=_semver)
+
+
+def newer(version: Version, than: Version) -> bool:
+    """Whether ``version`` is above ``than`` (semantic versions)."""
+    return _semver(version.version) > _semver(than.version)
 
 
 def previous(name: str, stage: str, version: Version | None = None) -> Version | None:
@@ -244,6 +286,7 @@ def put(name: str, stage: str, version: Version) -> list[str]:
     it, assign it unless it already does. Returns the tags made (none if it holds it)."""
     from gto.api import assign, find_versions_in_stage, unassign
 
+    one_version_per_commit()
     before = tags()
     active = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
     above = [other for other in active if _semver(other.version) > _semver(version.version)]

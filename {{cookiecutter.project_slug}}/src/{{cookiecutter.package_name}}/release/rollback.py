@@ -3,7 +3,18 @@ registry's history keeps every move; `predict` and the next report use it at onc
 
 from ..config import load_lifecycle
 from ..errors import ProjectError
-from ..registry import Version, allowed, find, holder, moved_since, previous, push, put
+from ..registry import (
+    Version,
+    allowed,
+    assigned_ever,
+    find,
+    holder,
+    moved_since,
+    newer,
+    previous,
+    push,
+    put,
+)
 
 
 def set_stage(name: str, stage: str, version: Version, push_tags: bool) -> None:
@@ -32,22 +43,39 @@ def assign(
         raise ProjectError(
             f"model {name}: {version} not assigned {stage}: the registry moved since it was "
             f"promoted ({moved}), a newer intent than this run; nothing changed. To put it "
-            f"in {stage} anyway, run the Rollback workflow with version {version}"
+            f'in {stage} anyway, run `make assign VERSION={version}` (README, "Rollback")'
         )
     set_stage(name, stage, found, push_tags)
 
 
+def backward(name: str, stage: str, target: Version, current: Version | None) -> str | None:
+    """Why ``target`` is not a rollback of ``stage``, or None: a rollback puts back a
+    version that held the stage before, below the one that holds it now; anything else
+    moves it forward, past the promotion's gate and its approval."""
+    if target.version not in assigned_ever(name, stage):
+        return f"{target.version} never held {stage} (a staged version waits for its approval)"
+    if current is not None and newer(target, current):
+        return f"{target.version} is newer than {current.version}, which holds {stage}"
+    return None
+
+
 def rollback(to: str | None = None, push_tags: bool = True) -> None:
     """The `rollback` command: production back to ``to``, by default to the version
-    before the current one."""
+    before the current one; never forward (see ``backward``)."""
     lifecycle = load_lifecycle()
     name, stage = lifecycle.model.name, lifecycle.promotion.stage
+    current = holder(name, stage)
     if to:
         target = find(name, to)
+        if why := backward(name, stage, target, current):
+            raise ProjectError(
+                f"model {name}: rollback to {to} refused: {why}; a rollback puts back a "
+                f"version that held {stage} before. Production goes forward by merging "
+                "(the promotion) or by approving the promotion's production job"
+            )
     else:
-        target = previous(name, stage)
+        target = previous(name, stage, current)
         if target is None:
-            current = holder(name, stage)
             held = f"{current.version} is the first" if current else "nothing is"
             raise ProjectError(
                 f"model {name}: no earlier version to roll back to ({held} in {stage}); "
