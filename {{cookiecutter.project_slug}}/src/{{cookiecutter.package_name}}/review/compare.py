@@ -95,6 +95,7 @@ class Comparison:
     predictions: Predictions  # this PR's model's
     baselines: list[Baseline]  # production, then base
     scored: dict[str, Predictions]  # role -> its predictions on its rows, if scored
+    trained_on_test: int = 0  # test rows whose key is also a training row's
     level: float = 0.95  # of every interval: the gate's (gate.interval_level)
     tests: int = 0  # the (metric, baseline) tests of the gate
     seed: int = 0  # of the intervals that resample
@@ -220,12 +221,11 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
     model = load(paths.MODEL)
     features, actual = read_split(paths.TEST, model.target)
     labels = model.classes
-    all_keys = features.index.append(keys_of(io.BytesIO(paths.TRAIN.read_bytes())))
-    # After `dvc repro`, eval/predictions.parquet holds this model's predictions on
-    # these rows: nothing to predict again.
-    own = pd.read_parquet(paths.PREDICTIONS) if paths.PREDICTIONS.is_file() else None
-    mine = from_table(own, actual, labels) if own is not None else None
-    if mine is None:
+    train_keys = keys_of(io.BytesIO(paths.TRAIN.read_bytes()))
+    all_keys = features.index.append(train_keys)
+    # The model is scored here, by the review's own code, never read from the pipeline's
+    # eval/predictions.parquet: what the gate judges is what this model predicts.
+    with Progress("report", f"scoring this model on {len(features):,} test rows", heartbeat=True):
         mine = Predictions(*predict(model, features))
     baselines = [
         baseline("production", production.version, production.commit, shipped=production.shipped)
@@ -259,6 +259,7 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
         predictions=mine,
         baselines=baselines,
         scored=scored,
+        trained_on_test=int(features.index.isin(train_keys).sum()),
         level=interval_level(gate, tests),
         tests=tests,
         seed=seed,

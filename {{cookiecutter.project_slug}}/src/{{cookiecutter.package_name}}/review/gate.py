@@ -270,6 +270,17 @@ def constant_criterion(predicted) -> Criterion:
     )
 
 
+def unseen_criterion(trained_on_test: int, rows: int) -> Criterion:
+    """Metrics measured on rows the model trained on say nothing of new rows: every test
+    row's key must be absent from the training table."""
+    return Criterion(
+        "test rows unseen in training",
+        trained_on_test == 0,
+        f"{trained_on_test:,} of the {rows:,} test rows have a key that is also a training "
+        "row's (pipeline/split.py): the metrics are not measured on unseen rows",
+    )
+
+
 def freshness_criterion(
     freshness: dict, remote: bool, what: str = "this pull request"
 ) -> Criterion:
@@ -355,6 +366,7 @@ def criteria(
         within = own_intervals(comparison) if remade_model(freshness) else None
         found.append(reproducibility_criterion(metrics_at("HEAD"), obtained, limit, within))
     found.append(constant_criterion(comparison.predictions.predicted))
+    found.append(unseen_criterion(comparison.trained_on_test, comparison.rows))
     return found + metric_criteria(gate, comparison.scores, comparison.baselines)
 
 
