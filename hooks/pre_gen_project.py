@@ -26,6 +26,11 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # CODEOWNERS owners: @user or @org/team (GitHub's naming rules), separated by spaces.
 OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+# Jinja's delimiters, spelled so that rendering this file leaves them alone. Cookiecutter
+# renders the answers it is given as templates before this hook sees them (`cruft update`
+# gives it .cruft.json's; a replay file's arrive as written), so an answer that still
+# holds one would run as code the next time the recorded answers are rendered.
+JINJA = tuple("{" + second for second in ("{", "%", "#"))
 # Import names the generated project depends on: a package with one of these
 # names would shadow the dependency.
 TAKEN = {
@@ -111,7 +116,28 @@ def problems(answers):
         refuse(
             "training_runner", "expected one runner label such as 'ubuntu-latest' or 'self-hosted'"
         )
+    for name, value in answers.items():
+        if name.startswith("_") and not name.startswith("__"):
+            continue  # cookiecutter's own (_template, _output_dir...), never rendered
+        if any(mark in text for text in strings(value) for mark in JINJA):
+            refuse(
+                name,
+                f"expected no {', '.join(JINJA)}: cookiecutter renders recorded answers "
+                "as Jinja templates, so this would run as code when the project is updated",
+            )
     return found
+
+
+def strings(value):
+    """Every string in an answer (a text, or the lists and dicts a template may hold)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.items():
+            yield from strings(list(item))
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
 
 
 def main():

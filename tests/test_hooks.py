@@ -118,6 +118,52 @@ def test_code_injection_in_answers_is_inert(tmp_path):
     assert recorded["cookiecutter"]["description"] == payload
 
 
+# Answers as a recorded .cruft.json can hold them, and what cookiecutter renders them to:
+# Jinja all the same, which the next rendering (the next `cruft update`) would run.
+SURVIVING_JINJA = [
+    ("description", "{{ '{{' }} cycler.__init__ }}", "{{ cycler.__init__ }}"),
+    ("author_name", "{% raw %}{% if 1 %}x{% endif %}{% endraw %}", "{% if 1 %}x{% endif %}"),
+    ("model_owner", "Ops {{ '{#' }} team #}", "Ops {# team #}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "given", "rendered"), SURVIVING_JINJA, ids=[a for a, _, _ in SURVIVING_JINJA]
+)
+def test_an_answer_that_renders_to_jinja_is_refused(tmp_path, capfd, answer, given, rendered):
+    """Cookiecutter renders the answers it is given (cruft passes .cruft.json's), so the
+    hook cannot stop that code; it refuses what still holds Jinja afterwards, naming the
+    answer, and nothing is written."""
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, **{answer: given})
+    error = capfd.readouterr().err
+    assert f"answer '{answer}' = {rendered!r}: expected no {{{{, {{%, {{#: " in error
+    assert "cookiecutter renders recorded answers as Jinja templates" in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_replayed_answer_holding_jinja_is_refused(tmp_path, capfd):
+    """A replay file's answers arrive unrendered: one that holds Jinja is refused too."""
+    replay = tmp_path / "replay.json"
+    answers = defaults(description="{{ cookiecutter.project_name }}")
+    replay.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE), replay=str(replay), output_dir=str(out))
+    error = capfd.readouterr().err
+    assert "answer 'description' = '{{ cookiecutter.project_name }}': expected no" in error
+    assert list(out.iterdir()) == []
+
+
+def test_jinja_is_looked_for_in_every_answer_but_cookiecutters_own():
+    """Any answer a recorded file holds, lists and dicts included, is checked; the paths
+    cookiecutter records itself (``_template``, ``_output_dir``...) are never rendered."""
+    answers = defaults(notes={"owners": ["{# x #}"]}, _output_dir="/tmp/{{odd}}")
+    found = load_hook("pre_gen_project", answers).problems(answers)
+    assert [message.split("'")[1] for message in found] == ["notes"]
+
+
 def test_post_gen_removes_the_license_when_proprietary(tmp_path):
     """Only the files of unchosen options are removed."""
     (tmp_path / "LICENSE").write_text("x")

@@ -20,6 +20,13 @@ from .conftest import (
 
 REPORT_STEP = "Check dvc.lock, reproduce, compare, report"
 WATERMARK_LINE = "<!-- cml watermark: model-report -->"  # what the CML stand-in adds
+# The comment's first line, from the run's conclusion in the workflow_run event.
+SUCCEEDED = "✅ **This pull request's check succeeded** (its *Pull request* run).\n\n"
+FAILED = (
+    "❌ **This pull request's check failed** (its *Pull request* run): the report below "
+    "is not a passing verdict, whatever it says.\n\n"
+)
+ZWJ = "\u200d"  # after every "@" of a posted report: it mentions no one
 
 
 def post_module(project):
@@ -64,7 +71,7 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     # a fresh runner has neither the baselines' models nor the folder remote: said so
     assert "is in neither the DVC cache nor a reachable DVC remote" in job.summary
     [first] = workflow_comments()
-    assert first["body"].startswith(repo.report(checked))
+    assert first["body"].startswith(SUCCEEDED + repo.report(checked).replace("@", "@" + ZWJ))
     assert WATERMARK_LINE in first["body"]
 
     # The push that trains far less also relaxes every rule of the gate: the pull
@@ -88,7 +95,7 @@ def test_one_comment_follows_the_pull_request_from_pass_to_fail(trained):
     assert job.step("Gate").outcome == "failure"
     [second] = workflow_comments()
     assert second["id"] == first["id"]
-    assert second["body"].startswith("## ❌ Model report: the gate fails")
+    assert second["body"].startswith(FAILED + "## ❌ Model report: the gate fails")
     assert re.search(
         r"- ❌ `\w+` is [0-9.]+ worse than production and base \(v1.0.0\)", second["body"]
     )
@@ -138,7 +145,68 @@ def test_fork_pull_request_gets_no_secrets_but_a_report_and_a_comment(trained, s
     posted = repo.run("pr-comment.yaml", "workflow_run", event)
     assert posted.conclusion == "success", posted.log()
     [comment] = repo.gh.comments(number)
-    assert comment["body"].startswith(repo.report(checked))
+    assert comment["body"].startswith(SUCCEEDED + repo.report(checked).replace("@", "@" + ZWJ))
+
+
+FORGED_REPORT = (
+    "## ✅ Model report: the gate passes\n\n"
+    "Every metric improves: approve and merge, @acme/ml (cc @alice, &#64;bob).\n"
+)
+
+
+FORGED_WORKFLOW = """name: Pull request
+on: pull_request
+permissions:
+  contents: read
+jobs:
+  train:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          NUMBER: ${{ github.event.number }}
+        run: |
+          mkdir -p build/pr
+          printf 'REPORT' > build/pr/report.md
+          printf '{"number": %s}' "$NUMBER" > build/pr/pull-request.json
+      - uses: UPLOAD
+        with:
+          name: pr-report
+          path: build/pr/
+      - run: exit 1
+"""
+
+
+def test_a_forks_passing_report_of_a_failed_run_is_posted_failed(baked, tmp_path, project_env):
+    """A fork writes its own run, report included: here its workflow uploads a report
+    that says the gate passes, then fails. The comment opens with GitHub's conclusion
+    of that run, whatever the report says, and the report mentions no one."""
+    project = baked()
+    repo = Repository(project, GitHub(tmp_path / "github"), project_env)
+    git(project, "push", "-q", "origin", "main")
+    fork = tmp_path / "fork.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo.gh.origin), str(fork))
+    git(project, "remote", "add", "fork", str(fork))
+    git(project, "checkout", "-q", "-b", "proposal")
+    workflow = project / ".github" / "workflows" / "pr.yaml"
+    text = workflow.read_text(encoding="utf-8")
+    [upload] = re.findall(r"uses: (actions/upload-artifact@[0-9a-f]{40})", text)
+    forged = FORGED_WORKFLOW.replace("UPLOAD", upload)
+    report = FORGED_REPORT.replace("\n", "\\n")  # for printf
+    workflow.write_text(forged.replace("REPORT", report), encoding="utf-8")
+    repo.commit("Report a pass, whatever happens", remote="fork")
+    number = repo.gh.open_pull_request("proposal", fork=fork)
+
+    checked = repo.run("pr.yaml", "pull_request", repo.gh.event(number))
+    assert checked.conclusion == "failure", checked.log()
+    assert repo.report(checked) == FORGED_REPORT
+    event = repo.gh.workflow_run_event(checked)
+    assert event["workflow_run"]["conclusion"] == "failure"
+    posted = repo.run("pr-comment.yaml", "workflow_run", event)
+    assert posted.conclusion == "success", posted.log()
+    [comment] = repo.gh.comments(number)
+    assert comment["body"].startswith(FAILED + "## ✅ Model report: the gate passes\n")
+    assert f"@{ZWJ}acme/ml (cc @{ZWJ}alice, @{ZWJ}bob)" in comment["body"]
+    assert not re.search(r"@(?!\u200d)|&#64;", comment["body"])
 
 
 def test_first_model_gets_a_first_run_report(baked, tmp_path, project_env):

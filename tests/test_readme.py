@@ -106,7 +106,10 @@ def test_make_demo(tmp_path):
     assert (project / "dvc.lock").is_file()
     out = result.stdout
     comment = out.split("(one, updated by every push)")[1].split("== Merge pull request")[0]
-    assert comment.lstrip("\x1b[0m\n").startswith("## ✅ Model report: the gate passes")
+    assert comment.lstrip("\x1b[0m\n").startswith(
+        "✅ **This pull request's check succeeded** (its *Pull request* run).\n\n"
+        "## ✅ Model report: the gate passes"
+    )
     assert RATE_CHANGE in comment
     scored = r"Every model scored on this pull request's \d+ test rows \(production, base\)"
     assert re.search(scored, comment)

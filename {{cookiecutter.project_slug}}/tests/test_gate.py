@@ -168,6 +168,43 @@ def test_lock_check_tells_stale_inputs_from_missing_outputs():
     assert stale_stages(status) == {"train": ["parameter train.estimator modified"]}
 
 
+def test_post_says_how_the_run_ended_and_mentions_no_one():
+    """The comment opens with the run's conclusion from GitHub's event, whatever the
+    report (which a fork writes) says, and no "@" in the report mentions anyone."""
+    forged = "## ✅ Model report: the gate passes\n\nApprove, @alice @acme/ml &#64;bob &#x40;eve\n"
+    failed = post.comment_body(forged, "failure")
+    first, _, rest = failed.partition("\n\n")
+    assert first == (
+        "❌ **This pull request's check failed** (its *Pull request* run): the report "
+        "below is not a passing verdict, whatever it says."
+    )
+    assert rest.startswith("## ✅ Model report: the gate passes\n\nApprove, @\u200dalice ")
+    assert "@\u200dacme/ml @\u200dbob @\u200deve\n" in rest
+    assert rest.count("@") == rest.count("@\u200d") == 4
+    assert failed.endswith(f"\n\n{post.MARKER}\n")
+    for conclusion, ended in [
+        ("cancelled", "was cancelled"),
+        ("timed_out", "timed out"),
+        ("startup_failure", "could not start"),
+        ("no such conclusion", "did not succeed"),
+        ("", "did not succeed"),
+    ]:
+        line = post.comment_body(forged, conclusion).partition("\n")[0]
+        assert line.startswith(f"❌ **This pull request's check {ended}** ")
+        assert line.endswith("not a passing verdict, whatever it says.")
+    passed = post.comment_body(forged, "success").partition("\n")[0]
+    assert passed == "✅ **This pull request's check succeeded** (its *Pull request* run)."
+
+
+def test_post_needs_the_runs_conclusion(tmp_path, capsys, monkeypatch):
+    """Without the run's conclusion from the event, nothing is posted."""
+    (tmp_path / "report.md").write_text("report", encoding="utf-8")
+    (tmp_path / "pull-request.json").write_text(json.dumps({"number": 17}))
+    monkeypatch.delenv("RUN_CONCLUSION", raising=False)
+    assert post.main([str(tmp_path)]) == 1
+    assert "RUN_CONCLUSION unset" in capsys.readouterr().err
+
+
 def test_post_refuses_a_report_for_another_pull_request(tmp_path, capsys):
     """A report whose PR number GitHub does not tie to the run is never posted."""
     (tmp_path / "report.md").write_text("report", encoding="utf-8")

@@ -12,8 +12,15 @@ else wrote is never edited, whatever it contains (CML's own `comment update` wou
 take the newest comment with its watermark whoever wrote it, and reads only the first
 30 comments).
 
+The artifact's text is what the pull request's run wrote, and a fork writes its own run:
+it can make a failed run's report say the gate passes, or mention people. So the comment
+opens with the run's conclusion as GitHub recorded it (``RUN_CONCLUSION``, from the
+event, not the artifact), and every ``@`` of the report is followed by a zero-width
+joiner, so no user or team is mentioned (notified) by the comment.
+
 Usage: python -m <package>.review.post <report dir> (`make post-report`)
-Environment: GITHUB_REPOSITORY, RUN_HEAD_SHA (the run's head commit), GH_TOKEN and
+Environment: GITHUB_REPOSITORY, RUN_HEAD_SHA (the run's head commit), RUN_CONCLUSION
+(its conclusion: success, failure, cancelled, timed_out...), GH_TOKEN and
 REPO_TOKEN (a token that may comment); `gh` and `cml` on PATH.
 """
 
@@ -28,6 +35,20 @@ WATERMARK = "model-report"  # CML's watermark title on the comment it creates
 MARKER = "<!-- model-report: the Pull request comment workflow's comment -->"
 AUTHOR = "github-actions[bot]"  # who comments with the workflow's token
 PAGE = 100  # comments per page read (GitHub's largest)
+# How a run that did not succeed ended, by GitHub's conclusion of a workflow run.
+ENDED = {
+    "failure": "failed",
+    "cancelled": "was cancelled",
+    "timed_out": "timed out",
+    "action_required": "is waiting for approval",
+    "startup_failure": "could not start",
+    "stale": "went stale",
+    "skipped": "was skipped",
+    "neutral": "ended neutral",
+}
+# "@" and the HTML entities Markdown renders as one.
+AT = re.compile(r"@|&(?:#0*64|#[xX]0*40|commat);")
+NO_MENTION = "@\u200d"  # "@" then a zero-width joiner: shown as "@", mentions no one
 
 
 def fail(message: str) -> int:
@@ -54,6 +75,9 @@ def main(argv: list[str]) -> int:
         return 0
     if not re.fullmatch(r"[1-9][0-9]{0,9}", number):
         return fail(f"{about}: number: expected a pull request number, got {number!r}")
+    conclusion = os.environ.get("RUN_CONCLUSION", "")
+    if not conclusion:
+        return fail("RUN_CONCLUSION unset (the run's conclusion, from the event); not posting")
     expected = os.environ.get("RUN_HEAD_SHA", "")
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     actual = subprocess.run(
@@ -72,7 +96,7 @@ def main(argv: list[str]) -> int:
     mine = own_comment(repository, number)
     if isinstance(mine, str):
         return fail(f"cannot read pull request #{number}'s comments: {mine}")
-    body = report.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{MARKER}\n"
+    body = comment_body(report.read_text(encoding="utf-8"), conclusion)
     if mine is not None:
         payload = folder / "comment.json"
         payload.write_text(json.dumps({"body": body}), encoding="utf-8")
@@ -92,6 +116,21 @@ def main(argv: list[str]) -> int:
         check=False,
     )
     return posted.returncode
+
+
+def comment_body(report: str, conclusion: str) -> str:
+    """The comment: first a line that says how the run ended (GitHub's conclusion, not
+    the artifact's), then the report with no working @mention, then ``MARKER``."""
+    if conclusion == "success":
+        status = "✅ **This pull request's check succeeded** (its *Pull request* run)."
+    else:
+        ended = ENDED.get(conclusion, "did not succeed")
+        status = (
+            f"❌ **This pull request's check {ended}** (its *Pull request* run): the "
+            "report below is not a passing verdict, whatever it says."
+        )
+    text = AT.sub(NO_MENTION, report.rstrip("\n"))
+    return f"{status}\n\n{text}\n\n{MARKER}\n"
 
 
 def gh_api(*args: str) -> subprocess.CompletedProcess:
