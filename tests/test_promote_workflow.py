@@ -346,7 +346,8 @@ def test_laptop_and_runner_differ_an_honest_merge_ships_what_ci_reviewed(trained
     assert "🔁 CI made `models/model.joblib` again with other bytes" in job.summary
     assert "its metrics match the committed ones within their intervals" in job.summary
     [comment] = gh.comments(number)
-    assert comment["body"].startswith("## ✅ Model report: the gate passes")
+    assert comment["body"].startswith("✅ **This pull request's check succeeded**")
+    assert "## ✅ Model report: the gate passes" in comment["body"]
 
     # Merged: the promotion trains again and ships the bytes it made, named in the record.
     git(repo.project, "checkout", "-q", "main")
