@@ -51,7 +51,7 @@ from pathlib import Path
 import yaml
 
 from .bake import TEMPLATE, bake
-from .env import GATE, environ, install, project_env
+from .env import environ, install, project_env, register_by_hand
 
 FEATURES = 20
 SECTIONS = (
@@ -134,8 +134,7 @@ def put_in_production(project: Path, env: dict) -> None:
     model = answers(project)["model_name"]
     shell(project, env, "git", "add", "--all")
     shell(project, env, "git", *IDENTITY, "commit", "-q", "-m", "First model")
-    shell(project, env, "gto", "register", model, "HEAD", "--version", "v1.0.0", "-m", GATE)
-    shell(project, env, "gto", "assign", model, "--version", "v1.0.0", "--stage", "prod")
+    register_by_hand(project, model, "HEAD", "v1.0.0", "prod")
 
 
 LIBRARIES = (

@@ -27,7 +27,8 @@ from pathlib import Path
 import yaml
 
 from .bake import TEMPLATE, bake
-from .runner import GitHub, run_workflow
+from .env import signing_key
+from .runner import Environment, GitHub, run_workflow
 
 IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
 # New rows from production: the test rows, with five features 2.5 times as large and one
@@ -189,7 +190,15 @@ def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:
     sh(project, ".venv/bin/gto", "show")
     step(f"Promotion of {event['after'][:7]}: .github/workflows/promote.yaml, run locally")
     workflow = project / ".github" / "workflows" / "promote.yaml"
-    promoted = run_workflow(gh, workflow, "push", event, workdir=demo, env=runner_env(demo))
+    # The registry's signing key, which generation wrote, as the README has the user
+    # store it: the secret of the environments whose jobs make registry tags.
+    key = {"REGISTRY_SIGNING_KEY": signing_key(project)}
+    environments = {
+        name: Environment(secrets=key, branches=("main",)) for name in ("writer", "production")
+    }
+    promoted = run_workflow(
+        gh, workflow, "push", event, workdir=demo, env=runner_env(demo), environments=environments
+    )
     show_jobs(promoted)
     if promoted.conclusion != "success":
         print(promoted.log(), flush=True)

@@ -19,6 +19,43 @@ from .bake import TEMPLATE
 # for a promotion: the registry lets only versions whose tag records a passing gate hold
 # a stage (registry.GATE_RECORD).
 GATE = "gate passed (registered by hand for a test, as the promotion would)"
+# Where generation writes the registry's private signing key (hooks/post_gen_project.py).
+SIGNING_KEY = ".registry-signing-key"
+
+
+def signing_key(project: Path) -> str:
+    """The text of a generated project's registry signing key: the secret
+    REGISTRY_SIGNING_KEY of its workflows' `writer` and `production` environments."""
+    return (project / SIGNING_KEY).read_text(encoding="utf-8")
+
+
+def _signed_tag(project: Path, tag: str, message: str, rev: str) -> None:
+    key = str(project / SIGNING_KEY)
+    sign = ["git", "-c", "gpg.format=ssh", "-c", f"user.signingKey={key}", "tag", "--sign"]
+    subprocess.run([*sign, "-m", message, tag, rev], cwd=project, check=True)
+
+
+def register_by_hand(
+    project: Path, name: str, rev: str, version: str, stage: str | None = None
+) -> None:
+    """Register ``rev`` as ``version`` (and assign it ``stage``) as the promotion would:
+    GTO's tags, signed with the project's registry key, the version's message recording
+    a passing gate. Standing in for a promotion in tests and the benchmark."""
+    _signed_tag(project, f"{name}@{version}", GATE, rev)
+    if stage:
+        assign_by_hand(project, name, version, stage)
+
+
+def assign_by_hand(project: Path, name: str, version: str, stage: str) -> None:
+    """Assign ``stage`` to a registered ``version``: GTO's tag, signed (see above)."""
+    listed = subprocess.run(
+        ["git", "tag", "--list", f"{name}#*"], cwd=project, capture_output=True, text=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    tag = f"{name}#{stage}#{len(listed) + 1}"
+    _signed_tag(project, tag, f"Assigning stage {stage}", f"{name}@{version}^{{}}")
+
+
 DEFAULT_ENV = TEMPLATE / "build" / "project-env"
 UV = Path(sys.executable).with_name("uv")
 

@@ -69,6 +69,47 @@ def first_commit(answers, root=Path()):
     return True
 
 
+SIGNERS = Path(".github") / "registry-signers"
+SIGNING_KEY = Path(".registry-signing-key")
+
+
+def make_signing_key(answers, root=Path()):
+    """Create the key pair that signs the registry's tags (the project's signatures.py).
+
+    The public key goes into .github/registry-signers (committed; readers trust only
+    tags its keys signed), the private one into .registry-signing-key (git-ignored),
+    for the user to store as the workflows' secret. Skipped when the project has
+    signers already (generated over itself) or ssh-keygen is missing; returns whether
+    a key was made.
+    """
+    if (root / SIGNERS).exists() or shutil.which("ssh-keygen") is None:
+        return False
+    comment = f"registry@{answers['project_slug']}"
+    result = subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            comment,
+            "-f",
+            str(root / SIGNING_KEY),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return False
+    public = root / f"{SIGNING_KEY}.pub"
+    (root / SIGNERS).write_text(f'registry namespaces="git" {public.read_text().strip()}\n')
+    public.unlink()
+    return True
+
+
 def print_next_steps(answers, committed=True):
     """Tell the user the three commands that take them to a trained, versioned model.
 
@@ -100,6 +141,15 @@ Next:
 """)
 
 
+def print_signing_steps():
+    """Tell the user where the registry's private key is, and where it must go."""
+    print(f"""The registry's signing key is in {SIGNING_KEY} (not committed). Store it in the
+environments that make registry tags, then delete the file (README, "Registry signatures"):
+  gh secret set REGISTRY_SIGNING_KEY --env writer < {SIGNING_KEY}
+  gh secret set REGISTRY_SIGNING_KEY --env production < {SIGNING_KEY}
+""")
+
+
 def is_cruft_comparison(answers, root=Path()):
     """Whether this is one of the copies `cruft update` and `cruft diff` generate to compare.
 
@@ -125,6 +175,7 @@ def main():
             file=sys.stderr,
         )
         return
+    signing = not is_cruft_comparison(ANSWERS) and make_signing_key(ANSWERS)
     try:
         init_repository()
         committed = first_commit(ANSWERS)
@@ -138,6 +189,8 @@ def main():
         return
     if not is_cruft_comparison(ANSWERS):
         print_next_steps(ANSWERS, committed)
+        if signing:
+            print_signing_steps()
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import yaml
 
 from harness import env as project_env_module
 from harness.bake import TEMPLATE, bake
-from harness.env import DEFAULT_ENV, GATE, run
+from harness.env import DEFAULT_ENV, register_by_hand, run, signing_key
 from harness.runner import Environment, GitHub, run_workflow
 
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -351,6 +351,10 @@ def other_platform(folder: Path) -> dict[str, str]:
     return {**LAPTOP, "PYTHONPATH": str(folder)}
 
 
+# The environments whose jobs make registry tags (README, "Registry signatures").
+SIGNING_ENVS = ("writer", "production")
+
+
 class Repository:
     """A generated project, its GitHub (a bare origin plus recorded state), and the
     environment its workflows run with: the project environment stands in for the
@@ -383,7 +387,22 @@ class Repository:
             self.sh("dvc", "repro")
         self.commit(message)
 
-    def run(self, workflow: str, event: str, payload: dict, secrets=None, **options):
+    def environments(
+        self, given: dict[str, Environment] | None, signing: bool = True
+    ) -> dict[str, Environment]:
+        """The GitHub Environments of a run: ``given`` (the writer's keys, say), each
+        with the registry's signing key (unless not ``signing``), and `writer` and
+        `production` as the README sets them up (main only) when not given."""
+        key = {"REGISTRY_SIGNING_KEY": signing_key(self.project)} if signing else {}
+        found = {name: Environment(secrets=key, branches=("main",)) for name in SIGNING_ENVS}
+        for name, environment in (given or {}).items():
+            found[name] = Environment(
+                secrets={**environment.secrets, **key}, branches=environment.branches
+            )
+        return found
+
+    def run(self, workflow: str, event: str, payload: dict, secrets=None, signing=True, **options):
+        options["environments"] = self.environments(options.get("environments"), signing)
         return run_workflow(
             self.gh,
             self.project / WORKFLOWS / workflow,
@@ -431,27 +450,7 @@ def trained_once(tmp_path_factory, project_env):
             git(project, "commit", "-q", "-m", "Train the first model")
             git(project, "push", "-q", "origin", "main")
             if promoted:
-                run(
-                    project,
-                    "gto",
-                    "register",
-                    "churn-model",
-                    "main",
-                    "-m",
-                    GATE,
-                    "--version",
-                    "v1.0.0",
-                )
-                run(
-                    project,
-                    "gto",
-                    "assign",
-                    "churn-model",
-                    "--version",
-                    "v1.0.0",
-                    "--stage",
-                    "prod",
-                )
+                register_by_hand(project, "churn-model", "main", "v1.0.0", "prod")
                 git(project, "push", "-q", "origin", "--tags")
             git(project, "fetch", "-q", "origin")
             git(project, "checkout", "-q", "-b", "proposal")

@@ -185,6 +185,30 @@ def test_post_gen_falls_back_to_the_author_identity(tmp_path, monkeypatch):
     assert git(project, "config", "--local", "--list").count("user.") == 0
 
 
+def test_post_gen_makes_the_registrys_signing_key_once(tmp_path, capfd):
+    """Generation makes the registry's key pair: the public key committed in
+    .github/registry-signers (OpenSSH's allowed-signers format), the private one
+    git-ignored beside it, with the commands that store it; generating again over the
+    project keeps both."""
+    project = bake(tmp_path)
+    said = capfd.readouterr().out
+    signers = (project / ".github" / "registry-signers").read_text(encoding="utf-8")
+    assert signers.startswith('registry namespaces="git" ssh-ed25519 ')
+    key = (project / ".registry-signing-key").read_text(encoding="utf-8")
+    assert key.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert git(project, "ls-files", ".github/registry-signers") == ".github/registry-signers"
+    assert git(project, "check-ignore", ".registry-signing-key") == ".registry-signing-key"
+    assert "gh secret set REGISTRY_SIGNING_KEY --env writer < .registry-signing-key" in said
+    public = subprocess.run(
+        ["ssh-keygen", "-y", "-f", str(project / ".registry-signing-key")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[:2]  # fmt: skip
+    assert signers.split()[2:4] == public
+    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True)
+    assert (project / ".github" / "registry-signers").read_text(encoding="utf-8") == signers
+    assert (project / ".registry-signing-key").read_text(encoding="utf-8") == key
+
+
 def test_post_gen_keeps_a_configured_identity(tmp_path):
     """A configured git identity is used as it is."""
     project = bake(tmp_path, author_name="Someone Else")

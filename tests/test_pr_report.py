@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from harness.env import GATE, run
+from harness.env import register_by_hand, run
 
 from .conftest import RATE_CHANGE, edit_yaml, git, hgb
 
@@ -36,8 +36,7 @@ def report(project, base="origin/main") -> tuple[str, dict, int]:
 def test_improvement_passes_and_is_compared_on_the_same_rows(repository):
     """A parameter change: the report compares base and production (after a GTO
     assignment) on this PR's rows, with intervals, and the gate passes."""
-    run(repository, "gto", "register", "churn-model", "main", "--version", "v1.0.0", "-m", GATE)
-    run(repository, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+    register_by_hand(repository, "churn-model", "main", "v1.0.0", "prod")
     propose(
         repository,
         lambda p: hgb(p).update(learning_rate=0.05),

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from harness.bake import bake
-from harness.env import GATE, environ, install, run
+from harness.env import assign_by_hand, environ, install, register_by_hand, run
 
 from .conftest import edit_yaml, free_port, git, hgb, readme_commands, server
 
@@ -36,8 +36,8 @@ def registry(tmp_path_factory, project_env):
         run(project, "dvc", "repro")
         git(project, "add", "--all")
         git(project, "commit", "-q", "-m", f"Model {version}")
-        run(project, "gto", "register", "churn-model", "HEAD", "--version", version, "-m", GATE)
-    run(project, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+        register_by_hand(project, "churn-model", "HEAD", version)
+    assign_by_hand(project, "churn-model", "v1.0.0", "prod")
     batch = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
     batch.drop(columns=["target", "row"], errors="ignore").to_csv(
         tmp_path / "batch.csv", index=False

@@ -3,8 +3,10 @@ push and workflow_dispatch events against a bare `origin`: the registry is the G
 that reach origin; the GitHub release is what the `gh` stand-in records."""
 
 import hashlib
+import os
 import pickle
 import re
+import subprocess
 
 import pandas as pd
 import yaml
@@ -17,6 +19,7 @@ from .conftest import (
     git,
     hgb,
     other_platform,
+    readme_commands,
     s3_client,
 )
 
@@ -405,3 +408,84 @@ def test_with_a_cloud_remote_the_bytes_ci_made_reach_every_reader(trained, s3, t
     scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(out))
     assert "scored with churn-model prod v1.1.0" in scored.stdout
     assert len(pd.read_csv(out)) == len(rows)
+
+
+GH_STUB = """#!/bin/sh
+# Records a `gh` command and what it read on stdin (a stand-in for the user's gh).
+printf '%s\\n' "$*" >> "$GH_CALLS"
+cat >> "$GH_CALLS"
+printf '\\n--\\n' >> "$GH_CALLS"
+"""
+
+
+def test_only_tags_the_promotion_signed_are_read(trained, tmp_path):
+    """The README's commands store the key generation made as the secret the signing
+    jobs read. A registry record made by hand, however it looks (a "gate passed"
+    version on an intermediate commit of main, a stage tag for it, pushed to origin), is
+    not read by `predict` or the next promotion; a promotion without the key stops
+    before it makes any tag."""
+    repo = trained()
+    # The README's commands, with a `gh` that records them.
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "gh").write_text(GH_STUB)
+    (stub / "gh").chmod(0o755)
+    calls = tmp_path / "gh-calls"
+    for command in readme_commands(repo.project, "Registry signatures"):
+        line = " ".join(command)
+        subprocess.run(
+            ["sh", "-c", line], cwd=repo.project, check=True,
+            env={**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "GH_CALLS": str(calls)},
+        )  # fmt: skip
+    key = (repo.project / ".registry-signing-key").read_text()
+    recorded = [entry.strip("\n") for entry in calls.read_text().split("\n--\n") if entry]
+    stored = {entry.split("\n", 1)[0]: entry.split("\n", 1)[1] for entry in recorded}
+    assert stored == {
+        "secret set REGISTRY_SIGNING_KEY --env writer": key.strip("\n"),
+        "secret set REGISTRY_SIGNING_KEY --env production": key.strip("\n"),
+    }
+    workflows = repo.project / ".github" / "workflows"
+    signing_jobs = {
+        ("promote.yaml", "promote"): "writer",
+        ("promote.yaml", "production"): "production",
+        ("rollback.yaml", "rollback"): "production",
+    }
+    for (workflow, name), environment in signing_jobs.items():
+        job = yaml.safe_load((workflows / workflow).read_text())["jobs"][name]
+        assert job["environment"] == environment
+        assert "${{ secrets.REGISTRY_SIGNING_KEY }}" in str(job["steps"])
+
+    # Without the key, the promotion makes no tag.
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    tags = origin_tags(repo)
+    unsigned = repo.run("promote.yaml", "push", event, signing=False).jobs["promote"]
+    assert unsigned.conclusion == "failure"
+    assert "neither REGISTRY_SIGNING_KEY nor REGISTRY_SIGNING_KEY_FILE is set" in unsigned.log
+    assert origin_tags(repo) == tags
+    promoted = promote(repo, event).jobs["promote"]
+    assert promoted.conclusion == "success", promoted.log
+    assert f"{NAME}@v1.1.0" in origin_tags(repo)
+
+    # A merged branch of two commits: its first commit is on main, and no gate saw it.
+    def two_commits():
+        edit_yaml(repo.project / "params.yaml", lambda p: hgb(p).update(max_iter=1))
+        repo.sh("dvc", "repro")
+        repo.commit("An unreviewed step", remote="origin")
+        edit_yaml(repo.project / "params.yaml", lambda p: hgb(p).update(max_iter=200))
+        repo.sh("dvc", "repro")
+
+    land(repo, two_commits, "Back to 200 iterations", "two-steps")
+    intermediate = git(repo.project, "rev-parse", "two-steps^")
+    git(repo.project, "tag", "-a", f"{NAME}@v1.5.0", "-m", "gate passed on it", intermediate)
+    git(repo.project, "tag", "-a", f"{NAME}#prod#9", "-m", "by hand", intermediate)
+    git(repo.project, "push", "-q", "origin", f"{NAME}@v1.5.0", f"{NAME}#prod#9")
+
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    batch = tmp_path / "batch.csv"
+    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
+    rows.drop(columns=["target"]).to_csv(batch, index=False)
+    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
+    assert "scored with churn-model prod v1.1.0" in scored.stdout
+    assert f"tag {NAME}@v1.5.0 is not signed by a key" in scored.stderr
+    assert f"tag {NAME}#prod#9 is not signed by a key" in scored.stderr

@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from harness.env import GATE, run
+from harness.env import register_by_hand, run
 
 from .conftest import edit_yaml, git, hgb, readme_commands
 from .test_predict import post, serving
@@ -69,8 +69,7 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     run(project, "make", "validate")
     run(project, "make", "test")  # the project's own tests, whatever the data
     commit(project, "Train on our data")
-    run(project, "gto", "register", "churn-model", "HEAD", "--version", "v1.0.0", "-m", GATE)
-    run(project, "gto", "assign", "churn-model", "--version", "v1.0.0", "--stage", "prod")
+    register_by_hand(project, "churn-model", "HEAD", "v1.0.0", "prod")
 
     git(project, "checkout", "-q", "-b", "seed")
     before = pd.read_parquet(project / "data" / "prepared" / "test.parquet").index

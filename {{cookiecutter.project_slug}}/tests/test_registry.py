@@ -195,3 +195,50 @@ def test_rollback_never_moves_production_forward(repo, capsys):
     assert main(["rollback", "--to", "v1.1.0", "--no-push"]) == 1
     assert "v1.1.0 is newer than v1.0.0, which holds prod" in capsys.readouterr().err
     assert registry.holder(name, PROD).version == "v1.0.0"
+
+
+@pytest.fixture
+def signed(repo, tmp_path_factory, monkeypatch):
+    """The repository with the registry's signers on main, as generation writes them,
+    and the private key where the workflows put it (REGISTRY_SIGNING_KEY_FILE here)."""
+    name, commits = repo
+    keys = tmp_path_factory.mktemp("keys")
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / "key")], check=True
+    )
+    public = (keys / "key.pub").read_text().strip()
+    Path(".github").mkdir(exist_ok=True)
+    Path(".github/registry-signers").write_text(f'registry namespaces="git" {public}\n')
+    git("add", ".github/registry-signers")
+    git("commit", "-q", "-m", "The registry's signers")
+    monkeypatch.setenv("REGISTRY_SIGNING_KEY_FILE", str(keys / "key"))
+    return name, commits
+
+
+def test_the_registry_signs_its_tags_and_reads_no_other(signed, capsys):
+    """Every tag the registry makes is signed with the key main lists; a tag made by
+    hand (a "gate passed" message on a commit of main no gate saw, and a stage tag for
+    it) is not read at all, whatever its message."""
+    name, commits = signed
+    promote_all(name, commits[:2])
+    for tag in git("tag", "--list").split():
+        assert "BEGIN SSH SIGNATURE" in git("cat-file", "-p", tag), tag
+    git("tag", "-a", f"{name}@v1.9.0", "-m", RECORD, commits[2])
+    git("tag", "-a", f"{name}#{PROD}#9", "-m", "by hand", commits[2])
+    assert registry.holder(name, PROD).version == "v1.1.0"
+    assert [v.version for v in registry.versions(name)] == ["v1.0.0", "v1.1.0"]
+    error = capsys.readouterr().err
+    assert f"tag {name}@v1.9.0 is not signed by a key .github/registry-signers lists" in error
+    assert f"tag {name}#{PROD}#9 is not signed" in error
+    assert main(["assign", "v1.9.0", "--no-push"]) == 1  # not a version it knows
+    assert "no version v1.9.0 in the registry" in capsys.readouterr().err
+
+
+def test_no_tag_is_made_without_the_signing_key(signed, monkeypatch, capsys):
+    """With signers on main and no key, registering or assigning stops before any tag."""
+    name, commits = signed
+    monkeypatch.delenv("REGISTRY_SIGNING_KEY_FILE")
+    before = git("tag", "--list")
+    with pytest.raises(ProjectError, match="neither REGISTRY_SIGNING_KEY nor"):
+        registry.register(name, commits[0], "minor", RECORD)
+    assert git("tag", "--list") == before

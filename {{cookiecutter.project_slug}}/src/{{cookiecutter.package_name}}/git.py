@@ -46,6 +46,12 @@ def commit_of(revision: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def main_branch() -> str:
+    """origin's main when fetched (CI), else the local one: the branch whose commits may
+    ship, and whose files say who may sign the registry."""
+    return "origin/main" if commit_of("origin/main") else "main"
+
+
 def merge_base(base: str) -> str:
     """The commit this branch forked from ``base``: what a pull request changes."""
     if commit_of(base) is None:

@@ -15,13 +15,14 @@ to make an output again and got other bytes (another machine: threads, CPU, oper
 system): then its tag message names the bytes that shipped, a line ``shipped <path>
 <md5>`` each (``Version.shipped``), and every reader checks against those.
 
-Only a reviewed version may hold a stage. The promotion records its passing gate in
-the version's tag message (``GATE_RECORD``); a version whose commit is not on ``main``,
-or whose tag carries no such record (tags made by hand), is refused: it never becomes
-the holder of a stage here, and the holder is then the highest version that does
-qualify (or none), with a warning naming the refused one. The tag ruleset (README,
-"Branch rules") keeps these tags from being moved or deleted, and from being made by
-hand once the workflows push with a GitHub App's token.
+Only a reviewed version may hold a stage. Every tag the registry reads was signed by
+the promotion's workflow (signatures.py): a tag made by hand, on any commit, with any
+message, is not read at all. The promotion records its passing gate in the version's
+tag message (``GATE_RECORD``); a version whose commit is not on ``main``, or whose tag
+carries no such record, is refused: it never becomes the holder of a stage here, and
+the holder is then the highest version that does qualify (or none), with a warning
+naming the refused one. The tag ruleset (README, "Branch rules") keeps these tags from
+being moved or deleted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import ProjectError
-from .git import commit_of, git, is_ancestor
+from .git import commit_of, git, is_ancestor, main_branch
+from .signatures import check_key, make_tag, tag_exists, trusted
 
 MAIN = "main"  # the branch whose commits may ship (promote.yaml runs on its pushes)
 GATE_RECORD = "gate passed"  # how a promotion's registration tag message begins
@@ -72,10 +74,11 @@ def made(version: str, commit: str, known: dict[str, str]) -> Version:
 
 
 def one_version_per_commit() -> None:
-    """GTO refuses a commit with two version tags (``ManyVersions``) and then answers
-    nothing about the model: one extra tag would stop every reader. Its tag listing is
-    wrapped, once per process, to keep the first version tag of each commit and skip
-    the later ones with a warning naming them."""
+    """GTO's tag listing, wrapped once per process: it keeps only the tags a key of
+    main's registry signers signed (signatures.py), and the first version tag of each
+    commit. GTO refuses a commit with two version tags (``ManyVersions``) and then
+    answers nothing about the model: one extra tag would stop every reader, so the later
+    ones are skipped with a warning naming them."""
     import gto.tag
     from gto.constants import ACTION, NAME, Action
 
@@ -86,6 +89,8 @@ def one_version_per_commit() -> None:
     def find(*args, **kwargs):
         kept, seen = [], set()
         for tag in listed(*args, **kwargs):  # oldest first
+            if not trusted(tag.name, tag.hexsha):
+                continue
             parsed = gto.tag.parse_name(tag.name) or {}
             key = (parsed.get(NAME), tag.target)
             if parsed.get(ACTION) == Action.REGISTER and key in seen:
@@ -137,11 +142,6 @@ def find(name: str, version: str) -> Version:
         f"model {name}: no version {version} in the registry (registered: {listed}); "
         f"`gto show {name}` lists them"
     )
-
-
-def main_branch() -> str:
-    """origin's main when fetched (CI), else the local one."""
-    return f"origin/{MAIN}" if commit_of(f"origin/{MAIN}") else MAIN
 
 
 def refusal(name: str, version: Version) -> str | None:
@@ -260,45 +260,64 @@ def previous(name: str, stage: str, version: Version | None = None) -> Version |
 def register(name: str, commit: str, bump: str, record: str) -> Version:
     """Register ``commit``'s model as the next version (``bump``: major, minor or patch
     of the highest one); the first version is v1.0.0. ``record``, the tag's message,
-    starts with GATE_RECORD: what makes the version one that may hold a stage."""
+    starts with GATE_RECORD: what makes the version one that may hold a stage. The tag
+    is GTO's (``name@vX.Y.Z``), made and signed here (signatures.tag)."""
     if not record.startswith(GATE_RECORD):
         raise ValueError(f"a registration records its gate: {record!r}")
-    from gto.api import register as gto_register
-
-    first = None if versions(name) else "v1.0.0"
-    gto_register(
-        ".",
-        name,
-        commit,
-        version=first,
-        message=record,
-        bump_major=first is None and bump == "major",
-        bump_minor=first is None and bump == "minor",
-        bump_patch=first is None and bump == "patch",
-    )
+    check_key()
+    known = versions(name)
+    version = _semver("v1.0.0")
+    if known:
+        version = _semver(known[-1].version).bump(
+            bump_major=bump == "major", bump_minor=bump == "minor", bump_patch=bump == "patch"
+        )
+    while tag_exists(f"{name}@{version.version}"):  # a tag the registry does not read
+        print(
+            f"registry: tag {name}@{version.version} exists and is not read; skipping it",
+            file=sys.stderr,
+        )
+        version = version.bump(bump_patch=True)
+    make_tag(f"{name}@{version.version}", commit, record)
     found = at_commit(name, commit)
     assert found is not None
     return found
 
 
+def stage_tag(name: str, stage: str, assign: bool) -> str:
+    """The name of GTO's next stage tag for ``name``: ``name#stage#N`` (an assignment) or
+    ``name#stage!#N`` (an unassignment), N one more than any of the model's counters."""
+    counters = [
+        int(tag.rsplit("#", 1)[1])
+        for tag in git("tag", "--list", f"{name}#*").split()
+        if tag.rsplit("#", 1)[1].isdigit()
+    ]
+    return f"{name}#{stage}{'' if assign else '!'}#{max(counters, default=0) + 1}"
+
+
 def put(name: str, stage: str, version: Version) -> list[str]:
     """Make ``version`` the holder of ``stage``: unassign the versions above it that hold
-    it, assign it unless it already does. Returns the tags made (none if it holds it)."""
-    from gto.api import assign, find_versions_in_stage, unassign
+    it, assign it unless it already does. Returns the tags made (none if it holds it).
+    The tags are GTO's, made and signed here (signatures.tag)."""
+    from gto.api import find_versions_in_stage
 
     one_version_per_commit()
-    before = tags()
+    check_key()
+    made = []
     active = find_versions_in_stage(".", name, stage, versions_per_stage=-1) or []
     above = [other for other in active if _semver(other.version) > _semver(version.version)]
     for other in above:
         next_second(name)
-        unassign(".", name, version=other.version, stage=stage)
+        made.append(stage_tag(name, stage, assign=False))
+        message = f"Unassigning stage {stage} from artifact {name} version {other.version}"
+        make_tag(made[-1], other.commit_hexsha, message)
     if above or version.version not in {other.version for other in active}:
-        # force: a version that held the stage before may take it back; after a
-        # rollback, a fresh assignment makes the history say where the stage went
+        # a version that held the stage before may take it back; after a rollback, a
+        # fresh assignment makes the history say where the stage went
         next_second(name)
-        assign(".", name, stage, version=version.version, force=True)
-    return sorted(tags() - before)
+        made.append(stage_tag(name, stage, assign=True))
+        message = f"Assigning stage {stage} to artifact {name} version {version.version}"
+        make_tag(made[-1], version.commit, message)
+    return sorted(made)
 
 
 def next_second(name: str) -> None:
@@ -311,10 +330,6 @@ def next_second(name: str) -> None:
     )  # fmt: skip
     if newest and (wait := int(newest) + 1 - time.time()) > 0:
         time.sleep(wait)
-
-
-def tags() -> set[str]:
-    return set(git("tag", "--list").split())
 
 
 def push(made: list[str], remote: str = "origin") -> None:
