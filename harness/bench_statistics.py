@@ -20,7 +20,7 @@ config = importlib.import_module(f"{package}.config")
 compare = importlib.import_module(f"{package}.review.compare")
 gate_module = importlib.import_module(f"{package}.review.gate")
 stats_module = importlib.import_module(f"{package}.review.stats")
-evaluate = importlib.import_module(f"{package}.pipeline.evaluate")
+scoring = importlib.import_module(f"{package}.scoring")
 drift = importlib.import_module(f"{package}.operate.drift")
 
 CLASSIFICATION_GATE = config.Gate.model_validate(
@@ -129,7 +129,7 @@ def comparison(actual, labels, positive, models, gate, same_commit: bool, record
         actual=actual,
         labels=labels,
         positive=positive,
-        scores=evaluate.scores(actual, mine.predicted, mine.probabilities, labels, positive),
+        scores=scoring.scores(actual, mine.predicted, mine.probabilities, labels, positive),
         predictions=mine,
         baselines=baselines,
         scored=scored,
@@ -156,7 +156,7 @@ def gate_runs(make, rows, noises, gate, same_commit, count, seed, recorded=False
             for noise in noises[1:]:
                 other_actual, _, _, [theirs] = make(rng, rows, [noise])
                 recorded_metrics.append(
-                    evaluate.scores(
+                    scoring.scores(
                         other_actual, theirs.predicted, theirs.probabilities, labels, positive
                     )
                 )
@@ -176,7 +176,7 @@ def gate_runs(make, rows, noises, gate, same_commit, count, seed, recorded=False
 
 def population_metric(make, noise: float, metric: str, rows: int = POPULATION) -> float:
     actual, labels, positive, [model] = make(np.random.default_rng(99), rows, [noise])
-    return evaluate.scores(actual, model.predicted, model.probabilities, labels, positive)[metric]
+    return scoring.scores(actual, model.predicted, model.probabilities, labels, positive)[metric]
 
 
 def noise_for(make, base_noise: float, metric: str, drop: float) -> float:
@@ -197,7 +197,7 @@ def coverage(make, rows: int, noises: list[float], count: int, seed: int):
     how often the difference lies below it and above it."""
     actual, labels, positive, models = make(np.random.default_rng(99), POPULATION, noises)
     values = [
-        evaluate.scores(actual, m.predicted, m.probabilities, labels, positive) for m in models
+        scoring.scores(actual, m.predicted, m.probabilities, labels, positive) for m in models
     ]
     truth = {name: values[0][name] - values[1][name] for name in values[0]}
     rng = np.random.default_rng(seed)

@@ -63,6 +63,7 @@ def expected_files(answers: dict) -> set[str]:
         "paths",
         "progress",
         "registry",
+        "scoring",
         "signatures",
         *(
             f"pipeline/{name}"

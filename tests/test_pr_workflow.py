@@ -5,6 +5,7 @@ stand-ins in harness/runner/standins, which record the comment that would be pos
 """
 
 import importlib.util
+import json
 import re
 
 from harness.runner import GitHub
@@ -224,3 +225,49 @@ def test_first_model_gets_a_first_run_report(baked, tmp_path, project_env):
     [comment] = repo.gh.comments(number)
     assert "First run for base" in comment["body"]
     assert "First run for production" in comment["body"]
+
+
+TAMPERED_EVALUATE = '''
+def _truth(model, features, progress=None):  # noqa: ARG001 (predict_counted's signature)
+    """The attack: predictions that are the test rows' own targets."""
+    import numpy as np
+    import pandas as pd
+
+    actual = pd.read_parquet(paths.TEST)[model.target].loc[features.index]
+    probabilities = None
+    if model.classes:
+        probabilities = np.array(
+            [[1.0 if value == label else 0.0 for label in model.classes] for value in actual]
+        )
+    return actual.rename("predicted"), probabilities
+
+
+predict_counted = _truth
+'''
+
+
+def test_a_pipeline_that_reports_the_truth_cannot_pass_a_weak_model(trained):
+    """The attack of an unowned-code pull request: evaluate.py writes the targets as its
+    predictions (so eval/metrics.json is perfect) while params.yaml trains a model of one
+    iteration. The review scores the model itself: the metrics disagree with the
+    pipeline's, the weak model fails its floors and its comparison with production, and
+    the check fails. CODEOWNERS asks the owners' review for every file of src/."""
+    repo = trained()
+    owners = (repo.project / ".github" / "CODEOWNERS").read_text(encoding="utf-8")
+    assert "/src/ @OWNER" in owners and "/params.yaml @OWNER" in owners
+    evaluate = repo.project / "src" / "churn_model" / "pipeline" / "evaluate.py"
+    source = evaluate.read_text(encoding="utf-8")
+    main_at = source.index("\ndef main(")
+    evaluate.write_text(source[:main_at] + TAMPERED_EVALUATE + source[main_at:], encoding="utf-8")
+    repo.propose(
+        lambda p: hgb(p).update(max_iter=1, learning_rate=0.01, max_depth=1), "Tune the model"
+    )
+    committed = json.loads((repo.project / "eval" / "metrics.json").read_text())
+    assert committed["accuracy"] == 1.0  # what the tampered pipeline claims
+    number = repo.gh.open_pull_request("proposal")
+    job = repo.pull_request(number, "opened").jobs["train"]
+    assert job.conclusion == "failure", job.log
+    assert job.step("Gate").outcome == "failure"
+    assert job.summary.startswith("## ❌ Model report: the gate fails")
+    assert "the evaluate stage reports other metrics than this model earns" in job.summary
+    assert re.search(r"- ❌ `\w+` is [0-9.]+ worse than production and base", job.summary)

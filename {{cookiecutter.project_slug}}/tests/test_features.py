@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.operate.drift import schema_changes
-from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate, predict
+from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 from {{ cookiecutter.package_name }}.pipeline.features import infer_kind, problems, schema_of, unseen
 from {{ cookiecutter.package_name }}.pipeline.split import row_keys, split
+from {{ cookiecutter.package_name }}.scoring import predict
 
 from .conftest import fit, mixed_table
 

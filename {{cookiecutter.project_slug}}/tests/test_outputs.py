@@ -64,8 +64,10 @@ def test_outputs_get_the_mode_the_umask_gives(umask):
 
 @pytest.mark.usefixtures("repository")
 def test_cached_outputs_are_checked_against_dvc_lock():
-    """Every output DVC caches must hash to the md5 dvc.lock records at the commit; a
-    file with other bytes is refused by name, before anything would load it."""
+    """Before `dvc repro`, every output DVC caches that is in the workspace (restored or
+    pulled) must hash to the md5 dvc.lock records; a file with other bytes is refused by
+    name, before anything would load it. After it, an output that was absent and came
+    out with other bytes is "re-made", not refused."""
     outputs = dvc.pipeline_outputs(cached=True)
     assert "models/model.joblib" in outputs and "eval/metrics.json" not in outputs
     for name in outputs:
@@ -75,27 +77,37 @@ def test_cached_outputs_are_checked_against_dvc_lock():
     (paths.TRAINING_CURVES / "train").mkdir(parents=True)
     paths.TRAINING_METRICS.write_text('{"step": 2}', encoding="utf-8")
     (paths.TRAINING_CURVES / "train" / "log_loss.tsv").write_text("step\tlog_loss\n1\t0.5\n")
-    outs = "".join(
-        f"    - path: {name}\n      md5: {dvc.md5_of(Path(name))}\n" for name in outputs
-    )
+    recorded = {name: dvc.md5_of(Path(name)) for name in outputs}
+    outs = "".join(f"    - path: {name}\n      md5: {md5}\n" for name, md5 in recorded.items())
     Path("dvc.lock").write_text(f"schema: '2.0'\nstages:\n  all:\n    outs:\n{outs}")
     git("add", "dvc.lock")
     git("commit", "-q", "-m", "lock")
-    commit = git("rev-parse", "HEAD").strip()
-    assert dvc.verify(commit) == outputs
+    assert dvc.arrived() == outputs
     paths.TRAINING_METRICS.write_text('{"step": 3}', encoding="utf-8")
     with pytest.raises(ProjectError, match=r"^eval/training: its bytes \(md5 \w+\.dir\)"):
-        dvc.verify(commit)
+        dvc.arrived()
     paths.TRAINING_METRICS.write_text('{"step": 2}', encoding="utf-8")
     Path("models/model.joblib").write_bytes(b"substituted")
     with pytest.raises(ProjectError) as refused:
-        dvc.verify(commit)
+        dvc.arrived()
     message = str(refused.value)
     assert message.startswith("models/model.joblib: its bytes (md5 ")
-    assert f"are not the ones dvc.lock records at {commit[:7]}" in message
+    assert "are not the ones dvc.lock records at HEAD" in message
+    assert "refused before loading" in message
+    # Absent before `dvc repro`, made again with other bytes: re-made, not refused.
+    Path("models/model.joblib").unlink()
+    before = dvc.arrived()
+    assert "models/model.joblib" not in before
+    Path("models/model.joblib").write_bytes(b"made on another machine")
+    made = dvc.md5_of(paths.MODEL)
+    assert dvc.remade(recorded, before) == {
+        "models/model.joblib": {"recorded": recorded["models/model.joblib"], "built": made}
+    }
+    Path("models/model.joblib").write_bytes(b"models/model.joblib")  # the same bytes
+    assert dvc.remade(recorded, before) == {}
     Path("models/model.joblib").unlink()
     with pytest.raises(ProjectError, match=r"models/model.joblib: missing"):
-        dvc.verify(commit)
+        dvc.remade(recorded, before)
 
 
 @pytest.mark.usefixtures("repository")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.pipeline.evaluate import predict
 from {{ cookiecutter.package_name }}.pipeline.model import save
+from {{ cookiecutter.package_name }}.scoring import predict
 
 from .conftest import fit, mixed_table
 

@@ -234,7 +234,7 @@ def test_the_registry_signs_its_tags_and_reads_no_other(signed, capsys):
     assert "no version v1.9.0 in the registry" in capsys.readouterr().err
 
 
-def test_no_tag_is_made_without_the_signing_key(signed, monkeypatch, capsys):
+def test_no_tag_is_made_without_the_signing_key(signed, monkeypatch):
     """With signers on main and no key, registering or assigning stops before any tag."""
     name, commits = signed
     monkeypatch.delenv("REGISTRY_SIGNING_KEY_FILE")

@@ -6,7 +6,6 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from {{ cookiecutter.package_name }}.pipeline.evaluate import scores
 from {{ cookiecutter.package_name }}.review.stats import (
     Ranking,
     alone,
@@ -15,6 +14,7 @@ from {{ cookiecutter.package_name }}.review.stats import (
     tail_freedom,
     unpaired,
 )
+from {{ cookiecutter.package_name }}.scoring import scores
 
 from .conftest import PROBLEM_TYPES
 

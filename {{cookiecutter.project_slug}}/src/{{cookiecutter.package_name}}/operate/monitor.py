@@ -164,7 +164,7 @@ def check(
     """The batch against the reference: its columns, each feature, the predictions and,
     with ``outcomes`` (the target per batch row, missing where unknown), the realized
     metrics against ``gate``."""
-    from ..pipeline.evaluate import predict_counted
+    from ..scoring import predict_counted
 
     model = reference.model
     known = {*model.features, *model.ids, model.target}

@@ -28,11 +28,11 @@ from ..dvc import read_at
 from ..errors import ProjectError
 from ..outputs import atomic_path
 from ..pipeline.data import CSV, PARQUET
-from ..pipeline.evaluate import predict
 from ..pipeline.features import problems, unseen
 from ..pipeline.model import Model, check, load, unpickled
 from ..progress import Progress
 from ..registry import Version, chosen
+from ..scoring import predict
 
 
 def registered(stage: str | None, version: str | None) -> tuple[str, str | None, Version, bytes]:

@@ -29,9 +29,9 @@ from pydantic import BaseModel, Field
 
 from ..errors import ProjectError
 from ..outputs import write_json
-from ..pipeline.evaluate import predict
 from ..pipeline.features import unseen
 from ..pipeline.model import Model
+from ..scoring import predict
 from .predict import checked, from_bytes, registered
 
 MAX_ROWS = 10_000  # rows in one request: bounded memory and latency

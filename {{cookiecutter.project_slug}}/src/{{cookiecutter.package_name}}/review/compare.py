@@ -28,9 +28,9 @@ import pandas as pd
 from .. import dvc, paths
 from ..dvc import metrics_at
 from ..pipeline.data import read_split
-from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import Model, load, load_at
 from ..progress import Progress
+from ..scoring import predict, scores
 from .changes import data_profile
 from .gate import compared, interval_level, regression_rules
 from .stats import Estimate, alone, differences, scored, unpaired

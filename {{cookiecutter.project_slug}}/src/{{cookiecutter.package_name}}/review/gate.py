@@ -258,7 +258,7 @@ def ungated_worsenings(gate: Gate, comparison: Comparison) -> list[str]:
 
 def constant_criterion(predicted) -> Criterion:
     """A model that predicts one thing for every test row learned nothing: it never passes."""
-    from ..pipeline.evaluate import constant
+    from ..scoring import constant
 
     same = constant(predicted)
     return Criterion(
@@ -267,6 +267,26 @@ def constant_criterion(predicted) -> Criterion:
         f"the model predicts {same} for all {len(predicted):,} test rows: it learned nothing "
         "from the features (too few rows, or nothing in them to learn from; see README, "
         '"Bring your own data")',
+    )
+
+
+def agreement_criterion(
+    pipeline: dict[str, float], review: dict[str, float], tolerance: float
+) -> Criterion:
+    """The evaluate stage's metrics (eval/metrics.json, as CI's run wrote them) must be
+    the ones the review computes itself from the same model on the same rows: a
+    pipeline that reports other numbers than its model earns is refused, whatever
+    they are."""
+    differ = [
+        f"`{name}` {pipeline[name]:.6g} in `{paths.METRICS}`, {value:.6g} here"
+        for name, value in review.items()
+        if name in pipeline and not abs(pipeline[name] - value) <= tolerance
+    ]
+    return Criterion(
+        "the pipeline's metrics are the model's",
+        not differ,
+        "the evaluate stage reports other metrics than this model earns on the test rows "
+        "(the review scores the model itself): " + "; ".join(differ),
     )
 
 
@@ -360,8 +380,9 @@ def criteria(
     lock is fresh: a stale lock's metrics differ anyway, one failure, one fix), and each
     metric's floor, ceiling and regression against production and base."""
     found = [freshness_criterion(freshness, remote, what)]
+    obtained = metrics_at(None) or {}
+    found.append(agreement_criterion(obtained, comparison.scores, gate.reproducibility_tolerance))
     if freshness.get("fresh"):
-        obtained = metrics_at(None) or {}
         limit = gate.reproducibility_tolerance
         within = own_intervals(comparison) if remade_model(freshness) else None
         found.append(reproducibility_criterion(metrics_at("HEAD"), obtained, limit, within))

@@ -31,8 +31,8 @@ from ..errors import ProjectError
 from ..markdown import code, number, table
 from ..outputs import write_text
 from ..pipeline.data import read_split
-from ..pipeline.evaluate import predict, scores
 from ..pipeline.model import load
+from ..scoring import predict, scores
 from .gate import rule_text
 from .stats import alone, scored
 
