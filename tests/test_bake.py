@@ -483,3 +483,33 @@ def test_a_file_whose_hash_is_not_the_locked_one_is_refused(tmp_path):
     assert refused.returncode != 0
     assert "Hash mismatch for `dvc==3.67.1`" in refused.stderr, refused.stderr
     assert not list((tmp_path / "venv").glob("lib/python*/site-packages/dvc"))
+
+
+# What CODEOWNERS may leave unowned: data and notes, nothing that runs in the promotion.
+UNOWNED = re.compile(r"(README\.md|LICENSE|\.gitignore|(data|eval|models)/.*)")
+
+
+@pytest.mark.parametrize("answers", configurations())
+def test_every_file_that_runs_in_the_promotion_is_owned(bakes, answers):
+    """CODEOWNERS names the owners for every committed file but data and notes: the
+    promotion job runs the package, its settings and its tools, and holds a token that
+    writes the registry."""
+    project = bakes(answers)
+    patterns = [
+        line.split()[0]
+        for line in (project / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all(pattern.startswith("/") for pattern in patterns), patterns
+
+    def owned(name: str) -> bool:
+        return any(
+            name.startswith(pattern[1:]) if pattern.endswith("/") else name == pattern[1:]
+            for pattern in patterns
+        )
+
+    files = git(project, "ls-files").splitlines()
+    unowned = [name for name in files if not owned(name) and not UNOWNED.fullmatch(name)]
+    assert unowned == []
+    for name in ("src/churn_model/pipeline/evaluate.py", "params.yaml", ".cookiecutter.json"):
+        assert owned(name), name

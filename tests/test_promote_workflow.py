@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from .conftest import (
+    LAPTOP,
     RATE_IN_CARD,
     SECRETS,
     WRITER,
@@ -64,13 +65,22 @@ def promote(repo, event: dict):
 
 
 def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, tmp_path):
+    """Merges promote, once each and in order; a developer on another platform (other
+    bytes whatever params.yaml's thread setting) gets the bytes CI made shipped and named
+    in the version's record; tags the promotion did not sign are never read; rollback
+    is one action and never goes forward."""
     repo = trained()  # v1.0.0 in production; on branch `proposal`
     gh = repo.gh
     git(repo.project, "checkout", "-q", "main")
 
-    # A reviewed change merges: the next minor version, in production, released.
+    # A reviewed change merges: the next minor version, in production, released. Its
+    # developer is on another platform: the promotion trains again, checks the metrics
+    # on the same rows, and ships the bytes it made, which the version's tag names.
+    repo.laptop = other_platform(tmp_path / "other-platform")
     event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    repo.laptop = dict(LAPTOP)
     merged = event["after"]
+    laptop_md5 = recorded_model(repo.project)
     first = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
     job = first.jobs["promote"]
     assert job.conclusion == "success", job.log
@@ -106,6 +116,11 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert "**Gate at promotion:**" in card and "- ✅ roc_auc vs production" in card
     assert "rollback --to v1.0.0" in card
     assert "Running stage 'train'" in job.step(PROMOTE_STEP).log  # no remote: reproduced
+    assert "made again here with other bytes" in job.log and "substituted" not in job.log
+    [(path, shipped)] = re.findall(
+        r"^shipped (\S+) ([0-9a-f]{32})$", tag_message(repo, f"{NAME}@v1.1.0"), re.M
+    )
+    assert path == "models/model.joblib" and shipped != laptop_md5
 
     # Re-running the same push makes no tag and no second release.
     tags = origin_tags(repo)
@@ -208,8 +223,24 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     batch = tmp_path / "batch.csv"
     test_rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
     test_rows.drop(columns=["target"]).to_csv(batch, index=False)
+    # Registry records made by hand, pushed to origin: a "gate passed" version on an
+    # intermediate commit of main that no gate saw, and a stage tag giving it production.
+    intermediate = git(repo.project, "rev-parse", "smaller")  # the merge's other parent
+    git(repo.project, "tag", "-a", f"{NAME}@v1.5.0", "-m", "gate passed on it", intermediate)
+    git(repo.project, "tag", "-a", f"{NAME}#prod#99", "-m", "by hand", intermediate)
+    git(repo.project, "push", "-q", "origin", f"{NAME}@v1.5.0", f"{NAME}#prod#99")
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
     scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
     assert "scored with churn-model prod v1.2.0" in scored.stdout
+    assert f"tag {NAME}@v1.5.0 is not signed by a key" in scored.stderr
+    assert f"tag {NAME}#prod#99 is not signed by a key" in scored.stderr
+    # The version CI re-made: the developer's own bytes are not those that shipped, and
+    # with a folder remote only CI has them: refused by their md5, never loaded.
+    command = ["python", "-m", "churn_model", "predict", "--version", "v1.1.0"]
+    refused = repo.sh(*command, str(batch), str(tmp_path / "v1.1.csv"), check=False)
+    assert refused.returncode != 0
+    assert f"as its promotion re-made it (md5 {shipped})" in refused.stderr, refused.stderr
+    assert "substituted" not in refused.stderr and not (tmp_path / "v1.1.csv").exists()
 
     # The README's local commands: forward with `make assign`, back with `make rollback`.
     repo.sh("make", "assign", "VERSION=v1.3.0")
@@ -219,23 +250,41 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert re.search(rf"{NAME}\s*│\s*v1.3.0\s*│\s*v1.1.0", shown), shown
 
 
-def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained, s3):
-    """The S3 remote (moto) and its secrets: promotion runs `dvc repro --pull`, and
-    the model it registers is in the bucket, pushed before the tags that point at it."""
+def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained, s3, tmp_path):
+    """The S3 remote (moto) and its secrets: promotion runs `dvc repro --pull`. The
+    developer is on another platform and pushed nothing: the promotion trains again,
+    pushes the bytes it made before the tags that point at them, and the developer's
+    `predict` fetches exactly those (checked against the version's record) and scores."""
     repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    repo.laptop = other_platform(tmp_path / "other-platform")
     git(repo.project, "checkout", "-q", "main")
     event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    laptop_md5 = recorded_model(repo.project)
     run = repo.run("promote.yaml", "push", event, environments=WRITER)
     job = run.jobs["promote"]
     assert job.conclusion == "success", job.log
     assert "dvc repro --pull" in job.step(PROMOTE_STEP).log
+    assert "made again here with other bytes" in job.log
     assert job.step("Push the model to the DVC remote").outcome == "success"
     assert f"{NAME}@v1.1.0" in origin_tags(repo)
-    lock = yaml.safe_load((repo.project / "dvc.lock").read_text(encoding="utf-8"))
-    [model] = [o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"]
+    [shipped] = re.findall(
+        r"^shipped models/model.joblib ([0-9a-f]{32})$",
+        tag_message(repo, f"{NAME}@v1.1.0"),
+        re.M,
+    )
+    assert shipped != laptop_md5
     bucket = s3_client(s3["AWS_ENDPOINT_URL"])
-    key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
+    key = f"churn/files/md5/{shipped[:2]}/{shipped[2:]}"
     assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
+
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    batch = tmp_path / "batch.csv"
+    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
+    rows.drop(columns=["target"]).to_csv(batch, index=False)
+    out = tmp_path / "scored.csv"
+    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(out))
+    assert "scored with churn-model prod v1.1.0" in scored.stdout
+    assert len(pd.read_csv(out)) == len(rows)
 
 
 class Payload:
@@ -322,94 +371,6 @@ def recorded_model(project) -> str:
     return model["md5"]
 
 
-def test_laptop_and_runner_differ_an_honest_merge_ships_what_ci_reviewed(trained, tmp_path):
-    """The developer's laptop has more threads than the runner: params.yaml's thread
-    setting makes the same bytes on both, so CI takes nothing for tampering and says
-    nothing is re-made. Then a developer on another platform (other bytes whatever the
-    setting): the pull request's CI trains again, says so, checks the metrics on the same
-    rows instead of the bytes, and passes; merging promotes the bytes CI made, which the
-    version's record names; production's readers check against that record."""
-    repo = trained()
-    gh = repo.gh
-    # Same platform, other thread counts: the bytes the laptop committed are CI's.
-    repo.propose(lambda p: hgb(p).update(learning_rate=0.05), "Lower the rate")
-    number = gh.open_pull_request("proposal")
-    job = repo.pull_request(number, "opened").jobs["train"]
-    assert job.conclusion == "success", job.log
-    assert "Running stage 'train'" in job.log  # a folder remote: CI trains again
-    assert "🔁" not in job.summary and "substituted" not in job.log
-
-    # Another platform: other bytes, the same metrics within their intervals.
-    repo.laptop = other_platform(tmp_path / "other-platform")
-    repo.propose(lambda p: hgb(p).update(max_leaf_nodes=15), "Smaller trees")
-    laptop_md5 = recorded_model(repo.project)
-    job = repo.pull_request(number, "synchronize").jobs["train"]
-    assert job.conclusion == "success", job.log
-    assert "substituted" not in job.log
-    assert "🔁 CI made `models/model.joblib` again with other bytes" in job.summary
-    assert "its metrics match the committed ones within their intervals" in job.summary
-    [comment] = gh.comments(number)
-    assert comment["body"].startswith("✅ **This pull request's check succeeded**")
-    assert "## ✅ Model report: the gate passes" in comment["body"]
-
-    # Merged: the promotion trains again and ships the bytes it made, named in the record.
-    git(repo.project, "checkout", "-q", "main")
-    before = gh.tip("refs/heads/main")
-    git(repo.project, "merge", "-q", "--no-ff", "-m", "Merge proposal", "proposal")
-    git(repo.project, "push", "-q", "origin", "main")
-    run = promote(repo, gh.push_event("main", before))
-    job = run.jobs["promote"]
-    assert job.conclusion == "success", job.log
-    assert "made again here with other bytes" in job.log and "substituted" not in job.log
-    message = tag_message(repo, f"{NAME}@v1.1.0")
-    [(path, shipped)] = re.findall(r"^shipped (\S+) ([0-9a-f]{32})$", message, re.M)
-    assert path == "models/model.joblib" and shipped != laptop_md5
-    # The developer's machine has its own bytes, not those that shipped, and says so
-    # instead of loading them (a folder remote: only CI had the shipped bytes).
-    repo.sh("git", "fetch", "-q", "--tags", "origin")
-    batch = tmp_path / "batch.csv"
-    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
-    rows.drop(columns=["target"]).to_csv(batch, index=False)
-    command = ["python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv")]
-    refused = repo.sh(*command, check=False)
-    assert refused.returncode != 0
-    assert f"as its promotion re-made it (md5 {shipped})" in refused.stderr, refused.stderr
-    assert "substituted" not in refused.stderr
-    assert not (tmp_path / "o.csv").exists()
-
-
-def test_with_a_cloud_remote_the_bytes_ci_made_reach_every_reader(trained, s3, tmp_path):
-    """The S3 remote (moto): the developer on another platform pushes nothing; the
-    promotion trains again, pushes the bytes it made, and the developer's `predict`
-    fetches exactly those (checked against the version's record) and scores."""
-    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
-    repo.laptop = other_platform(tmp_path / "other-platform")
-    git(repo.project, "checkout", "-q", "main")
-    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
-    laptop_md5 = recorded_model(repo.project)
-    job = repo.run("promote.yaml", "push", event, environments=WRITER).jobs["promote"]
-    assert job.conclusion == "success", job.log
-    assert "made again here with other bytes" in job.log
-    [(_, shipped)] = re.findall(
-        r"^shipped (models/model.joblib) ([0-9a-f]{32})$",
-        tag_message(repo, f"{NAME}@v1.1.0"),
-        re.M,
-    )
-    assert shipped != laptop_md5
-    bucket = s3_client(s3["AWS_ENDPOINT_URL"])
-    key = f"churn/files/md5/{shipped[:2]}/{shipped[2:]}"
-    assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
-
-    repo.sh("git", "fetch", "-q", "--tags", "origin")
-    batch = tmp_path / "batch.csv"
-    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
-    rows.drop(columns=["target"]).to_csv(batch, index=False)
-    out = tmp_path / "scored.csv"
-    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(out))
-    assert "scored with churn-model prod v1.1.0" in scored.stdout
-    assert len(pd.read_csv(out)) == len(rows)
-
-
 GH_STUB = """#!/bin/sh
 # Records a `gh` command and what it read on stdin (a stand-in for the user's gh).
 printf '%s\\n' "$*" >> "$GH_CALLS"
@@ -418,33 +379,32 @@ printf '\\n--\\n' >> "$GH_CALLS"
 """
 
 
-def test_only_tags_the_promotion_signed_are_read(trained, tmp_path):
-    """The README's commands store the key generation made as the secret the signing
-    jobs read. A registry record made by hand, however it looks (a "gate passed"
-    version on an intermediate commit of main, a stage tag for it, pushed to origin), is
-    not read by `predict` or the next promotion; a promotion without the key stops
-    before it makes any tag."""
-    repo = trained()
+def test_the_readme_stores_the_signing_key_where_the_signing_jobs_read_it(baked, tmp_path):
+    """The README's commands store the key generation made as the secret that the jobs
+    making registry tags read, in the environments those jobs use (a hand-made tag is
+    refused in test_merges_promote_in_order_once_each_and_rollback_is_one_action, a
+    promotion without the key in the project's own tests)."""
+    project = baked()
     # The README's commands, with a `gh` that records them.
     stub = tmp_path / "bin"
     stub.mkdir()
     (stub / "gh").write_text(GH_STUB)
     (stub / "gh").chmod(0o755)
     calls = tmp_path / "gh-calls"
-    for command in readme_commands(repo.project, "Registry signatures"):
+    for command in readme_commands(project, "Registry signatures"):
         line = " ".join(command)
         subprocess.run(
-            ["sh", "-c", line], cwd=repo.project, check=True,
+            ["sh", "-c", line], cwd=project, check=True,
             env={**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "GH_CALLS": str(calls)},
         )  # fmt: skip
-    key = (repo.project / ".registry-signing-key").read_text()
+    key = (project / ".registry-signing-key").read_text()
     recorded = [entry.strip("\n") for entry in calls.read_text().split("\n--\n") if entry]
     stored = {entry.split("\n", 1)[0]: entry.split("\n", 1)[1] for entry in recorded}
     assert stored == {
         "secret set REGISTRY_SIGNING_KEY --env writer": key.strip("\n"),
         "secret set REGISTRY_SIGNING_KEY --env production": key.strip("\n"),
     }
-    workflows = repo.project / ".github" / "workflows"
+    workflows = project / ".github" / "workflows"
     signing_jobs = {
         ("promote.yaml", "promote"): "writer",
         ("promote.yaml", "production"): "production",
@@ -454,38 +414,3 @@ def test_only_tags_the_promotion_signed_are_read(trained, tmp_path):
         job = yaml.safe_load((workflows / workflow).read_text())["jobs"][name]
         assert job["environment"] == environment
         assert "${{ secrets.REGISTRY_SIGNING_KEY }}" in str(job["steps"])
-
-    # Without the key, the promotion makes no tag.
-    git(repo.project, "checkout", "-q", "main")
-    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
-    tags = origin_tags(repo)
-    unsigned = repo.run("promote.yaml", "push", event, signing=False).jobs["promote"]
-    assert unsigned.conclusion == "failure"
-    assert "neither REGISTRY_SIGNING_KEY nor REGISTRY_SIGNING_KEY_FILE is set" in unsigned.log
-    assert origin_tags(repo) == tags
-    promoted = promote(repo, event).jobs["promote"]
-    assert promoted.conclusion == "success", promoted.log
-    assert f"{NAME}@v1.1.0" in origin_tags(repo)
-
-    # A merged branch of two commits: its first commit is on main, and no gate saw it.
-    def two_commits():
-        edit_yaml(repo.project / "params.yaml", lambda p: hgb(p).update(max_iter=1))
-        repo.sh("dvc", "repro")
-        repo.commit("An unreviewed step", remote="origin")
-        edit_yaml(repo.project / "params.yaml", lambda p: hgb(p).update(max_iter=200))
-        repo.sh("dvc", "repro")
-
-    land(repo, two_commits, "Back to 200 iterations", "two-steps")
-    intermediate = git(repo.project, "rev-parse", "two-steps^")
-    git(repo.project, "tag", "-a", f"{NAME}@v1.5.0", "-m", "gate passed on it", intermediate)
-    git(repo.project, "tag", "-a", f"{NAME}#prod#9", "-m", "by hand", intermediate)
-    git(repo.project, "push", "-q", "origin", f"{NAME}@v1.5.0", f"{NAME}#prod#9")
-
-    repo.sh("git", "fetch", "-q", "--tags", "origin")
-    batch = tmp_path / "batch.csv"
-    rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
-    rows.drop(columns=["target"]).to_csv(batch, index=False)
-    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
-    assert "scored with churn-model prod v1.1.0" in scored.stdout
-    assert f"tag {NAME}@v1.5.0 is not signed by a key" in scored.stderr
-    assert f"tag {NAME}#prod#9 is not signed by a key" in scored.stderr
