@@ -3,6 +3,7 @@ prediction drift and realized performance, judged by lifecycle.yaml's thresholds
 command against the registry, the issue it opens and its exit status are tested by the
 template's tests, on a real repository.)"""
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -114,8 +115,83 @@ def test_schema_changes_are_drift_and_stop_prediction_drift(production):
     assert result.drift and result.predictions is None
     report = markdown(result, "package")
     assert "- ❌ missing: `x02`" in report and "- ❌ new: `extra`" in report
-    assert "- ❌ retyped: column x03: expected numbers, found 'unknown'" in report
+    assert "- ❌ retyped: `column x03: expected numbers, found 'unknown'" in report
     assert "Prediction drift not computed" in report
+
+
+# Names a batch (or the training data) may hold that would be live Markdown on GitHub: a
+# heading, a link, a remote image, HTML, a team mention, backticks, pipes, line breaks.
+HOSTILE = (
+    "# Heading",
+    "[click](https://evil.example)",
+    "![x](https://evil.example/pixel.png)",
+    "<img src=https://evil.example/i.png>",
+    "@org/team",
+    "tick`s ``and`` runs`",
+    "a|b \\| c\\",
+    "two\nlines\r\n## Heading",
+)
+LIVE = ("evil", "@", "<img", "`", "Heading")  # none may show outside a code span
+SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # a code span on one line
+
+
+def rendered(report: str) -> tuple[list[str], str]:
+    """(the text of ``report``'s code spans as GitHub shows it, the Markdown outside
+    them), checking that each table row has as many cells as its header. A row is split
+    into cells at pipes no backslash escapes before its code spans are read, as GitHub
+    does; a space each side of a span's text is dropped when both sides have one."""
+    spans, outside, cells = [], [], None
+    for line in report.splitlines():
+        pieces = [line]
+        if line.startswith("|"):
+            pieces = [piece.replace("\\|", "|") for piece in re.split(r"(?<!\\)\|", line)]
+            cells = cells if line.startswith("|-") or cells else len(pieces)
+            assert len(pieces) == cells, line
+        else:
+            cells = None
+        for piece in pieces:
+            found = [match[2] for match in SPAN.finditer(piece)]
+            spans += [text[1:-1] if text[:1] == text[-1:] == " " else text for text in found]
+            outside.append(SPAN.sub("", piece))
+    return spans, "\n".join(outside)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """A model whose features and classes have HOSTILE names; new rows from the same
+    distribution."""
+    table = synthetic("classification", rows=4000, features=len(HOSTILE), seed=2)
+    table.columns = [*HOSTILE, "target"]
+    table["target"] = np.where(table["target"] == 1, HOSTILE[4], HOSTILE[1])
+    training, test, batch = table.iloc[:2000], table.iloc[2000:3000], table.iloc[3000:]
+    model = fit(training, "classification")
+    metrics, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], 0)
+    reference = Reference(model, training, predictions, metrics, len(test))
+    return reference, batch.drop(columns="target").reset_index(drop=True)
+
+
+def test_names_and_values_from_data_are_inert_in_the_report(hostile):
+    """Features, classes, new columns and values holding Markdown, HTML, a mention,
+    backticks, pipes or line breaks show as written, in code spans, and do nothing in the
+    report (the drift issue's body): no heading, link, image, HTML, mention or broken
+    table row."""
+    reference, batch = hostile
+    gate = GATES["classification"]
+    shifted = batch.assign(**{name + " (new)": 1.0 for name in HOSTILE})
+    shifted[HOSTILE[0]] += 2 * shifted[HOSTILE[0]].std()  # a drifted feature's table
+    found = check(shifted, "batch.csv", reference, LIMITS, INFO, gate)
+    assert found.predictions is not None and found.drifted() and found.schema["new"]
+    retyped = batch.drop(columns=HOSTILE[2]).astype({HOSTILE[3]: object})
+    retyped.loc[0, HOSTILE[3]] = " ".join(HOSTILE)  # a value not a number
+    refused = check(retyped, "batch.csv", reference, LIMITS, INFO, gate)
+    assert refused.schema["missing"] and refused.schema["retyped"]
+    for result in (found, refused):
+        report = markdown(result, "package")
+        spans, outside = rendered(report)
+        for name in HOSTILE:
+            shown = " ".join(re.split(r"[\r\n]+", name))
+            assert any(shown in span for span in spans), (shown, report)
+        assert not [live for live in LIVE if live in outside], report
 
 
 def test_psi_is_zero_for_the_same_data_and_grows_with_the_shift():

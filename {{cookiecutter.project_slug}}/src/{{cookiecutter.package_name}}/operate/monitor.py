@@ -341,7 +341,7 @@ def markdown(result: Result, package: str) -> str:
         if schema["new"]:
             lines.append("- ❌ new: " + codes(schema["new"]))
         for item in schema["retyped"]:
-            lines.append(f"- ❌ retyped: {item['problem']}")
+            lines.append(f"- ❌ retyped: {code(item['problem'])}")  # holds a batch's value
     if result.performance is not None:
         lines += performance_table(result)
     elif result.outcome_rows:
