@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_l
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
 from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, markdown, read_batch
-from {{ cookiecutter.package_name }}.operate.outcomes import outcomes_of
+from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 
@@ -277,20 +277,97 @@ def test_realized_performance_from_the_batchs_target(production):
     assert any(item.dropped for item in result.performance)
 
 
+CUSTOMER = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple
+
+
+def joined(batch: dict, table: dict, model=CUSTOMER):
+    return outcomes_of(pd.DataFrame(batch), model, pd.DataFrame(table), "outcomes.csv", "b.csv")
+
+
 def test_outcomes_are_joined_by_the_ids():
     """Outcomes arrive later, keyed by ID: each batch row gets its own; unknown IDs stay
-    missing; a repeated ID or a missing column is a clear error."""
-    model = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple
-    batch = pd.DataFrame({"customer": ["a", "b", "c"], "x": [1, 2, 3]})
-    table = pd.DataFrame({"customer": ["c", "a"], "churn": [1, 0]})
-    found = outcomes_of(batch, model, table, "outcomes.csv")
+    missing; how many outcomes matched is counted; a missing column is a clear error."""
+    batch = pd.DataFrame({"customer": ["a", "b", "c"], "x": [1, 2, 3]}, index=[7, 8, 9])
+    table = pd.DataFrame({"customer": ["c", "a", "z"], "churn": [1, 0, 1]})
+    found, how = outcomes_of(batch, CUSTOMER, table, "outcomes.csv")
+    assert list(found.index) == [7, 8, 9]
     assert found.iloc[0] == 0 and pd.isna(found.iloc[1]) and found.iloc[2] == 1
-    with pytest.raises(ProjectError, match=r"outcomes.csv: more than one outcome"):
-        outcomes_of(batch, model, pd.concat([table, table]), "outcomes.csv")
-    with pytest.raises(ProjectError, match=r"outcomes.csv: no column 'churn'"):
-        outcomes_of(batch, model, table.drop(columns="churn"), "outcomes.csv")
+    assert (how.matched, how.rows, how.ids, how.notes) == (2, 3, ["customer"], {})
+    with pytest.raises(ProjectError, match=r"outcomes.csv: no column 'churn' \(outcomes"):
+        outcomes_of(batch, CUSTOMER, table.drop(columns="churn"), "outcomes.csv")
     with pytest.raises(ProjectError, match=r"has none \(params.yaml: prepare.ids\)"):
         outcomes_of(batch, SimpleNamespace(target="churn", ids=[]), table, "outcomes.csv")
+
+
+def test_rows_without_an_id_or_sharing_one_are_refused():
+    """A missing ID matches nothing (not another missing ID), and a repeated one matches
+    no one row: either, in the batch or in the outcomes, is an error naming the file, the
+    column and how many rows, or an example."""
+    batch, table = {"customer": ["a", None, "c"]}, {"customer": ["a", None], "churn": [0, 1]}
+    with pytest.raises(ProjectError, match=r"^b.csv: 1 row\(s\) have no value in the ID "):
+        joined(batch, table)
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: 1 row\(s\) have no value in the "
+                       r"ID column 'customer'"):  # fmt: skip
+        joined({"customer": ["a", "b"]}, table)
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: 2 rows share their ID .*customer='a'"):
+        joined({"customer": ["a"]}, {"customer": ["a", "a"], "churn": [0, 1]})
+    with pytest.raises(ProjectError, match=r"^b.csv: 2 rows share their ID .*customer='b'"):
+        joined({"customer": ["a", "b", "b"]}, {"customer": ["a"], "churn": [0]})
+
+
+def test_whole_numbers_match_whatever_their_type():
+    """IDs 1, 2, 3 match outcomes whose IDs a CSV with a gap elsewhere read as 1.0, 3.0,
+    and the match says so; decimals match decimals, and text against numbers as text."""
+    found, how = joined({"customer": [1, 2, 3]}, {"customer": [3.0, 1.0], "churn": [1, 0]})
+    assert found.tolist()[0] == 0 and pd.isna(found.iloc[1]) and found.iloc[2] == 1
+    assert how.matched == 2 and "read as integers" in how.notes["customer"]
+    found, how = joined({"customer": [1.5, 2.0]}, {"customer": [2, 1], "churn": [1, 0]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1 and how.matched == 1
+    found, how = joined({"customer": ["1", "2"]}, {"customer": [2.0, 9.0], "churn": [1, 0]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1 and "as text" in how.notes["customer"]
+    big = 2**62 + 1  # not a float: stays exact
+    found, _ = joined({"customer": [big, big + 1]}, {"customer": [big + 1], "churn": [1]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1
+
+
+def test_two_id_columns_are_joined_as_columns():
+    """IDs of two columns are matched column by column: ("a-b", "c") is not ("a", "b-c"),
+    whatever character joined them."""
+    model = SimpleNamespace(target="churn", ids=("first", "second"))
+    batch = {"first": ["a\x1fb", "x", "1"], "second": ["c", "y", "2"]}
+    table = {"first": ["a", "x", "1"], "second": ["b\x1fc", "y", "2"], "churn": [1, 0, 1]}
+    found, how = joined(batch, table, model)
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 0 and found.iloc[2] == 1
+    assert how.matched == 2
+
+
+def test_outcomes_of_which_none_match_are_refused():
+    """Outcomes of other rows (or IDs written another way) are an error that shows an ID
+    of each side."""
+    with pytest.raises(
+        ProjectError,
+        match=r"^outcomes.csv: none of its 2 outcomes matches a row of b.csv by the ID "
+        r"columns 'customer' .*customer='C1' there, customer='c1' in the batch",
+    ):
+        joined({"customer": ["c1", "c2"]}, {"customer": ["C1", "C2"], "churn": [1, 0]})
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: no outcomes \(the file has no rows"):
+        joined({"customer": ["c1"]}, {"customer": [], "churn": []})
+
+
+def test_the_report_says_how_many_outcomes_matched(production):
+    """The report counts the outcomes that found their batch row, and how IDs were read."""
+    batch = production[1]
+    how = Joined("outcomes.csv", ["customer"], 2500, 2000, {"customer": "read as integers"})
+    result = check(
+        batch.drop(columns="target"), "batch.parquet", production[0], LIMITS, INFO,
+        production[2], batch["target"], joined=how,
+    )  # fmt: skip
+    report = markdown(result, "package")
+    assert (
+        "Outcomes: 2,000 of the 2,500 in `outcomes.csv` matched a batch row by `customer`. "
+        "ID `customer`: read as integers." in report
+    )
+    assert result.joined == how
 
 
 def test_bad_batches_are_named(tmp_path):
