@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import yaml
+from markdown_it import MarkdownIt
 
 from .conftest import READ_SECRETS, SECRETS, WRITER, edit_yaml, git
 
@@ -37,6 +38,31 @@ rows = pd.concat([pd.read_parquet(f"data/prepared/{part}.parquet") for part in (
 rows = rows.sort_index().reset_index(drop=True)
 extra = int(sys.argv[2])
 rows = pd.concat([rows, rows.sample(n=extra, random_state=7)]) if extra else rows
+rows.to_csv(sys.argv[1], index=False)
+"""
+
+# Column names that are live Markdown on GitHub (a heading, a link, a remote image, HTML, a
+# team mention, backticks, pipes, line breaks), as new columns of a batch and, all in one,
+# as a value of its first feature.
+HOSTILE = (
+    "# Heading",
+    "[click](https://evil.example)",
+    "![x](https://evil.example/pixel.png)",
+    "<img src=https://evil.example/i.png>",
+    "@org/team",
+    "tick`s ``and`` runs`",
+    "a|b \\| c\\",
+    "two\nlines\r\n## Heading",
+)
+HOSTILE_BATCH = f"""
+import sys
+from pathlib import Path
+import pandas as pd
+Path(sys.argv[1]).parent.mkdir(parents=True, exist_ok=True)
+names = {HOSTILE!r}
+rows = pd.read_parquet("data/prepared/test.parquet").drop(columns="target")
+rows = rows.assign(**dict.fromkeys(names, 1.0)).astype({{rows.columns[0]: object}})
+rows.loc[rows.index[0], rows.columns[0]] = " ".join(names)
 rows.to_csv(sys.argv[1], index=False)
 """
 
@@ -164,3 +190,50 @@ def test_drift_opens_one_issue_and_retraining_proposes_a_gated_pull_request(trai
     assert "Running stage" not in log, log
     [comment] = gh.comments(pull["number"])
     assert "Model report" in comment["body"]
+
+
+def inert(body: str) -> list[str]:
+    """The text of ``body``'s code spans, checking that nothing else in it is a link, an
+    image, HTML (but the report's own <details>), a mention, a heading from data, or a
+    table row with more or fewer cells than its header (read as CommonMark with GitHub's
+    tables, which split a row at its unescaped pipes before reading code spans)."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    inline = [child for token in tokens for child in token.children or []]
+    assert not [t.type for t in inline if t.type in ("link_open", "image", "html_inline")]
+    blocks = [t.content.strip() for t in tokens if t.type == "html_block"]
+    assert all(re.fullmatch(r"<details><summary>[^<>]*</summary>|</details>", b) for b in blocks)
+    text = "".join(t.content for t in inline if t.type != "code_inline")
+    assert not [live for live in ("evil", "@", "<img", "`", "Heading") if live in text], text
+    widths: list[int] = []  # cells per row of the current table
+    for token in tokens:
+        if token.type == "table_open":
+            widths = []
+        elif token.type == "tr_open":
+            widths.append(0)
+        elif token.type in ("th_open", "td_open"):
+            widths[-1] += 1
+        elif token.type == "table_close":
+            assert len(set(widths)) == 1, widths
+    return [t.content for t in inline if t.type == "code_inline"]
+
+
+def test_a_batchs_names_and_values_are_inert_in_the_drift_issue(trained, s3):
+    """A batch whose new columns and a value hold Markdown, HTML, a mention, backticks,
+    pipes and line breaks: the drift issue shows each as written, in code spans, and none
+    of them does anything."""
+    repo = trained(s3, SECRETS, dvc_remote="s3", dvc_remote_url="s3://models/churn")
+    git(repo.project, "checkout", "-q", "main")
+    repo.sh("python", "-c", HOSTILE_BATCH, "data/incoming/hostile.csv")
+    repo.commit("A batch with hostile names")
+    checked = repo.run(
+        "monitor.yaml", "workflow_dispatch", repo.gh.dispatch_event(), READ_SECRETS,
+        inputs={"batch": "data/incoming/hostile.csv"},
+    )  # fmt: skip
+    job = checked.jobs["monitor"]
+    assert job.step(ISSUE_STEP).outcome == "success", job.log
+    [issue] = state(repo)["issues"]
+    spans = inert(issue["body"])
+    for name in HOSTILE:
+        shown = " ".join(re.split(r"[\r\n]+", name))
+        assert any(shown in span for span in spans), (shown, issue["body"])
+    assert "- ❌ retyped: ```column mean radius: expected numbers, found" in issue["body"]

@@ -134,8 +134,26 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
     checked = run(project, *command, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "realized metrics as expected" in checked.stdout
+    assert (
+        f"monitor: 344 of the 344 outcomes in {outcomes} matched a batch row by studyName, "
+        "Individual ID" in checked.stdout
+    )
     monitored = (project / "build" / "monitor" / "report.md").read_text("utf-8")
     assert "On the 344 batch rows whose outcomes are known" in monitored
+    assert "Outcomes: 344 of the 344 in" in monitored
+    # An outcome without its ID: refused, naming the file and the column; nothing written.
+    gap = frame[["studyName", "Individual ID", "Species"]].copy()
+    gap.loc[5, "Individual ID"] = None
+    gap.to_csv(outcomes, index=False)
+    written = [path.stat().st_mtime_ns for path in (project / "build" / "monitor").iterdir()]
+    refused = run(project, *command, check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert (
+        f"error: {outcomes}: 1 row(s) have no value in the ID column 'Individual ID'"
+        in refused.stderr
+    )
+    after = [path.stat().st_mtime_ns for path in (project / "build" / "monitor").iterdir()]
+    assert after == written
     # Outcomes that no longer match the predictions: the realized metrics dropped.
     wrong = frame[["studyName", "Individual ID", "Species"]].copy()
     wrong["Species"] = wrong["Species"].sample(frac=1, random_state=0).to_numpy()

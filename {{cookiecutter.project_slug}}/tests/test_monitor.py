@@ -3,6 +3,7 @@ prediction drift and realized performance, judged by lifecycle.yaml's thresholds
 command against the registry, the issue it opens and its exit status are tested by the
 template's tests, on a real repository.)"""
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,7 +15,7 @@ from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_l
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
 from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, markdown, read_batch
-from {{ cookiecutter.package_name }}.operate.outcomes import outcomes_of
+from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 
@@ -114,8 +115,83 @@ def test_schema_changes_are_drift_and_stop_prediction_drift(production):
     assert result.drift and result.predictions is None
     report = markdown(result, "package")
     assert "- ❌ missing: `x02`" in report and "- ❌ new: `extra`" in report
-    assert "- ❌ retyped: column x03: expected numbers, found 'unknown'" in report
+    assert "- ❌ retyped: `column x03: expected numbers, found 'unknown'" in report
     assert "Prediction drift not computed" in report
+
+
+# Names a batch (or the training data) may hold that would be live Markdown on GitHub: a
+# heading, a link, a remote image, HTML, a team mention, backticks, pipes, line breaks.
+HOSTILE = (
+    "# Heading",
+    "[click](https://evil.example)",
+    "![x](https://evil.example/pixel.png)",
+    "<img src=https://evil.example/i.png>",
+    "@org/team",
+    "tick`s ``and`` runs`",
+    "a|b \\| c\\",
+    "two\nlines\r\n## Heading",
+)
+LIVE = ("evil", "@", "<img", "`", "Heading")  # none may show outside a code span
+SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # a code span on one line
+
+
+def rendered(report: str) -> tuple[list[str], str]:
+    """(the text of ``report``'s code spans as GitHub shows it, the Markdown outside
+    them), checking that each table row has as many cells as its header. A row is split
+    into cells at pipes no backslash escapes before its code spans are read, as GitHub
+    does; a space each side of a span's text is dropped when both sides have one."""
+    spans, outside, cells = [], [], None
+    for line in report.splitlines():
+        pieces = [line]
+        if line.startswith("|"):
+            pieces = [piece.replace("\\|", "|") for piece in re.split(r"(?<!\\)\|", line)]
+            cells = cells if line.startswith("|-") or cells else len(pieces)
+            assert len(pieces) == cells, line
+        else:
+            cells = None
+        for piece in pieces:
+            found = [match[2] for match in SPAN.finditer(piece)]
+            spans += [text[1:-1] if text[:1] == text[-1:] == " " else text for text in found]
+            outside.append(SPAN.sub("", piece))
+    return spans, "\n".join(outside)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """A model whose features and classes have HOSTILE names; new rows from the same
+    distribution."""
+    table = synthetic("classification", rows=4000, features=len(HOSTILE), seed=2)
+    table.columns = [*HOSTILE, "target"]
+    table["target"] = np.where(table["target"] == 1, HOSTILE[4], HOSTILE[1])
+    training, test, batch = table.iloc[:2000], table.iloc[2000:3000], table.iloc[3000:]
+    model = fit(training, "classification")
+    metrics, predictions, _ = evaluate(model, test.drop(columns="target"), test["target"], 0)
+    reference = Reference(model, training, predictions, metrics, len(test))
+    return reference, batch.drop(columns="target").reset_index(drop=True)
+
+
+def test_names_and_values_from_data_are_inert_in_the_report(hostile):
+    """Features, classes, new columns and values holding Markdown, HTML, a mention,
+    backticks, pipes or line breaks show as written, in code spans, and do nothing in the
+    report (the drift issue's body): no heading, link, image, HTML, mention or broken
+    table row."""
+    reference, batch = hostile
+    gate = GATES["classification"]
+    shifted = batch.assign(**{name + " (new)": 1.0 for name in HOSTILE})
+    shifted[HOSTILE[0]] += 2 * shifted[HOSTILE[0]].std()  # a drifted feature's table
+    found = check(shifted, "batch.csv", reference, LIMITS, INFO, gate)
+    assert found.predictions is not None and found.drifted() and found.schema["new"]
+    retyped = batch.drop(columns=HOSTILE[2]).astype({HOSTILE[3]: object})
+    retyped.loc[0, HOSTILE[3]] = " ".join(HOSTILE)  # a value not a number
+    refused = check(retyped, "batch.csv", reference, LIMITS, INFO, gate)
+    assert refused.schema["missing"] and refused.schema["retyped"]
+    for result in (found, refused):
+        report = markdown(result, "package")
+        spans, outside = rendered(report)
+        for name in HOSTILE:
+            shown = " ".join(re.split(r"[\r\n]+", name))
+            assert any(shown in span for span in spans), (shown, report)
+        assert not [live for live in LIVE if live in outside], report
 
 
 def test_psi_is_zero_for_the_same_data_and_grows_with_the_shift():
@@ -201,20 +277,97 @@ def test_realized_performance_from_the_batchs_target(production):
     assert any(item.dropped for item in result.performance)
 
 
+CUSTOMER = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple
+
+
+def joined(batch: dict, table: dict, model=CUSTOMER):
+    return outcomes_of(pd.DataFrame(batch), model, pd.DataFrame(table), "outcomes.csv", "b.csv")
+
+
 def test_outcomes_are_joined_by_the_ids():
     """Outcomes arrive later, keyed by ID: each batch row gets its own; unknown IDs stay
-    missing; a repeated ID or a missing column is a clear error."""
-    model = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple
-    batch = pd.DataFrame({"customer": ["a", "b", "c"], "x": [1, 2, 3]})
-    table = pd.DataFrame({"customer": ["c", "a"], "churn": [1, 0]})
-    found = outcomes_of(batch, model, table, "outcomes.csv")
+    missing; how many outcomes matched is counted; a missing column is a clear error."""
+    batch = pd.DataFrame({"customer": ["a", "b", "c"], "x": [1, 2, 3]}, index=[7, 8, 9])
+    table = pd.DataFrame({"customer": ["c", "a", "z"], "churn": [1, 0, 1]})
+    found, how = outcomes_of(batch, CUSTOMER, table, "outcomes.csv")
+    assert list(found.index) == [7, 8, 9]
     assert found.iloc[0] == 0 and pd.isna(found.iloc[1]) and found.iloc[2] == 1
-    with pytest.raises(ProjectError, match=r"outcomes.csv: more than one outcome"):
-        outcomes_of(batch, model, pd.concat([table, table]), "outcomes.csv")
-    with pytest.raises(ProjectError, match=r"outcomes.csv: no column 'churn'"):
-        outcomes_of(batch, model, table.drop(columns="churn"), "outcomes.csv")
+    assert (how.matched, how.rows, how.ids, how.notes) == (2, 3, ["customer"], {})
+    with pytest.raises(ProjectError, match=r"outcomes.csv: no column 'churn' \(outcomes"):
+        outcomes_of(batch, CUSTOMER, table.drop(columns="churn"), "outcomes.csv")
     with pytest.raises(ProjectError, match=r"has none \(params.yaml: prepare.ids\)"):
         outcomes_of(batch, SimpleNamespace(target="churn", ids=[]), table, "outcomes.csv")
+
+
+def test_rows_without_an_id_or_sharing_one_are_refused():
+    """A missing ID matches nothing (not another missing ID), and a repeated one matches
+    no one row: either, in the batch or in the outcomes, is an error naming the file, the
+    column and how many rows, or an example."""
+    batch, table = {"customer": ["a", None, "c"]}, {"customer": ["a", None], "churn": [0, 1]}
+    with pytest.raises(ProjectError, match=r"^b.csv: 1 row\(s\) have no value in the ID "):
+        joined(batch, table)
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: 1 row\(s\) have no value in the "
+                       r"ID column 'customer'"):  # fmt: skip
+        joined({"customer": ["a", "b"]}, table)
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: 2 rows share their ID .*customer='a'"):
+        joined({"customer": ["a"]}, {"customer": ["a", "a"], "churn": [0, 1]})
+    with pytest.raises(ProjectError, match=r"^b.csv: 2 rows share their ID .*customer='b'"):
+        joined({"customer": ["a", "b", "b"]}, {"customer": ["a"], "churn": [0]})
+
+
+def test_whole_numbers_match_whatever_their_type():
+    """IDs 1, 2, 3 match outcomes whose IDs a CSV with a gap elsewhere read as 1.0, 3.0,
+    and the match says so; decimals match decimals, and text against numbers as text."""
+    found, how = joined({"customer": [1, 2, 3]}, {"customer": [3.0, 1.0], "churn": [1, 0]})
+    assert found.tolist()[0] == 0 and pd.isna(found.iloc[1]) and found.iloc[2] == 1
+    assert how.matched == 2 and "read as integers" in how.notes["customer"]
+    found, how = joined({"customer": [1.5, 2.0]}, {"customer": [2, 1], "churn": [1, 0]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1 and how.matched == 1
+    found, how = joined({"customer": ["1", "2"]}, {"customer": [2.0, 9.0], "churn": [1, 0]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1 and "as text" in how.notes["customer"]
+    big = 2**62 + 1  # not a float: stays exact
+    found, _ = joined({"customer": [big, big + 1]}, {"customer": [big + 1], "churn": [1]})
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 1
+
+
+def test_two_id_columns_are_joined_as_columns():
+    """IDs of two columns are matched column by column: ("a-b", "c") is not ("a", "b-c"),
+    whatever character joined them."""
+    model = SimpleNamespace(target="churn", ids=("first", "second"))
+    batch = {"first": ["a\x1fb", "x", "1"], "second": ["c", "y", "2"]}
+    table = {"first": ["a", "x", "1"], "second": ["b\x1fc", "y", "2"], "churn": [1, 0, 1]}
+    found, how = joined(batch, table, model)
+    assert pd.isna(found.iloc[0]) and found.iloc[1] == 0 and found.iloc[2] == 1
+    assert how.matched == 2
+
+
+def test_outcomes_of_which_none_match_are_refused():
+    """Outcomes of other rows (or IDs written another way) are an error that shows an ID
+    of each side."""
+    with pytest.raises(
+        ProjectError,
+        match=r"^outcomes.csv: none of its 2 outcomes matches a row of b.csv by the ID "
+        r"columns 'customer' .*customer='C1' there, customer='c1' in the batch",
+    ):
+        joined({"customer": ["c1", "c2"]}, {"customer": ["C1", "C2"], "churn": [1, 0]})
+    with pytest.raises(ProjectError, match=r"^outcomes.csv: no outcomes \(the file has no rows"):
+        joined({"customer": ["c1"]}, {"customer": [], "churn": []})
+
+
+def test_the_report_says_how_many_outcomes_matched(production):
+    """The report counts the outcomes that found their batch row, and how IDs were read."""
+    batch = production[1]
+    how = Joined("outcomes.csv", ["customer"], 2500, 2000, {"customer": "read as integers"})
+    result = check(
+        batch.drop(columns="target"), "batch.parquet", production[0], LIMITS, INFO,
+        production[2], batch["target"], joined=how,
+    )  # fmt: skip
+    report = markdown(result, "package")
+    assert (
+        "Outcomes: 2,000 of the 2,500 in `outcomes.csv` matched a batch row by `customer`. "
+        "ID `customer`: read as integers." in report
+    )
+    assert result.joined == how
 
 
 def test_bad_batches_are_named(tmp_path):

@@ -28,7 +28,7 @@ from ..markdown import code, codes, number, p_value, percent, table
 from ..outputs import read_json, write_json, write_text
 from ..progress import Progress
 from .drift import TESTS_PER_COLUMN, Column, compare, levels, schema_changes
-from .outcomes import Realized, as_classes, outcomes_of, realized, tests
+from .outcomes import Joined, Realized, as_classes, outcomes_of, realized, tests
 
 PACKAGE = __package__.rpartition(".")[0]
 DRIFT_EXIT = 3
@@ -50,6 +50,7 @@ class Result:
     model_alpha: float = 0.0
     too_few: bool = False  # fewer rows than monitoring.thresholds.min_rows
     outcome_rows: int = 0  # rows whose outcome is known
+    joined: Joined | None = None  # how a file of outcomes met the batch's rows
     performance: list[Realized] | None = None  # with outcomes
     drift: bool = False
     summary: str = ""
@@ -160,10 +161,11 @@ def check(
     gate: Gate | None = None,
     outcomes: pd.Series | None = None,
     seed: int = 0,
+    joined: Joined | None = None,
 ) -> Result:
     """The batch against the reference: its columns, each feature, the predictions and,
-    with ``outcomes`` (the target per batch row, missing where unknown), the realized
-    metrics against ``gate``."""
+    with ``outcomes`` (the target per batch row, missing where unknown; ``joined``: how
+    they were joined from a file), the realized metrics against ``gate``."""
     from ..scoring import predict_counted
 
     model = reference.model
@@ -191,6 +193,7 @@ def check(
         model_tests=model_count,
         model_alpha=model_alpha,
         too_few=len(batch) < limits.min_rows,
+        joined=joined,
     )
     with Progress("monitor", "testing the batch", heartbeat=True) as progress:
         if not result.too_few:
@@ -321,6 +324,15 @@ def performance_table(result: Result) -> list[str]:
     return lines + table(header, cells, "lrrll")
 
 
+def joined_line(joined: Joined) -> str:
+    """How many outcomes of a file found their batch row, and how IDs were read."""
+    notes = "".join(f" ID {code(name)}: {note}." for name, note in joined.notes.items())
+    return (
+        f"Outcomes: {joined.matched:,} of the {joined.rows:,} in {code(joined.source)} "
+        f"matched a batch row by {codes(joined.ids)}.{notes}"
+    )
+
+
 def markdown(result: Result, package: str) -> str:
     """The drift report (also the issue's body)."""
     model = result.model
@@ -341,7 +353,9 @@ def markdown(result: Result, package: str) -> str:
         if schema["new"]:
             lines.append("- ❌ new: " + codes(schema["new"]))
         for item in schema["retyped"]:
-            lines.append(f"- ❌ retyped: {item['problem']}")
+            lines.append(f"- ❌ retyped: {code(item['problem'])}")  # holds a batch's value
+    if result.joined is not None:
+        lines += ["", joined_line(result.joined)]
     if result.performance is not None:
         lines += performance_table(result)
     elif result.outcome_rows:
@@ -443,7 +457,16 @@ def main(
         where = "the --outcomes argument" if outcomes else "lifecycle.yaml: monitoring.outcomes"
         fetch(Path(source), fetch_newest)
         table = read_table(Path(source), where)
-    known = outcomes_of(rows, reference.model, table, source or path.as_posix())
+    known, joined = outcomes_of(
+        rows, reference.model, table, source or path.as_posix(), path.as_posix()
+    )
+    if joined is not None:
+        print(
+            f"monitor: {joined.matched:,} of the {joined.rows:,} outcomes in {joined.source} "
+            f"matched a batch row by {', '.join(joined.ids)}"
+        )
+        for name, note in joined.notes.items():
+            print(f"monitor: ID column {name!r}: {note}")
     info = {
         "name": name,
         "version": found.version,
@@ -459,6 +482,7 @@ def main(
         lifecycle.gate,
         known,
         load_params().base.seed,
+        joined,
     )
     text = markdown(result, PACKAGE)
     data = as_json(result)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api import types
 
 from ..config import HIGHER_IS_BETTER, Gate
 from ..errors import ProjectError
@@ -40,33 +41,148 @@ class Realized:
         return bool(self.reasons)
 
 
+@dataclass
+class Joined:
+    """How a file of outcomes met the batch: its rows, how many of them found their batch
+    row by the ID columns, and how IDs were read to compare them (``notes``)."""
+
+    source: str  # the outcomes file
+    ids: list[str]
+    rows: int
+    matched: int
+    notes: dict[str, str] = field(default_factory=dict)  # ID column -> how it was read
+
+
 def outcomes_of(
-    batch: pd.DataFrame, model, table: pd.DataFrame | None, source: str
-) -> pd.Series | None:
-    """The target of each batch row where it is known: from ``table`` (outcomes joined by
-    the model's ID columns), else from the batch's own target column; None without
-    either."""
+    batch: pd.DataFrame,
+    model,
+    table: pd.DataFrame | None,
+    source: str,
+    batch_source: str = "the batch",
+) -> tuple[pd.Series | None, Joined | None]:
+    """The target of each batch row where it is known (None without outcomes): from
+    ``table`` (outcomes, joined to the batch on the model's ID columns: a merge on the
+    columns themselves), else from the batch's own target column; and, for ``table``,
+    how the join went. On either side, a row without an ID or an ID on more than one row
+    is an error (neither can be matched to one row), and so are outcomes of which none
+    matches."""
     target = model.target
     if table is None:
-        return batch[target] if target in batch.columns else None
+        return (batch[target] if target in batch.columns else None), None
     if not model.ids:
         raise ProjectError(
             f"{source}: outcomes are joined to the batch by its ID columns, and the model "
             "has none (params.yaml: prepare.ids)"
         )
-    for columns, where in ((model.ids, "the batch"), ([*model.ids, target], source)):
-        frame = batch if where == "the batch" else table
+    ids = list(model.ids)
+    for frame, columns, where in ((batch, ids, batch_source), (table, [*ids, target], source)):
         absent = [name for name in columns if name not in frame.columns]
         if absent:
-            raise ProjectError(f"{where}: no column {', '.join(map(repr, absent))} (outcomes)")
-    ids = list(model.ids)
-    keys = table[ids].astype(str).agg("\x1f".join, axis=1)
-    if keys.duplicated().any():
-        repeated = table.loc[keys.duplicated(), ids].iloc[0].tolist()
-        raise ProjectError(f"{source}: more than one outcome for the ID {repeated}")
-    known = pd.Series(table[target].to_numpy(), index=keys.to_numpy())
-    wanted = batch[ids].astype(str).agg("\x1f".join, axis=1)
-    return pd.Series(known.reindex(wanted.to_numpy()).to_numpy(), index=batch.index, name=target)
+            raise ProjectError(
+                f"{where}: no column {', '.join(map(repr, absent))} (outcomes are joined "
+                f"by the ID columns {', '.join(map(repr, ids))}, params.yaml: prepare.ids, "
+                f"and hold the target {target!r})"
+            )
+    if table.empty:
+        raise ProjectError(f"{source}: no outcomes (the file has no rows)")
+    for frame, where in ((batch, batch_source), (table, source)):
+        identified(frame, ids, where)
+    left, right, notes = batch[ids].copy(), table[ids].copy(), {}
+    for name in ids:
+        left[name], right[name], note = comparable(batch[name], table[name])
+        if note:
+            notes[name] = note
+    right[target] = table[target].to_numpy()
+    left = left.reset_index(drop=True)
+    matched = len(left.merge(right[ids], on=ids, how="inner"))
+    if not matched:
+        raise ProjectError(
+            f"{source}: none of its {len(table):,} outcomes matches a row of {batch_source} "
+            f"by the ID columns {', '.join(map(repr, ids))} (params.yaml: prepare.ids); "
+            f"e.g. {shown(right, ids)} there, {shown(left, ids)} in the batch"
+        )
+    found = left.merge(right, on=ids, how="left", validate="one_to_one")[target]
+    values = pd.Series(found.to_numpy(), index=batch.index, name=target)
+    return values, Joined(source, ids, len(table), matched, notes)
+
+
+def shown(frame: pd.DataFrame, ids: list[str], row: int = 0) -> str:
+    """One row's IDs, as ``name=value`` pairs."""
+    values = frame[ids].iloc[row]
+    return ", ".join(f"{name}={plain(value)!r}" for name, value in values.items())
+
+
+def plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def identified(frame: pd.DataFrame, ids: list[str], where: str) -> None:
+    """Refuse rows without an ID, or sharing one: neither can be matched to one row."""
+    for name in ids:
+        missing = int(frame[name].isna().sum())
+        if missing:
+            raise ProjectError(
+                f"{where}: {missing:,} row(s) have no value in the ID column {name!r} "
+                "(params.yaml: prepare.ids); outcomes are joined by ID, and a row without "
+                "one matches nothing"
+            )
+    repeated = frame.duplicated(subset=ids, keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, ids].reset_index(drop=True)
+        raise ProjectError(
+            f"{where}: {int(repeated.sum()):,} rows share their ID (params.yaml: "
+            f"prepare.ids), e.g. {shown(first, ids)}; an ID names one row, so that each "
+            "outcome is of one batch row"
+        )
+
+
+def comparable(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    """Two ID columns as values a merge compares by what they mean, and what was done to
+    them that a reader should know (empty when nothing): decimals that are all whole
+    numbers as integers (1.0 is 1: a CSV column of whole numbers with a gap is read as
+    decimals), categories as their values; numbers against other decimals as decimals,
+    against text as text, and text against dates as text."""
+    left, right = as_ids(left), as_ids(right)
+    kinds = {number_kind(left), number_kind(right)}
+    if kinds <= NUMBERS and "decimal" in kinds:
+        return left.astype("Float64"), right.astype("Float64"), ""
+    notes = []
+    if "whole" in kinds:
+        left, right = as_whole(left), as_whole(right)
+        if kinds != {"whole"}:
+            notes.append("whole numbers written as decimals (1.0) read as integers (1)")
+    mixed = None in kinds and kinds != {None}
+    if mixed:
+        notes.append("numbers on one side, text on the other: compared as text")
+    if mixed or (kinds == {None} and left.dtype != right.dtype):
+        left, right = left.astype("string"), right.astype("string")
+    return left, right, "; ".join(notes)
+
+
+NUMBERS = {"integer", "whole", "decimal"}
+
+
+def as_ids(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(values.cat.categories.dtype)
+    return values
+
+
+def number_kind(values: pd.Series) -> str | None:
+    """What numbers ``values`` holds: integers, "whole" (decimals that are all whole
+    numbers), "decimal", or None (not numbers)."""
+    if types.is_bool_dtype(values) or not types.is_numeric_dtype(values):
+        return None
+    if types.is_integer_dtype(values):
+        return "integer"
+    numbers = values.dropna().to_numpy(dtype="float64")
+    whole = np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()
+    return "whole" if whole and (np.abs(numbers) < 2.0**63).all() else "decimal"
+
+
+def as_whole(values: pd.Series) -> pd.Series:
+    """Whole decimals as integers (any other values as they are)."""
+    return values.astype("Int64") if number_kind(values) == "whole" else values
 
 
 def as_classes(values: pd.Series, classes: list, source: str) -> pd.Series:
