@@ -13,6 +13,7 @@ from .conftest import (
     RATE_IN_CARD,
     SECRETS,
     WRITER,
+    Payload,
     edit_yaml,
     git,
     hgb,
@@ -79,9 +80,14 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert image.permissions == {"contents": "read", "metadata": "read", "packages": "write"}
     [package] = gh.packages()
     assert (package["name"], package["tag"]) == (gh.repository.lower(), "v1.1.0")
-    assert package["build_args"] == {"VERSION": "v1.1.0"}
-    model = hashlib.sha256((repo.project / "models" / "model.joblib").read_bytes()).hexdigest()
-    assert package["files"]["build/image/model.joblib"] == model
+    data = (repo.project / "models" / "model.joblib").read_bytes()
+    md5 = recorded_model(repo.project)
+    # the md5 the registry's record names, checked before the build, which the image
+    # requires of the model file at start
+    assert package["build_args"] == {"VERSION": "v1.1.0", "MODEL_MD5": md5}
+    assert md5 == hashlib.md5(data).hexdigest()
+    assert package["files"]["build/image/model.joblib"] == hashlib.sha256(data).hexdigest()
+    assert "its model file as the registry's record names it" in image.log
     assert {"uv.lock", "pyproject.toml", "README.md", "src/churn_model/cli.py"} <= set(
         package["files"]
     )
@@ -233,18 +239,6 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     bucket = s3_client(s3["AWS_ENDPOINT_URL"])
     key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
     assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
-
-
-class Payload:
-    """A pickle that runs a command when loaded: what a substituted model could do."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        import os
-
-        return (os.system, (f"touch '{self.marker}'",))
 
 
 def model_key(lock_text: str) -> str:
