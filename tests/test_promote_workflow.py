@@ -9,6 +9,9 @@ import re
 import pandas as pd
 import yaml
 
+from harness.runner import run as runner_run
+from harness.runner.standins import localgh
+
 from .conftest import (
     RATE_IN_CARD,
     SECRETS,
@@ -19,6 +22,7 @@ from .conftest import (
     hgb,
     other_platform,
     s3_client,
+    swap_bundle,
 )
 
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
@@ -239,6 +243,49 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     bucket = s3_client(s3["AWS_ENDPOINT_URL"])
     key = f"churn/files/md5/{model['md5'][:2]}/{model['md5'][2:]}"
     assert bucket.head_object(Bucket="models", Key=key)["ContentLength"] > 0
+
+
+def test_a_swapped_bundle_artifact_builds_and_pushes_no_image(trained, tmp_path, monkeypatch):
+    """Between the promotion's jobs, the `promotion` artifact's bundle is replaced by a
+    pickle that runs a command when loaded, its metadata carrying that pickle's own md5
+    (a bundle that vouches for itself). The image job checks it against the registry's
+    record of the version before anything is built: it fails saying so, no image is
+    built or pushed, and the payload never runs. The promotion itself stands."""
+    repo = trained()
+    gh = repo.gh
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    marker = tmp_path / "payload-ran"
+    swapped = {}
+
+    class Swapping(runner_run.Job):
+        """Whoever can write the run's artifacts, acting before the image job starts."""
+
+        def execute(self):
+            if self.id == "image":
+                artifact = gh.root / "artifacts" / str(self.run.run_id) / "promotion"
+                assert (artifact / "image" / "model.joblib").is_file()
+                swapped["md5"] = swap_bundle(artifact / "image", marker)
+            return super().execute()
+
+    monkeypatch.setattr(runner_run, "Job", Swapping)
+    run = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
+    assert run.jobs["promote"].conclusion == "success", run.log()
+    assert {f"{NAME}@v1.1.0", f"{NAME}#prod#2"} <= origin_tags(repo)
+    image = run.jobs["image"]
+    assert image.conclusion == "failure" and run.conclusion == "failure"
+    check = image.step("Check the bundle against the version's registry record")
+    assert check.outcome == "failure", image.log
+    recorded = recorded_model(repo.project)
+    assert (
+        f"build/image/model.joblib: its bytes (md5 {swapped['md5']}) are not the ones the "
+        f"registry's record of v1.1.0 names (md5 {recorded}); refused before loading"
+    ) in check.log, check.log
+    later = [step.outcome for step in image.steps[image.steps.index(check) + 1 :]]
+    assert later and set(later) == {"skipped"}, image.log
+    state = localgh.read(gh.state_file)
+    assert state.get("docker_images", {}) == {} and gh.packages() == []
+    assert not marker.exists()
 
 
 def model_key(lock_text: str) -> str:
