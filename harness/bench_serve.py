@@ -8,9 +8,11 @@ process, one call after the other (the baseline: the model's own cost, without H
 and JSON). Prints throughput and latency percentiles, and the ratios to the baseline.
 """
 
+import hashlib
 import http.client
 import importlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -81,13 +83,16 @@ def over_http(port: int, bodies: list[list[dict]]) -> tuple[float, list[float]]:
 def main() -> None:
     package, requests = sys.argv[1], int(sys.argv[2])
     serve = importlib.import_module(f"{package}.operate.serve")
+    bundle = importlib.import_module(f"{package}.operate.bundle")
     folder = Path("build/bench-serve")
     shutil.rmtree(folder, ignore_errors=True)
-    # The trained model as a bundle (`serve --bundle`), labelled as no version.
+    # The trained model as a bundle (`serve --bundle`), labelled as no version; the md5
+    # it must have is given as the image gives it (here, and to the server below).
     data = Path("models/model.joblib").read_bytes()
-    serve.write_bundle(serve.Served("bench", None, None, None), data, folder)
+    bundle.write_bundle(bundle.Served("bench", None, None, None), data, folder)
+    os.environ[bundle.EXPECTED_MD5] = hashlib.md5(data).hexdigest()
     frame = pd.read_parquet("data/prepared/test.parquet")
-    _, model = serve.from_bundle(str(folder))
+    _, model = bundle.from_bundle(str(folder))
     records = json.loads(frame[list(model.features)].to_json(orient="records"))
     singles = [[records[index % len(records)]] for index in range(requests)]
     batches = [

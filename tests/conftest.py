@@ -9,8 +9,10 @@ the runner.
 """
 
 import contextlib
+import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -154,6 +156,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Payload:
+    """A pickle that runs a command when loaded: what a substituted model could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def swap_bundle(folder: Path, marker: Path) -> str:
+    """Replace the bundle in ``folder`` by a Payload (touching ``marker`` when loaded)
+    whose metadata is the bundle's own with the payload's md5: a bundle that vouches for
+    itself. Returns that md5."""
+    data = pickle.dumps(Payload(marker))
+    (folder / "model.joblib").write_bytes(data)
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    metadata["md5"] = hashlib.md5(data).hexdigest()
+    (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    return metadata["md5"]
 
 
 @pytest.fixture

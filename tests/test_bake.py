@@ -96,7 +96,16 @@ def expected_files(answers: dict) -> set[str]:
         *(f"release/{name}" for name in ("__init__", "promote", "publish", "card", "rollback")),
         *(
             f"operate/{name}"
-            for name in ("__init__", "predict", "serve", "drift", "outcomes", "monitor", "retrain")
+            for name in (
+                "__init__",
+                "predict",
+                "serve",
+                "bundle",
+                "drift",
+                "outcomes",
+                "monitor",
+                "retrain",
+            )
         ),
     ]
     tests = [

@@ -3,11 +3,13 @@ load the version at the production stage (GTO tags) or an explicit version, thro
 at its commit; the container image serves a version's bundle."""
 
 import contextlib
+import hashlib
 import json
 import os
 import pty
 import re
 import shlex
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -18,7 +20,7 @@ import pytest
 from harness.bake import bake
 from harness.env import assign_by_hand, environ, install, register_by_hand, run
 
-from .conftest import edit_yaml, free_port, git, hgb, readme_commands, server
+from .conftest import edit_yaml, free_port, git, hgb, readme_commands, server, swap_bundle
 
 
 @pytest.fixture(scope="module")
@@ -166,40 +168,106 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
         assert get(f"{url}/metadata")["version"] == "v1.1.0"
 
 
-def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):
-    """`bundle --version` writes the version's model and metadata; the Dockerfile's own
-    command serves it (no Docker engine here: its CMD is run with the bundle's folder);
-    a bundle whose model file was swapped is refused before it is loaded."""
-    project, batch = registry
-    bundle = project / "build" / "image"
-    done = run(project, "make", "bundle", VERSION="v1.1.0")
-    assert "bundle: churn-model v1.1.0" in done.stdout
+def image_command(project, bundle) -> list[str]:
+    """The Dockerfile's CMD as this machine runs it: the project environment's python,
+    ``bundle`` for /app/model, ``{port}`` for the port."""
     dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
     [cmd] = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
     command = json.loads(cmd.removeprefix("CMD "))
     assert command[0] == "/opt/venv/bin/python" and "/app/model" in command
-    assert "COPY build/image/ /app/model/" in dockerfile and "\nUSER model\n" in dockerfile
     port_at = command.index("--port")
     command = ["python", *command[1:port_at], "--port", "{port}"]
-    command = [str(bundle) if part == "/app/model" else part for part in command]
+    return [str(bundle) if part == "/app/model" else part for part in command]
+
+
+def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):
+    """`bundle --version` writes the version's model and metadata; `verify-bundle`
+    checks them against the registry; the Dockerfile's own command serves them (no
+    Docker engine here: its CMD is run with the bundle's folder), in the project's
+    checkout with the md5 the registry records, elsewhere with the image's MODEL_MD5."""
+    project, batch = registry
+    bundle = project / "build" / "image"
+    done = run(project, "make", "bundle", VERSION="v1.1.0")
+    assert "bundle: churn-model v1.1.0" in done.stdout
+    md5 = hashlib.md5((bundle / "model.joblib").read_bytes()).hexdigest()
+    checked = run(project, "make", "verify-bundle", VERSION="v1.1.0").stdout
+    head = git(project, "rev-parse", "--short=7", "HEAD")
+    assert f"holds churn-model v1.1.0 ({head})" in checked
+    assert f"(md5 {md5})" in checked
+    other = run(project, "make", "verify-bundle", VERSION="v1.0.0", check=False)
+    assert other.returncode != 0 and "names churn-model v1.1.0 at commit" in other.stderr
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY build/image/ /app/model/" in dockerfile and "\nUSER model\n" in dockerfile
+    assert "\nENV MODEL_MD5=${MODEL_MD5}\n" in dockerfile
+    command = image_command(project, bundle)
     records = json.loads(pd.read_csv(batch).head(3).to_json(orient="records"))
     with serving(project, command, tmp_path / "image.log") as url:
         metadata = get(f"{url}/metadata")
         assert metadata["version"] == "v1.1.0" and metadata["stage"] is None
         status, answer = post(f"{url}/predict", {"rows": records})
         assert status == 200 and answer["version"] == "v1.1.0"
+    assert (
+        f"md5 {md5}, as the registry's record of v1.1.0 names it"
+        in (tmp_path / "image.log").read_text()
+    )
+    # As in the image: no checkout, the md5 the build was given.
+    elsewhere = tmp_path / "app"
+    shutil.copytree(bundle, elsewhere / "model")
+    moved = image_command(project, elsewhere / "model")
+    with serving(elsewhere, moved, tmp_path / "app.log", MODEL_MD5=md5) as url:
+        assert get(f"{url}/metadata")["version"] == "v1.1.0"
+    assert f"md5 {md5}, as MODEL_MD5 names it" in (tmp_path / "app.log").read_text()
 
-    # The build's check that the bundle is of VERSION (its RUN line, on the bundle here).
+    # The build's check that the bundle is of VERSION and its model file of MODEL_MD5
+    # (its RUN line, on the bundle here).
     [check] = [line for line in dockerfile.splitlines() if line.startswith('RUN ["python"')]
     code = json.loads(check.removeprefix("RUN "))[2].replace("/app/model", str(bundle))
-    assert run(project, "python", "-c", code, VERSION="v1.1.0").returncode == 0
-    other = run(project, "python", "-c", code, VERSION="v1.0.0", check=False)
+    assert run(project, "python", "-c", code, VERSION="v1.1.0", MODEL_MD5=md5).returncode == 0
+    other = run(project, "python", "-c", code, VERSION="v1.0.0", MODEL_MD5=md5, check=False)
     assert other.returncode == 1 and "build/image holds v1.1.0, not VERSION=v1.0.0" in other.stderr
+    wrong = run(project, "python", "-c", code, VERSION="v1.1.0", MODEL_MD5="0" * 32, check=False)
+    assert wrong.returncode == 1
+    assert f"build/image/model.joblib has md5 {md5}, not MODEL_MD5={'0' * 32}" in wrong.stderr
 
-    (bundle / "model.joblib").write_bytes(b"not the model")
-    refused = run(project, *command[:-1], str(free_port()), check=False)
-    assert refused.returncode == 1
-    assert refused.stderr.startswith(f"error: {bundle / 'model.joblib'}: its bytes are not")
+
+def test_a_swapped_bundle_is_refused_before_it_is_loaded(registry, tmp_path):
+    """A bundle whose model file is a pickle that runs a command when loaded, its
+    metadata carrying that pickle's md5 (a bundle that vouches for itself): `serve
+    --bundle` refuses it before unpickling, in the project's checkout (the registry's
+    record) and with the image's MODEL_MD5 alike, and `verify-bundle` refuses it; without
+    either md5, `serve --bundle` refuses even the genuine bundle, saying how to give it.
+    The payload never runs."""
+    project, _ = registry
+    genuine, swapped = tmp_path / "genuine", tmp_path / "swapped"
+    run(project, "python", "-m", "churn_model", "bundle", "--version", "v1.1.0",
+        "--to", str(genuine))  # fmt: skip
+    md5 = hashlib.md5((genuine / "model.joblib").read_bytes()).hexdigest()
+    shutil.copytree(genuine, swapped)
+    marker = tmp_path / "payload-ran"
+    payload_md5 = swap_bundle(swapped, marker)
+    # (a bounded time: a regression would serve)
+    serve = ["timeout", "120", "python", "-m", "churn_model", "serve", "--bundle", str(swapped)]
+    serve += ["--port", str(free_port())]
+
+    in_checkout = run(project, *serve, check=False)
+    assert in_checkout.returncode == 1, in_checkout.stdout + in_checkout.stderr
+    assert in_checkout.stderr.startswith(
+        f"error: {swapped / 'model.joblib'}: its bytes (md5 {payload_md5}) are not the ones "
+        f"the registry's record of v1.1.0 names (md5 {md5}); refused before loading"
+    ), in_checkout.stderr
+    in_image = run(tmp_path, *serve, check=False, MODEL_MD5=md5)
+    assert in_image.returncode == 1
+    assert f"are not the ones MODEL_MD5 names (md5 {md5}); refused before" in in_image.stderr
+    verified = run(project, "python", "-m", "churn_model", "verify-bundle", "v1.1.0",
+                   "--bundle", str(swapped), check=False)  # fmt: skip
+    assert verified.returncode == 1
+    assert f"its bytes (md5 {payload_md5}) are not the ones the registry's" in verified.stderr
+    nothing = run(tmp_path, *serve[:-3], str(genuine), *serve[-2:], check=False)
+    assert nothing.returncode == 1
+    assert nothing.stderr.startswith(f"error: {genuine}: no md5 to check its model file")
+    assert "set MODEL_MD5" in nothing.stderr and "git checkout" in nothing.stderr
+    assert "Traceback" not in in_checkout.stderr + in_image.stderr + nothing.stderr
+    assert not marker.exists()
 
 
 def test_predict_says_how_far_it_is_on_stderr_plain_in_logs_rewritten_on_a_terminal(registry):

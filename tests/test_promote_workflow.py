@@ -11,17 +11,22 @@ import subprocess
 import pandas as pd
 import yaml
 
+from harness.runner import run as runner_run
+from harness.runner.standins import localgh
+
 from .conftest import (
     LAPTOP,
     RATE_IN_CARD,
     SECRETS,
     WRITER,
+    Payload,
     edit_yaml,
     git,
     hgb,
     other_platform,
     readme_commands,
     s3_client,
+    swap_bundle,
 )
 
 PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
@@ -92,9 +97,14 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert image.permissions == {"contents": "read", "metadata": "read", "packages": "write"}
     [package] = gh.packages()
     assert (package["name"], package["tag"]) == (gh.repository.lower(), "v1.1.0")
-    assert package["build_args"] == {"VERSION": "v1.1.0"}
-    model = hashlib.sha256((repo.project / "models" / "model.joblib").read_bytes()).hexdigest()
-    assert package["files"]["build/image/model.joblib"] == model
+    data = (repo.project / "models" / "model.joblib").read_bytes()
+    md5 = recorded_model(repo.project)
+    # the md5 the registry's record names, checked before the build, which the image
+    # requires of the model file at start
+    assert package["build_args"] == {"VERSION": "v1.1.0", "MODEL_MD5": md5}
+    assert md5 == hashlib.md5(data).hexdigest()
+    assert package["files"]["build/image/model.joblib"] == hashlib.sha256(data).hexdigest()
+    assert "its model file as the registry's record names it" in image.log
     assert {"uv.lock", "pyproject.toml", "README.md", "src/churn_model/cli.py"} <= set(
         package["files"]
     )
@@ -287,16 +297,47 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     assert len(pd.read_csv(out)) == len(rows)
 
 
-class Payload:
-    """A pickle that runs a command when loaded: what a substituted model could do."""
+def test_a_swapped_bundle_artifact_builds_and_pushes_no_image(trained, tmp_path, monkeypatch):
+    """Between the promotion's jobs, the `promotion` artifact's bundle is replaced by a
+    pickle that runs a command when loaded, its metadata carrying that pickle's own md5
+    (a bundle that vouches for itself). The image job checks it against the registry's
+    record of the version before anything is built: it fails saying so, no image is
+    built or pushed, and the payload never runs. The promotion itself stands."""
+    repo = trained()
+    gh = repo.gh
+    git(repo.project, "checkout", "-q", "main")
+    event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
+    marker = tmp_path / "payload-ran"
+    swapped = {}
 
-    def __init__(self, marker):
-        self.marker = str(marker)
+    class Swapping(runner_run.Job):
+        """Whoever can write the run's artifacts, acting before the image job starts."""
 
-    def __reduce__(self):
-        import os
+        def execute(self):
+            if self.id == "image":
+                artifact = gh.root / "artifacts" / str(self.run.run_id) / "promotion"
+                assert (artifact / "image" / "model.joblib").is_file()
+                swapped["md5"] = swap_bundle(artifact / "image", marker)
+            return super().execute()
 
-        return (os.system, (f"touch '{self.marker}'",))
+    monkeypatch.setattr(runner_run, "Job", Swapping)
+    run = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
+    assert run.jobs["promote"].conclusion == "success", run.log()
+    assert {f"{NAME}@v1.1.0", f"{NAME}#prod#2"} <= origin_tags(repo)
+    image = run.jobs["image"]
+    assert image.conclusion == "failure" and run.conclusion == "failure"
+    check = image.step("Check the bundle against the version's registry record")
+    assert check.outcome == "failure", image.log
+    recorded = recorded_model(repo.project)
+    assert (
+        f"build/image/model.joblib: its bytes (md5 {swapped['md5']}) are not the ones the "
+        f"registry's record of v1.1.0 names (md5 {recorded}); refused before loading"
+    ) in check.log, check.log
+    later = [step.outcome for step in image.steps[image.steps.index(check) + 1 :]]
+    assert later and set(later) == {"skipped"}, image.log
+    state = localgh.read(gh.state_file)
+    assert state.get("docker_images", {}) == {} and gh.packages() == []
+    assert not marker.exists()
 
 
 def model_key(lock_text: str) -> str:

@@ -1,11 +1,16 @@
-"""Batch scoring with `predict`: chunked, schema-checked, all-or-nothing output.
-(Models from the registry are tested on a real repository by the template's tests.)"""
+"""Batch scoring with `predict`: chunked, schema-checked, all-or-nothing output; and the
+check of a bundle before `serve --bundle` loads it. (Models from the registry are tested
+on a real repository by the template's tests.)"""
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.operate.bundle import Served, from_bundle, write_bundle
 from {{ cookiecutter.package_name }}.pipeline.model import save
 from {{ cookiecutter.package_name }}.scoring import predict
 
@@ -114,3 +119,27 @@ def test_a_damaged_model_file_is_an_error_naming_it(tmp_path, model_file, capsys
     error = capsys.readouterr().err
     assert f"error: {path}: not a readable model file" in error
     assert "Traceback" not in error
+
+
+def test_a_bundle_loads_only_with_the_md5_it_must_have(tmp_path, model_file, monkeypatch):
+    """`serve --bundle` loads a bundle's model file only if its md5 is MODEL_MD5's (as in
+    the image), never asking the bundle; outside a git checkout without MODEL_MD5 it
+    refuses, saying how to give it."""
+    model, path = model_file
+    data = path.read_bytes()
+    folder = tmp_path / "bundle"
+    write_bundle(Served("a-model", "v1.0.0", None, None), data, folder)
+    monkeypatch.chdir(tmp_path)  # no lifecycle.yaml here, no git checkout
+    monkeypatch.delenv("MODEL_MD5", raising=False)
+    with pytest.raises(ProjectError, match=r"no md5 to check its model file against.*MODEL_MD5"):
+        from_bundle(str(folder))
+    monkeypatch.setenv("MODEL_MD5", "0" * 32)
+    with pytest.raises(ProjectError, match=r"are not the ones MODEL_MD5 names.*refused before"):
+        from_bundle(str(folder))
+    monkeypatch.setenv("MODEL_MD5", "not an md5")
+    with pytest.raises(ProjectError, match="not an md5"):
+        from_bundle(str(folder))
+    monkeypatch.setenv("MODEL_MD5", hashlib.md5(data).hexdigest())
+    served, loaded = from_bundle(str(folder))
+    assert served == Served("a-model", "v1.0.0", None, None)
+    assert loaded.features == model.features

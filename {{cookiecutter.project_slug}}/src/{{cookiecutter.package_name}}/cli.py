@@ -14,8 +14,10 @@ from typing import Any
 
 from . import __version__
 from .errors import ProjectError
+from .paths import IMAGE_BUNDLE
 
 PACKAGE = __package__
+BUNDLE = str(IMAGE_BUNDLE)  # the bundle the image serves
 # command -> (its help, its arguments as (flags, options) for argparse, what it runs)
 COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict]], Callable[..., Any]]] = {}
 
@@ -244,12 +246,37 @@ def serve(
     "bundle",
     "write a version's model and metadata to a folder, for `serve --bundle` (the image)",
     exclusive(*WHICH_VERSION),
-    argument("--to", dest="folder", default="build/image", help="the folder (%(default)s)"),
+    argument("--to", dest="folder", default=BUNDLE, help="the folder (%(default)s)"),
 )
 def bundle(stage: str | None, version: str | None, folder: str) -> None:
-    from .operate.serve import bundle
+    from .operate.bundle import bundle
 
     bundle(stage, version, folder)
+
+
+@command(
+    "verify-bundle",
+    "check a bundle against a version's registry record (its model is never loaded)",
+    argument("version", help="the version the bundle must hold, e.g. v1.2.0"),
+    argument("--bundle", dest="folder", default=BUNDLE, help="its folder (%(default)s)"),
+)
+def verify_bundle(version: str, folder: str) -> None:
+    from .operate.bundle import verify
+
+    verify(version, folder)
+
+
+@command(
+    "image",
+    f"verify {BUNDLE}'s bundle against a version's registry record, build its image (docker)",
+    argument("version", help="the bundle's version, e.g. v1.2.0: the image's tag"),
+    argument("--name", required=True, help="the image's name, e.g. ghcr.io/owner/repo"),
+    argument("--source", help="the repository's URL: a label linking a ghcr.io package to it"),
+)
+def image(version: str, name: str, source: str | None) -> None:
+    from .operate.bundle import image
+
+    image(version, name, source)
 
 
 @command(

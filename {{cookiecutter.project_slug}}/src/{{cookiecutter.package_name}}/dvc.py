@@ -97,7 +97,7 @@ def read_at(commit: str, path: Path, shipped: dict[str, str] | None = None) -> i
     version whose promotion re-made it, the ones its registry record names (``shipped``:
     path -> md5, registry.Version.shipped)."""
     recorded = outputs(lock(commit)).get(path.as_posix())
-    expected = (shipped or {}).get(path.as_posix(), recorded)
+    expected = expected_md5(commit, path, shipped)
     data = cached(expected)
     if data is None and expected != recorded:
         data = fetched(expected, path, commit)
@@ -170,6 +170,14 @@ def md5_of(path: Path) -> str:
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def expected_md5(commit: str, path: Path, shipped: dict[str, str] | None = None) -> str | None:
+    """The md5 a DVC-tracked file of ``commit`` must have, the one rule every reader of a
+    version checks against: the md5 the version's registry record names when its
+    promotion re-made the file (``shipped``: path -> md5, registry.Version.shipped), else
+    the one the commit's dvc.lock records; None when neither names the file."""
+    return (shipped or {}).get(path.as_posix()) or outputs(lock(commit)).get(path.as_posix())
 
 
 def refuse_unless(what: str, found: str, expected: str | None, commit: str) -> None:

@@ -52,6 +52,10 @@ TAGS = PROMOTE_DIR / "tags.txt"
 CARD = PROMOTE_DIR / "model-card.md"
 PROMOTION_REPORT = PROMOTE_DIR / "report.md"
 
+# The bundle the container image serves: written by `bundle`, checked by `verify-bundle`
+# and `image`, copied into the image by the Dockerfile.
+IMAGE_BUNDLE = Path("build/image")
+
 # Drift monitoring: written by `monitor`, read by `drift-issue` and the "Monitor" workflow.
 MONITOR_DIR = Path("build/monitor")
 DRIFT = MONITOR_DIR / "drift.json"

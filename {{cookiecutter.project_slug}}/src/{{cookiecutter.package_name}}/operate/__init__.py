@@ -1,7 +1,9 @@
 """Operate: the model in production, and what brings the next one.
 
 - predict.py   batch scoring with a registered version
-- serve.py     the same over HTTP (FastAPI), and the bundle a container serves
+- serve.py     the same over HTTP (FastAPI)
+- bundle.py    the bundle a container serves, its image, and their checks against the
+               registry's record of the version
 - drift.py     the statistics of drift: two-sample tests, PSI, missing values, schema
 - outcomes.py  realized performance, once a batch's outcomes are known
 - monitor.py   the `monitor` command, its report and the drift issue

@@ -37,9 +37,10 @@ from ..scoring import predict
 
 def registered(stage: str | None, version: str | None) -> tuple[str, str | None, Version, bytes]:
     """(the model's name, the stage it was chosen by or None for a version asked by name,
-    the version, its model file's bytes as the commit's dvc.lock, or the version's
-    registry record, names them); the stage
-    is lifecycle.yaml's promotion stage unless told."""
+    the version, its model file's bytes); the stage is lifecycle.yaml's promotion stage
+    unless told. The bytes are refused unless their md5 is the one the version must have
+    (dvc.expected_md5: its registry record's, else its commit's dvc.lock's), the same
+    that `verify-bundle` and `serve --bundle` check a bundle against."""
     lifecycle = load_lifecycle()
     name = lifecycle.model.name
     stage = None if version else stage or lifecycle.promotion.stage

@@ -2,8 +2,8 @@
 
 `serve` loads the model once: the version at a stage (by default lifecycle.yaml's
 promotion stage) or an explicit version, read through DVC at its commit like
-`predict`'s, or a bundle that `bundle` wrote (the container's: the model file with its
-metadata, checked against the hash the bundle records). Then it answers:
+`predict`'s, or a bundle (the container's; bundle.py says what it is checked against
+before it is loaded). Then it answers:
 
 - ``POST /predict`` with ``{"rows": [{column: value, ...}, ...]}``: the raw columns
   `predict` takes, with the same checks (a missing feature column, or a value not of
@@ -17,9 +17,7 @@ metadata, checked against the hash the bundle records). Then it answers:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,66 +26,19 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from ..errors import ProjectError
-from ..outputs import write_json
 from ..pipeline.features import unseen
 from ..pipeline.model import Model
 from ..scoring import predict
+from .bundle import Served, from_bundle
 from .predict import checked, from_bytes, registered
 
 MAX_ROWS = 10_000  # rows in one request: bounded memory and latency
-BUNDLE_MODEL = "model.joblib"
-BUNDLE_METADATA = "metadata.json"
 
 
 class Rows(BaseModel):
     """`/predict`'s body: the rows to score, as column -> value objects."""
 
     rows: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ROWS)
-
-
-@dataclass(frozen=True)
-class Served:
-    """What `/metadata` says the service runs."""
-
-    model: str
-    version: str | None  # None: a model file that is no registered version
-    stage: str | None
-    commit: str | None
-
-
-def bundle(stage: str | None, version: str | None, folder: str) -> None:
-    """The `bundle` command: a version's model file and metadata in ``folder``, which the
-    Dockerfile copies into the image (the model fetched by its registry version)."""
-    name, stage, found, data = registered(stage, version)
-    write_bundle(Served(name, found.version, stage, found.commit), data, Path(folder))
-    print(f"bundle: {name} {found.version} ({found.commit[:7]}) -> {folder}")
-
-
-def write_bundle(served: Served, data: bytes, folder: Path) -> None:
-    """``folder`` as `serve --bundle` reads it: the model file and its metadata (md5)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / BUNDLE_MODEL).write_bytes(data)
-    write_json({**asdict(served), "md5": hashlib.md5(data).hexdigest()}, folder / BUNDLE_METADATA)
-
-
-def from_bundle(folder: str) -> tuple[Served, Model]:
-    """A bundle's model, refused unless its bytes are the ones its metadata records."""
-    where = Path(folder)
-    try:
-        metadata = json.loads((where / BUNDLE_METADATA).read_text(encoding="utf-8"))
-        data = (where / BUNDLE_MODEL).read_bytes()
-    except (OSError, ValueError) as error:
-        raise ProjectError(
-            f"{where}: not a bundle (expected {BUNDLE_MODEL} and {BUNDLE_METADATA} "
-            f"written by the `bundle` command): {error}"
-        ) from None
-    if hashlib.md5(data).hexdigest() != metadata.get("md5"):
-        raise ProjectError(
-            f"{where / BUNDLE_MODEL}: its bytes are not the ones {BUNDLE_METADATA} "
-            "records; run the `bundle` command again"
-        )
-    served = Served(*(metadata.get(key) for key in ("model", "version", "stage", "commit")))
-    return served, from_bytes(data, where / BUNDLE_MODEL)
 
 
 def schema(model: Model) -> dict[str, Any]:

@@ -84,8 +84,7 @@ def superseded(stage: str, commit: str, production: Version | None, built: str) 
             f"production holds {production.version} from a later commit "
             f"({production.commit[:7]}); to go back, run the rollback"
         )
-    model = paths.MODEL.as_posix()
-    theirs = production.shipped.get(model) or dvc.model_md5(dvc.lock(production.commit))
+    theirs = dvc.expected_md5(production.commit, paths.MODEL, production.shipped)
     recorded = dvc.model_md5(dvc.lock(commit))
     if built == theirs or recorded == dvc.model_md5(dvc.lock(production.commit)):
         return f"the model is the same artifact as {production.version} in {stage}; no new version"
