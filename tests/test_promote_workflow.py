@@ -17,6 +17,7 @@ from harness.runner.standins import localgh
 from .conftest import (
     LAPTOP,
     RATE_IN_CARD,
+    READ_SECRETS,
     SECRETS,
     WRITER,
     Payload,
@@ -29,7 +30,8 @@ from .conftest import (
     swap_bundle,
 )
 
-PROMOTE_STEP = "Check dvc.lock, reproduce, gate, register"
+GATE_STEP = "Check dvc.lock, reproduce, gate"  # the read-only job's, "gate"
+REGISTER_STEP = "Register and stage"  # the writer job's, "promote"
 NAME = "churn-model"
 
 
@@ -87,9 +89,13 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     merged = event["after"]
     laptop_md5 = recorded_model(repo.project)
     first = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
-    job = first.jobs["promote"]
+    job, gate = first.jobs["promote"], first.jobs["gate"]
+    assert gate.conclusion == "success", gate.log
     assert job.conclusion == "success", job.log
+    # The job that loads models can write nothing; the one that writes loads nothing.
+    assert gate.permissions == {"contents": "read", "metadata": "read"}
     assert job.permissions == {"contents": "write", "metadata": "read"}
+    assert "Running stage" not in job.log and "Running stage" in gate.log
     # PUBLISH_IMAGE: the version's image, built from its bundle, pushed to ghcr.io by a
     # job that alone may write packages.
     image = first.jobs["image"]
@@ -97,13 +103,15 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert image.permissions == {"contents": "read", "metadata": "read", "packages": "write"}
     [package] = gh.packages()
     assert (package["name"], package["tag"]) == (gh.repository.lower(), "v1.1.0")
+    [(path, shipped)] = re.findall(
+        r"^shipped (\S+) ([0-9a-f]{32})$", tag_message(repo, f"{NAME}@v1.1.0"), re.M
+    )
+    assert path == "models/model.joblib" and shipped != laptop_md5
+    # the md5 the registry's record names (the bytes CI made), checked before the build,
+    # which the image requires of the model file at start; not the developer's bytes
+    assert package["build_args"] == {"VERSION": "v1.1.0", "MODEL_MD5": shipped}
     data = (repo.project / "models" / "model.joblib").read_bytes()
-    md5 = recorded_model(repo.project)
-    # the md5 the registry's record names, checked before the build, which the image
-    # requires of the model file at start
-    assert package["build_args"] == {"VERSION": "v1.1.0", "MODEL_MD5": md5}
-    assert md5 == hashlib.md5(data).hexdigest()
-    assert package["files"]["build/image/model.joblib"] == hashlib.sha256(data).hexdigest()
+    assert package["files"]["build/image/model.joblib"] != hashlib.sha256(data).hexdigest()
     assert "its model file as the registry's record names it" in image.log
     assert {"uv.lock", "pyproject.toml", "README.md", "src/churn_model/cli.py"} <= set(
         package["files"]
@@ -125,25 +133,24 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert RATE_IN_CARD in card
     assert "**Gate at promotion:**" in card and "- ✅ roc_auc vs production" in card
     assert "rollback --to v1.0.0" in card
-    assert "Running stage 'train'" in job.step(PROMOTE_STEP).log  # no remote: reproduced
-    assert "made again here with other bytes" in job.log and "substituted" not in job.log
-    [(path, shipped)] = re.findall(
-        r"^shipped (\S+) ([0-9a-f]{32})$", tag_message(repo, f"{NAME}@v1.1.0"), re.M
-    )
-    assert path == "models/model.joblib" and shipped != laptop_md5
+    assert "Running stage 'train'" in gate.step(GATE_STEP).log  # no remote: reproduced
+    assert "made again here with other bytes" in gate.log and "substituted" not in gate.log
 
     # Re-running the same push makes no tag and no second release.
     tags = origin_tags(repo)
-    again = promote(repo, event).jobs["promote"]
-    assert again.conclusion == "success", again.log
-    assert "v1.1.0 (this commit) was promoted before; no new tag" in again.log
+    again = promote(repo, event)
+    assert again.conclusion == "success", again.log()
+    assert "v1.1.0 (this commit) was promoted before; no new tag" in again.jobs["gate"].log
     assert origin_tags(repo) == tags and len(gh.releases()) == 1
 
     # A change that leaves the model as it is makes no version.
     event = land(repo, lambda: (repo.project / "NOTES.md").write_text("notes\n"), "Add notes")
-    unchanged = promote(repo, event).jobs["promote"]
-    assert unchanged.conclusion == "success", unchanged.log
-    assert "the model is the same artifact as v1.1.0 in prod; no new version" in unchanged.log
+    unchanged = promote(repo, event)
+    assert unchanged.conclusion == "success", unchanged.log()
+    assert unchanged.jobs["promote"].conclusion == "skipped"
+    assert "the model is the same artifact as v1.1.0 in prod; no new version" in (
+        unchanged.jobs["gate"].log
+    )
     assert origin_tags(repo) == tags
 
     # Staging first, production behind the "production" environment; two merges in
@@ -176,11 +183,12 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     # A direct push that fails the gate promotes nothing, and says why.
     tags = origin_tags(repo)
     event = land(repo, retrain(repo, max_iter=1, learning_rate=0.01, max_depth=1), "Oops")
-    failed = promote(repo, event).jobs["promote"]
+    failed = promote(repo, event)
     assert failed.conclusion == "failure"
-    assert failed.step(PROMOTE_STEP).outcome == "failure"
-    assert "the gate failed on" in failed.log and "nothing promoted" in failed.log
-    assert failed.step("Push the registry's tags").outcome == "skipped"
+    assert failed.jobs["gate"].step(GATE_STEP).outcome == "failure"
+    assert "the gate failed on" in failed.jobs["gate"].log
+    assert "nothing promoted" in failed.jobs["gate"].log
+    assert failed.jobs["promote"].conclusion == "skipped"
     assert origin_tags(repo) == tags
 
     # Rollback: the previous production version by default; an unknown one is refused.
@@ -233,17 +241,6 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     batch = tmp_path / "batch.csv"
     test_rows = pd.read_parquet(repo.project / "data" / "prepared" / "test.parquet")
     test_rows.drop(columns=["target"]).to_csv(batch, index=False)
-    # Registry records made by hand, pushed to origin: a "gate passed" version on an
-    # intermediate commit of main that no gate saw, and a stage tag giving it production.
-    intermediate = git(repo.project, "rev-parse", "smaller")  # the merge's other parent
-    git(repo.project, "tag", "-a", f"{NAME}@v1.5.0", "-m", "gate passed on it", intermediate)
-    git(repo.project, "tag", "-a", f"{NAME}#prod#99", "-m", "by hand", intermediate)
-    git(repo.project, "push", "-q", "origin", f"{NAME}@v1.5.0", f"{NAME}#prod#99")
-    repo.sh("git", "fetch", "-q", "--tags", "origin")
-    scored = repo.sh("python", "-m", "churn_model", "predict", str(batch), str(tmp_path / "o.csv"))
-    assert "scored with churn-model prod v1.2.0" in scored.stdout
-    assert f"tag {NAME}@v1.5.0 is not signed by a key" in scored.stderr
-    assert f"tag {NAME}#prod#99 is not signed by a key" in scored.stderr
     # The version CI re-made: the developer's own bytes are not those that shipped, and
     # with a folder remote only CI has them: refused by their md5, never loaded.
     command = ["python", "-m", "churn_model", "predict", "--version", "v1.1.0"]
@@ -259,6 +256,20 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     shown = repo.sh("gto", "show").stdout
     assert re.search(rf"{NAME}\s*│\s*v1.3.0\s*│\s*v1.1.0", shown), shown
 
+    # Registry records made by hand, pushed to origin: a "gate passed" version on an
+    # intermediate commit of main that no gate saw, and a stage tag giving it production.
+    # GTO's own CLI lists them; the project's commands read none of them.
+    intermediate = git(repo.project, "rev-parse", "smaller")  # the merge's other parent
+    git(repo.project, "tag", "-a", f"{NAME}@v1.5.0", "-m", "gate passed on it", intermediate)
+    git(repo.project, "tag", "-a", f"{NAME}#prod#99", "-m", "by hand", intermediate)
+    git(repo.project, "push", "-q", "origin", f"{NAME}@v1.5.0", f"{NAME}#prod#99")
+    repo.sh("git", "fetch", "-q", "--tags", "origin")
+    held = "from churn_model.registry import holder; print(holder('churn-model', 'prod'))"
+    read = repo.sh("python", "-c", held)
+    assert "version='v1.1.0'" in read.stdout  # not v1.5.0
+    assert f"tag {NAME}@v1.5.0 is not signed by a key" in read.stderr
+    assert f"tag {NAME}#prod#99 is not signed by a key" in read.stderr
+
 
 def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained, s3, tmp_path):
     """The S3 remote (moto) and its secrets: promotion runs `dvc repro --pull`. The
@@ -270,11 +281,11 @@ def test_with_the_s3_remote_the_model_reaches_the_remote_before_its_tags(trained
     git(repo.project, "checkout", "-q", "main")
     event = land(repo, retrain(repo, learning_rate=0.05), "Lower the rate", "lower-rate")
     laptop_md5 = recorded_model(repo.project)
-    run = repo.run("promote.yaml", "push", event, environments=WRITER)
-    job = run.jobs["promote"]
-    assert job.conclusion == "success", job.log
-    assert "dvc repro --pull" in job.step(PROMOTE_STEP).log
-    assert "made again here with other bytes" in job.log
+    run = repo.run("promote.yaml", "push", event, READ_SECRETS, environments=WRITER)
+    job, gate = run.jobs["promote"], run.jobs["gate"]
+    assert job.conclusion == "success", run.log()
+    assert "dvc repro --pull" in gate.step(GATE_STEP).log  # with the read-only identity
+    assert "made again here with other bytes" in gate.log
     assert job.step("Push the model to the DVC remote").outcome == "success"
     assert f"{NAME}@v1.1.0" in origin_tags(repo)
     [shipped] = re.findall(
@@ -372,7 +383,7 @@ def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(traine
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo.gh.origin), str(clone))
     repo.sh("dvc", "remote", "modify", "--local", "storage", "verify", "false", cwd=clone)
-    refused = repo.sh("make", "promote", "REPRO_FLAGS=--pull", cwd=clone, check=False)
+    refused = repo.sh("make", "promote-gate", "REPRO_FLAGS=--pull", cwd=clone, check=False)
     assert refused.returncode != 0
     assert "models/model.joblib: its bytes (md5 " in refused.stderr, refused.stderr
     assert "are not the ones dvc.lock records" in refused.stderr
@@ -391,10 +402,10 @@ def test_a_model_overwritten_on_the_remote_is_refused_before_it_is_loaded(traine
     assert not marker.exists()
 
     # The workflow, with the generated .dvc/config (verify on): the pull is refused.
-    run = repo.run("promote.yaml", "push", event, environments=WRITER)
+    run = repo.run("promote.yaml", "push", event, READ_SECRETS, environments=WRITER)
     job = run.jobs["promote"]
-    assert job.conclusion == "success", job.log
-    log = job.step(PROMOTE_STEP).log
+    assert job.conclusion == "success", run.log()
+    log = run.jobs["gate"].step(GATE_STEP).log
     assert "Unable to pull data for stage: 'train'" in log
     assert "Running stage 'train'" in log  # the reviewed code, trained again
     assert "models/model.joblib" in log.split("the bytes dvc.lock records:")[1].split("\n")[0]
@@ -455,3 +466,8 @@ def test_the_readme_stores_the_signing_key_where_the_signing_jobs_read_it(baked,
         job = yaml.safe_load((workflows / workflow).read_text())["jobs"][name]
         assert job["environment"] == environment
         assert "${{ secrets.REGISTRY_SIGNING_KEY }}" in str(job["steps"])
+    # The job that loads models holds no secret of an environment and no token that writes.
+    gate = yaml.safe_load((workflows / "promote.yaml").read_text())["jobs"]["gate"]
+    assert "environment" not in gate and gate["permissions"] == {"contents": "read"}
+    assert "REGISTRY_SIGNING_KEY" not in str(gate) and "github.token" not in str(gate)
+    assert gate["steps"][0]["with"]["persist-credentials"] is False

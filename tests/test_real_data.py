@@ -94,7 +94,7 @@ def test_a_multiclass_table_with_ids_dates_text_and_gaps(baked, project_env, tmp
 
     git(project, "checkout", "-q", "main")
     git(project, "merge", "-q", "--no-ff", "-m", "Merge rate", "rate")
-    promoted = run(project, "make", "promote", check=False)
+    promoted = run(project, "make", "promote-gate", "promote", check=False)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     assert "promote: churn-model v1.1.0 -> prod" in promoted.stdout
 

@@ -130,14 +130,21 @@ def gate() -> None:
 
 
 @command(
-    "promote",
-    "gate this commit's model; register it and assign its stage",
+    "promote-gate",
+    "judge this commit's model after `dvc repro` (loads models; needs no secret)",
     argument("--base", default=None, help="the commit to compare with besides production (HEAD^)"),
 )
-def promote(base: str | None) -> None:
+def promote_gate(base: str | None) -> None:
+    from .release.promote import gate_main
+
+    gate_main(base)
+
+
+@command("promote", "register and stage what promote-gate decided (signs; loads nothing)")
+def promote() -> None:
     from .release.promote import main
 
-    main(base)
+    main()
 
 
 @command("push-tags", "push the tags the last promote made to origin")

@@ -51,6 +51,11 @@ PROMOTION = PROMOTE_DIR / "promotion.json"
 TAGS = PROMOTE_DIR / "tags.txt"
 CARD = PROMOTE_DIR / "model-card.md"
 PROMOTION_REPORT = PROMOTE_DIR / "report.md"
+# From the read-only job that judges to the writer job that registers: its decision,
+# and the outputs that ship (with dvc.lock as `dvc repro` left it and the run-cache).
+DECISION = PROMOTE_DIR / "decision.json"
+STAGED = PROMOTE_DIR / "outputs"
+RUN_CACHE = Path(".dvc/cache/runs")  # DVC's run-cache, where `cache.dir` is unset
 
 # The bundle the container image serves: written by `bundle`, checked by `verify-bundle`
 # and `image`, copied into the image by the Dockerfile.

@@ -1,7 +1,9 @@
-"""Promotion on main: the reviewed model, gated again, registered and staged with GTO.
+"""Promotion on main, in two jobs: one that reproduces and judges (it loads models, so
+it holds no secret and no token that writes), one that registers what was judged (it
+signs and pushes, and loads nothing).
 
-Run by `make promote` after `lock-check` and `dvc repro` (the "Promote" workflow does it
-on every push to main). In order:
+`make promote-gate` (the "Promote" workflow's read-only job) runs `lock-check` and `dvc
+repro`, then `promote-gate`:
 
 1. every output that DVC caches (the model, the prepared data, the predictions) and
    that arrived from the cache or the remote was hashed by `lock-check` before `dvc
@@ -16,26 +18,33 @@ on every push to main). In order:
 3. the pull request's gate (lifecycle.yaml): the same comparison and criteria as the
    pull request's report, against production and the previous commit of main; a
    failure promotes nothing;
-4. otherwise `gto register` (lifecycle.yaml's bump) and `gto assign` of the staging
-   stage if lifecycle.yaml declares one (production then waits for an approval),
-   else of the production stage.
+4. otherwise the decision (build/promote/decision.json) and the outputs that would
+   ship, with their md5s and dvc.lock as `dvc repro` left it, for the next job.
 
-Tags are only made here; the workflow pushes them (`make push-tags`, after `dvc push`)
-and releases the version with the model card (`make release`). Writes build/promote/:
-promotion.json, tags.txt (the tags to push), report.md (the comparison), model-card.md;
-in GitHub Actions, step outputs too.
+`make promote` (the writer job, in the `writer` environment) runs `promote`: it checks
+the decision is this commit's and that every output it carries has the md5 the decision
+names (hashing, never loading), puts them where DVC pushes them from, then registers
+the next version (lifecycle.yaml's bump) and assigns the staging stage if lifecycle.yaml
+declares one (production then waits for an approval), else the production stage: GTO's
+tags, signed (signatures.py). The workflow pushes them (`make push-tags`, after `dvc
+push`) and releases the version with the model card (`make release`). Writes
+build/promote/: decision.json, outputs/, report.md (the comparison), promotion.json,
+tags.txt (the tags to push), model-card.md; in GitHub Actions, step outputs too.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 from .. import dvc, paths
 from ..config import Lifecycle, check_gate, load_lifecycle, load_params
 from ..errors import ProjectError
 from ..git import commit_of, head, is_ancestor
 from ..github import step_outputs
-from ..outputs import write_json, write_text
+from ..outputs import read_json, write_json, write_text
 from ..registry import (
     GATE_RECORD,
     Version,
@@ -118,15 +127,40 @@ def record(
     )
 
 
-def main(base: str | None = None) -> None:
-    """The `promote` command: see the module's docstring. ``base``: the commit to compare
-    with besides production (default: the previous commit of main)."""
+def decide(values: dict) -> None:
+    """build/promote/decision.json, and the gate job's output: whether the writer job
+    has anything to do (a new version, or a re-run to finish)."""
+    write_json(values, paths.DECISION)
+    step_outputs({"candidate": "true" if values["action"] != "none" else "false"})
+
+
+def stage_outputs() -> dict[str, str]:
+    """Copy every cached output, dvc.lock as `dvc repro` left it and DVC's run-cache into
+    build/promote/outputs/ for the writer job; path -> md5 of each output."""
+    shutil.rmtree(paths.STAGED, ignore_errors=True)
+    found = {}
+    for name in dvc.pipeline_outputs(cached=True):
+        source, target = Path(name), paths.STAGED / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+        found[name] = dvc.md5_of(source)
+    shutil.copy2(paths.LOCK, paths.STAGED / paths.LOCK)
+    if paths.RUN_CACHE.is_dir():
+        shutil.copytree(paths.RUN_CACHE, paths.STAGED / "run-cache")
+    return found
+
+
+def gate_main(base: str | None = None) -> None:
+    """The `promote-gate` command: steps 1 to 4 of the module's docstring. ``base``: the
+    commit to compare with besides production (default: the previous commit of main)."""
     lifecycle = load_lifecycle()
     name, production_stage = lifecycle.model.name, lifecycle.promotion.stage
     stage = lifecycle.promotion.staging or production_stage  # the one assigned here
     commit = head()
-    write_text("", paths.TAGS)
-    outputs({"version": "", "tag": "", "stage": "", "approval": "false"})
+    decide({"commit": commit, "action": "none"})
 
     freshness = recorded()
     if not freshness["fresh"]:
@@ -143,9 +177,9 @@ def main(base: str | None = None) -> None:
     production = holder(name, production_stage)
     mine = at_commit(name, commit)
     if mine is not None and mine.version in assigned_ever(name, stage):
-        # a re-run: no new tag; the outputs let the workflow finish what it had not
+        # a re-run: no new tag; the writer job finishes what it had not
         print(f"promote: {mine.version} (this commit) was promoted before; no new tag")
-        record(name, mine, stage, previous(name, production_stage, mine), None, lifecycle)
+        decide({"commit": commit, "action": "rerun", "version": mine.version})
         return
     built = dvc.md5_of(paths.MODEL)
     why_not = superseded(production_stage, commit, production, built)
@@ -153,13 +187,86 @@ def main(base: str | None = None) -> None:
         print(f"promote: {why_not}")
         return
     found = judge(base or commit_of("HEAD^") or commit, commit, production, lifecycle, freshness)
-
-    gate_record = (
+    record_text = (
         f"{GATE_RECORD} on {commit[:7]}: {len(found)} criteria, against "
         + (f"production {production.version}" if production else "no production version")
         + shipped_lines(remade)
     )
-    version = mine or register(name, commit, lifecycle.promotion.bump, gate_record)
+    decide(
+        {
+            "commit": commit,
+            "action": "register",
+            "version": mine.version if mine else None,
+            "production": production.version if production else None,
+            "record": record_text,
+            "criteria": [asdict(item) for item in found],
+            "outputs": stage_outputs(),
+        }
+    )
+    print(f"promote: {name} passed its gate on {commit[:7]}; the writer job registers it")
+
+
+def unstage(expected: dict[str, str]) -> None:
+    """The outputs the gate job staged, checked against the md5s its decision names
+    (hashed, never loaded), put where DVC pushes them from, with its dvc.lock and
+    run-cache; `dvc commit` takes them into the cache."""
+    for name, md5 in expected.items():
+        staged = paths.STAGED / name
+        if not staged.exists():
+            raise ProjectError(f"{staged}: missing from the gate job's outputs; nothing promoted")
+        if (found := dvc.md5_of(staged)) != md5:
+            raise ProjectError(
+                f"{staged}: its bytes (md5 {found}) are not the ones the gate job decided "
+                f"to ship (md5 {md5}); nothing promoted"
+            )
+    for name in expected:
+        target = Path(name)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(paths.STAGED / name, target)
+    shutil.copy2(paths.STAGED / paths.LOCK, paths.LOCK)
+    if (paths.STAGED / "run-cache").is_dir():
+        shutil.copytree(paths.STAGED / "run-cache", paths.RUN_CACHE, dirs_exist_ok=True)
+    failed = dvc.run("commit", "--force", "--quiet")
+    if failed:
+        raise ProjectError(f"dvc commit of the gate job's outputs failed: {failed}")
+
+
+def main() -> None:
+    """The `promote` command: register and stage what `promote-gate` decided (see the
+    module's docstring); nothing is loaded here."""
+    lifecycle = load_lifecycle()
+    name, production_stage = lifecycle.model.name, lifecycle.promotion.stage
+    stage = lifecycle.promotion.staging or production_stage  # the one assigned here
+    commit = head()
+    write_text("", paths.TAGS)
+    outputs({"version": "", "tag": "", "stage": "", "approval": "false"})
+    decision = read_json(paths.DECISION, "promote-gate")
+    if decision.get("commit") != commit:
+        raise ProjectError(
+            f"{paths.DECISION} is of commit {str(decision.get('commit'))[:7]}, not of "
+            f"{commit[:7]}; run `make promote-gate` first; nothing promoted"
+        )
+    action = decision.get("action")
+    if action == "none":
+        print("promote: the gate job decided there is nothing to promote")
+        return
+    if action == "rerun":
+        mine = at_commit(name, commit)
+        if mine is None:
+            raise ProjectError(f"{decision.get('version')} is not registered on {commit[:7]}")
+        record(name, mine, stage, previous(name, production_stage, mine), None, lifecycle)
+        return
+    if action != "register":
+        raise ProjectError(f"{paths.DECISION}: unknown action {action!r}; nothing promoted")
+    unstage(decision["outputs"])
+    found = [Criterion(**item) for item in decision["criteria"]]
+    production = holder(name, production_stage)
+    mine = at_commit(name, commit)
+    version = mine or register(name, commit, lifecycle.promotion.bump, decision["record"])
     made = ([] if mine else [f"{name}@{version.version}"]) + put(name, stage, version)
     write_text("".join(f"{tag}\n" for tag in made), paths.TAGS)
     record(name, version, stage, production, found, lifecycle)
