@@ -8,13 +8,14 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from harness.bake import TEMPLATE, bake, choices
-from harness.env import environ, run
+from harness.env import run
 
 from .conftest import edit_yaml, git, readme_commands
 
@@ -88,43 +89,56 @@ def test_the_dev_container_command_installs_the_project(baked, project_env):
 
 def test_pre_commit_runs_what_ci_checks_on_every_commit(baked, project_env, tmp_path):
     """The README's commands install pre-commit (the template's pin, offline from uv's
-    cache) and its hook; a generated project passes every hook, and a commit that ruff
-    would reformat, whose code ruff refuses, or whose params.yaml is invalid is stopped."""
+    cache) and its hook; with the environment in .venv, as `make install` makes it, and
+    not activated (no ruff and no project Python on PATH), a generated project passes
+    every hook, and a commit that ruff would reformat, whose code ruff refuses, or whose
+    params.yaml is invalid is stopped."""
     project = baked()
+    (project / ".venv").symlink_to(project_env)  # `make install`'s environment
+    with (project / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
+        exclude.write(".venv\n")  # .gitignore's `.venv/` is a folder, this a symlink
     tools = tmp_path / "tools"
-    # activated: the environment's commands first, then where uv puts tools
-    path = [project_env / "bin", tools / "bin", os.environ["PATH"]]
+    # Not activated: where uv puts tools, and the system's git, make and shells.
+    system = {str(Path(shutil.which(name)).parent) for name in ("git", "make", "sh", "bash")}
+    bare = os.pathsep.join([str(tools / "bin"), *sorted(system)])
+    assert shutil.which("ruff", path=bare) is None
     env = {
+        **{key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"},
         "UV_TOOL_DIR": str(tools / "envs"),
         "UV_TOOL_BIN_DIR": str(tools / "bin"),
         "UV_OFFLINE": "1",
         "UV_PYTHON_DOWNLOADS": "never",
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
-        "PATH": os.pathsep.join(map(str, path)),
+        "PATH": bare,
     }
+
+    def sh(*command: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            command, cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0 or not check, result.stdout + result.stderr
+        return result
+
     install, hook = readme_commands(project, "Setting up anywhere")
     assert install == ["uv", "tool", "install", PRE_COMMIT]
     assert hook == ["pre-commit", "install"]
-    run(project, *install, **env)
-    run(project, *hook, **env)
-    run(project, "pre-commit", "run", "--all-files", **env)
+    uv = str(Path(sys.executable).with_name("uv"))  # the README assumes uv is installed
+    sh(uv, *install[1:])
+    sh(*hook)
+    sh("pre-commit", "run", "--all-files")
 
     def commit() -> subprocess.CompletedProcess:
         git(project, "add", "--all")
-        return subprocess.run(
-            ["git", "commit", "-q", "-m", "A change"],
-            cwd=project,
-            env=environ(project_env, **env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return sh("git", "commit", "-q", "-m", "A change", check=False)
 
     scratch = project / "src" / "churn_model" / "scratch.py"
     scratch.write_text("import os\n\nx  =  1\n", encoding="utf-8")
     assert commit().returncode != 0
-    assert scratch.read_text(encoding="utf-8") == "import os\n\nx = 1\n"  # formatted
-    assert commit().returncode != 0  # formatted, and still an unused import
+    # Fixed (the unused import) and formatted; what ruff cannot fix stops it still.
+    assert scratch.read_text(encoding="utf-8") == "x = 1\n"
+    scratch.write_text("def f():\n    return y\n", encoding="utf-8")
+    refused = commit()
+    assert refused.returncode != 0 and "F821" in refused.stdout + refused.stderr
     scratch.write_text("x = 1\n", encoding="utf-8")
     edit_yaml(project / "params.yaml", lambda p: p["base"].update(problem_type="ranking"))
     assert commit().returncode != 0
