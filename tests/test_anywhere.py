@@ -175,8 +175,7 @@ def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
     section = readme.split("## Without make", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(make [^`]+)` \| `([^`]+)` \|$", section, re.M)
     assert [row[0].split()[1] for row in rows] == [name for name in listed if name != "help"]
-    uv_pin = re.search(r"^UV_VERSION := (\S+)$", (project / "Makefile").read_text(), re.M)
-    assert f"`python -m pip install uv=={uv_pin.group(1)}`" in section
+    assert "`python -m pip install --require-hashes -r requirements-uv.txt`" in section
     words = tmp_path / "words.sh"
     words.write_text(WORDS, encoding="utf-8")
     words.chmod(0o755)
@@ -190,6 +189,41 @@ def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
             if line != "compound"
         ]
         assert recipe == [shlex.split(command) for command in typed.split(" && ")], target
+
+
+def test_without_uv_make_install_puts_uv_lock_s_uv_with_its_hashes(bakes, tmp_path):
+    """Without uv on PATH, `make install` first pip-installs requirements-uv.txt with
+    --require-hashes: uv.lock's uv (the dev pin), every file's hash as uv.lock records
+    it; pip takes it from the index and checks it."""
+    project = bakes()
+    bare = os.pathsep.join(
+        sorted({str(Path(shutil.which(name)).parent) for name in ("git", "make", "sh")})
+    )
+    assert shutil.which("uv", path=bare) is None
+    venv = tmp_path / "venv"
+    shown = make(project, "-n", "install", f"VENV={venv}", PATH=bare).stdout
+    words = " ".join(shown.replace("\\\n", " ").split())
+    bootstrap = f"{venv}/bin/python -m pip install --quiet --disable-pip-version-check"
+    assert f"{bootstrap} --require-hashes -r requirements-uv.txt;" in words
+    text = (project / "requirements-uv.txt").read_text(encoding="utf-8")
+    pinned = re.search(r"^uv==(\S+) \\$", text, re.M).group(1)
+    hashes = set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", text))
+    lock = tomllib.loads((project / "uv.lock").read_text(encoding="utf-8"))
+    [uv] = [package for package in lock["package"] if package["name"] == "uv"]
+    assert pinned == uv["version"]
+    assert hashes == {item["hash"] for item in [*uv["wheels"], uv["sdist"]]}
+    dev = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert f"uv=={pinned}" in dev["project"]["optional-dependencies"]["dev"]
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--require-hashes",
+         "-r", "requirements-uv.txt"],
+        cwd=project, check=True,
+    )  # fmt: skip
+    version = subprocess.run(
+        [venv / "bin" / "uv", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert version.split()[:2] == ["uv", pinned]
 
 
 def test_on_windows_make_finds_the_environment_in_scripts(bakes):
