@@ -226,6 +226,43 @@ def test_without_uv_make_install_puts_uv_lock_s_uv_with_its_hashes(bakes, tmp_pa
     assert version.split()[:2] == ["uv", pinned]
 
 
+def pip_install_editable(project: Path, venv: Path, **env: str) -> Path:
+    """`pip install --no-deps -e` of ``project`` into a new ``venv``: pip fetches the
+    build backend from its index (the dependencies are not the point here)."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    result = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-cache-dir",
+         "--quiet", "--editable", "."],
+        cwd=project, capture_output=True, text=True, check=False, env={**os.environ, **env},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv / "bin"
+
+
+def test_pip_installs_the_project_with_the_build_backend_from_the_index(bakes, tmp_path):
+    """A plain `pip install -e .` works: uv_build comes from the index, the newest the
+    range allows there; and the range's lower bound builds it too, with a package whose
+    name is not the project's (the backend's `module-name`), console script included."""
+    project = bakes()
+    bin_ = pip_install_editable(project, tmp_path / "newest")
+    assert (bin_ / "churn-model").is_file()
+    toml = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    [backend] = toml["build-system"]["requires"]
+    oldest = re.fullmatch(r"uv_build>=([\d.]+),<[\d.]+", backend).group(1)
+    renamed = bakes(package_name="churn_pkg")
+    constraint = tmp_path / "constraint.txt"
+    constraint.write_text(f"uv_build=={oldest}\n", encoding="utf-8")
+    # PIP_CONSTRAINT reaches the pip that installs the build backend.
+    bin_ = pip_install_editable(renamed, tmp_path / "oldest", PIP_CONSTRAINT=str(constraint))
+    script = (bin_ / "churn-model").read_text(encoding="utf-8")
+    assert "from churn_pkg.cli import main" in script
+    found = subprocess.run(
+        [bin_ / "python", "-c", "import churn_pkg; print(churn_pkg.__file__)"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert Path(found.strip()) == renamed / "src" / "churn_pkg" / "__init__.py"
+
+
 def test_on_windows_make_finds_the_environment_in_scripts(bakes):
     """With OS=Windows_NT the Makefile runs .venv/Scripts' commands and puts that folder
     first on PATH (joined with `;` when PATH is Windows' own); elsewhere bin. No other
