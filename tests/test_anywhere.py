@@ -241,11 +241,16 @@ def pip_install_editable(project: Path, venv: Path, **env: str) -> Path:
 
 def test_pip_installs_the_project_with_the_build_backend_from_the_index(bakes, tmp_path):
     """A plain `pip install -e .` works: uv_build comes from the index, the newest the
-    range allows there; and the range's lower bound builds it too, with a package whose
-    name is not the project's (the backend's `module-name`), console script included."""
+    range allows there, and the console script's usage names it; and the range's lower
+    bound builds it too, with a package whose name is not the project's (the backend's
+    `module-name`), console script included."""
     project = bakes()
     bin_ = pip_install_editable(project, tmp_path / "newest")
-    assert (bin_ / "churn-model").is_file()
+    # The console script names itself in its usage (the CLI needs no dependency for it).
+    shown = subprocess.run(
+        [bin_ / "churn-model", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.startswith("usage: churn-model ")
     toml = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     [backend] = toml["build-system"]["requires"]
     oldest = re.fullmatch(r"uv_build>=([\d.]+),<[\d.]+", backend).group(1)
