@@ -75,6 +75,8 @@ def main() -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     os.environ.pop("VIRTUAL_ENV", None)
     os.environ.update(GIT_PAGER="cat", PAGER="cat")  # no pager waits for `q`
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):  # the project's make runs as typed,
+        os.environ.pop(name, None)  # not as a sub-make of `make demo` ("Entering directory")
 
     step("Generate a project (cookiecutter --no-input, default answers)")
     project = bake(demo)
