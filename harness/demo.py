@@ -9,8 +9,11 @@ v1.0.0 in production. Then a pull request: a branch that changes a parameter, th
 post. Then the merge: "Promote" again, the registry (`gto show`) before and after, and
 the release it would create, whose notes are the model card. Last, operating: a batch
 of new data whose rows drifted, the "Monitor" workflow, its drift report and the issue
-it would open. It ends serving the production version over HTTP (`make serve`) and
-sending it one request.
+it would open. It ends serving the production version over HTTP (the project's `serve`
+command, which `make serve` runs) and sending it one request, then stops the server.
+
+It runs to the end without a keystroke: in a terminal, git's pager would stop it at
+every `git log`, so the commands it runs get `cat` for a pager.
 """
 
 import json
@@ -72,6 +75,9 @@ def main() -> None:
     # The template's tools (uv among them) are on PATH, as they would be for a user.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     os.environ.pop("VIRTUAL_ENV", None)
+    os.environ.update(GIT_PAGER="cat", PAGER="cat")  # no pager waits for `q`
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):  # the project's make runs as typed,
+        os.environ.pop(name, None)  # not as a sub-make of `make demo` ("Entering directory")
 
     step("Generate a project (cookiecutter --no-input, default answers)")
     project = bake(demo)
@@ -144,29 +150,29 @@ def main() -> None:
 
 
 def serve(project: Path) -> None:
-    """`make serve`: the production version over HTTP, sent one row of the test set."""
-    step("Serve the production version over HTTP: make serve, and one request")
+    """The project's `serve` command (what `make serve` runs): the production version
+    over HTTP, sent one row of the test set, then stopped. It runs without make, so
+    stopping it is the server's own clean shutdown, not make reporting a killed recipe."""
+    step("Serve the production version over HTTP (make serve), and one request")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    print(f"$ PORT={port} make serve", flush=True)
-    service = subprocess.Popen(
-        ["make", "--no-print-directory", "serve"], cwd=project,
-        env={**os.environ, "PORT": str(port)}, start_new_session=True,
-    )  # fmt: skip
+    command = [f".venv/bin/{project.name}", "serve", f"--port={port}"]
+    print(f"$ {' '.join(command)}", flush=True)
+    service = subprocess.Popen(command, cwd=project, start_new_session=True)
     try:
         deadline = time.monotonic() + 180  # a loaded machine imports the stack slowly
         while time.monotonic() < deadline:
             if service.poll() is not None:
-                raise SystemExit("make serve stopped; its output is above")
+                raise SystemExit("the server stopped; its output is above")
             try:
                 urllib.request.urlopen(f"{url}/health", timeout=5).close()
                 break
             except OSError:
                 time.sleep(0.2)
         else:
-            raise SystemExit(f"make serve did not answer at {url}/health")
+            raise SystemExit(f"the server did not answer at {url}/health")
         rows = subprocess.run(
             [".venv/bin/python", "-c", ONE_ROW], cwd=project, capture_output=True,
             text=True, check=True,
@@ -178,7 +184,7 @@ def serve(project: Path) -> None:
         with urllib.request.urlopen(request, timeout=30) as answer:
             print(json.dumps(json.load(answer), indent=2), flush=True)
     finally:
-        os.killpg(service.pid, signal.SIGTERM)
+        service.send_signal(signal.SIGINT)  # what Ctrl-C sends: uvicorn shuts down cleanly
         service.wait(timeout=30)
 
 

@@ -8,13 +8,14 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from harness.bake import TEMPLATE, bake, choices
-from harness.env import environ, run
+from harness.env import run
 
 from .conftest import edit_yaml, git, readme_commands
 
@@ -88,43 +89,56 @@ def test_the_dev_container_command_installs_the_project(baked, project_env):
 
 def test_pre_commit_runs_what_ci_checks_on_every_commit(baked, project_env, tmp_path):
     """The README's commands install pre-commit (the template's pin, offline from uv's
-    cache) and its hook; a generated project passes every hook, and a commit that ruff
-    would reformat, whose code ruff refuses, or whose params.yaml is invalid is stopped."""
+    cache) and its hook; with the environment in .venv, as `make install` makes it, and
+    not activated (no ruff and no project Python on PATH), a generated project passes
+    every hook, and a commit that ruff would reformat, whose code ruff refuses, or whose
+    params.yaml is invalid is stopped."""
     project = baked()
+    (project / ".venv").symlink_to(project_env)  # `make install`'s environment
+    with (project / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
+        exclude.write(".venv\n")  # .gitignore's `.venv/` is a folder, this a symlink
     tools = tmp_path / "tools"
-    # activated: the environment's commands first, then where uv puts tools
-    path = [project_env / "bin", tools / "bin", os.environ["PATH"]]
+    # Not activated: where uv puts tools, and the system's git, make and shells.
+    system = {str(Path(shutil.which(name)).parent) for name in ("git", "make", "sh", "bash")}
+    bare = os.pathsep.join([str(tools / "bin"), *sorted(system)])
+    assert shutil.which("ruff", path=bare) is None
     env = {
+        **{key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"},
         "UV_TOOL_DIR": str(tools / "envs"),
         "UV_TOOL_BIN_DIR": str(tools / "bin"),
         "UV_OFFLINE": "1",
         "UV_PYTHON_DOWNLOADS": "never",
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
-        "PATH": os.pathsep.join(map(str, path)),
+        "PATH": bare,
     }
+
+    def sh(*command: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            command, cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0 or not check, result.stdout + result.stderr
+        return result
+
     install, hook = readme_commands(project, "Setting up anywhere")
     assert install == ["uv", "tool", "install", PRE_COMMIT]
     assert hook == ["pre-commit", "install"]
-    run(project, *install, **env)
-    run(project, *hook, **env)
-    run(project, "pre-commit", "run", "--all-files", **env)
+    uv = str(Path(sys.executable).with_name("uv"))  # the README assumes uv is installed
+    sh(uv, *install[1:])
+    sh(*hook)
+    sh("pre-commit", "run", "--all-files")
 
     def commit() -> subprocess.CompletedProcess:
         git(project, "add", "--all")
-        return subprocess.run(
-            ["git", "commit", "-q", "-m", "A change"],
-            cwd=project,
-            env=environ(project_env, **env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return sh("git", "commit", "-q", "-m", "A change", check=False)
 
     scratch = project / "src" / "churn_model" / "scratch.py"
     scratch.write_text("import os\n\nx  =  1\n", encoding="utf-8")
     assert commit().returncode != 0
-    assert scratch.read_text(encoding="utf-8") == "import os\n\nx = 1\n"  # formatted
-    assert commit().returncode != 0  # formatted, and still an unused import
+    # Fixed (the unused import) and formatted; what ruff cannot fix stops it still.
+    assert scratch.read_text(encoding="utf-8") == "x = 1\n"
+    scratch.write_text("def f():\n    return y\n", encoding="utf-8")
+    refused = commit()
+    assert refused.returncode != 0 and "F821" in refused.stdout + refused.stderr
     scratch.write_text("x = 1\n", encoding="utf-8")
     edit_yaml(project / "params.yaml", lambda p: p["base"].update(problem_type="ranking"))
     assert commit().returncode != 0
@@ -161,8 +175,7 @@ def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
     section = readme.split("## Without make", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(make [^`]+)` \| `([^`]+)` \|$", section, re.M)
     assert [row[0].split()[1] for row in rows] == [name for name in listed if name != "help"]
-    uv_pin = re.search(r"^UV_VERSION := (\S+)$", (project / "Makefile").read_text(), re.M)
-    assert f"`python -m pip install uv=={uv_pin.group(1)}`" in section
+    assert "`python -m pip install --require-hashes -r requirements-uv.txt`" in section
     words = tmp_path / "words.sh"
     words.write_text(WORDS, encoding="utf-8")
     words.chmod(0o755)
@@ -176,6 +189,83 @@ def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
             if line != "compound"
         ]
         assert recipe == [shlex.split(command) for command in typed.split(" && ")], target
+
+
+def test_without_uv_make_install_puts_uv_lock_s_uv_with_its_hashes(bakes, tmp_path):
+    """Without uv on PATH, `make install` first pip-installs requirements-uv.txt with
+    --require-hashes: uv.lock's uv (the dev pin), every file's hash as uv.lock records
+    it; pip takes it from the index and checks it."""
+    project = bakes()
+    bare = os.pathsep.join(
+        sorted({str(Path(shutil.which(name)).parent) for name in ("git", "make", "sh")})
+    )
+    assert shutil.which("uv", path=bare) is None
+    venv = tmp_path / "venv"
+    shown = make(project, "-n", "install", f"VENV={venv}", PATH=bare).stdout
+    words = " ".join(shown.replace("\\\n", " ").split())
+    bootstrap = f"{venv}/bin/python -m pip install --quiet --disable-pip-version-check"
+    assert f"{bootstrap} --require-hashes -r requirements-uv.txt;" in words
+    text = (project / "requirements-uv.txt").read_text(encoding="utf-8")
+    pinned = re.search(r"^uv==(\S+) \\$", text, re.M).group(1)
+    hashes = set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", text))
+    lock = tomllib.loads((project / "uv.lock").read_text(encoding="utf-8"))
+    [uv] = [package for package in lock["package"] if package["name"] == "uv"]
+    assert pinned == uv["version"]
+    assert hashes == {item["hash"] for item in [*uv["wheels"], uv["sdist"]]}
+    dev = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert f"uv=={pinned}" in dev["project"]["optional-dependencies"]["dev"]
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--require-hashes",
+         "-r", "requirements-uv.txt"],
+        cwd=project, check=True,
+    )  # fmt: skip
+    version = subprocess.run(
+        [venv / "bin" / "uv", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert version.split()[:2] == ["uv", pinned]
+
+
+def pip_install_editable(project: Path, venv: Path, **env: str) -> Path:
+    """`pip install --no-deps -e` of ``project`` into a new ``venv``: pip fetches the
+    build backend from its index (the dependencies are not the point here)."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    result = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-cache-dir",
+         "--quiet", "--editable", "."],
+        cwd=project, capture_output=True, text=True, check=False, env={**os.environ, **env},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv / "bin"
+
+
+def test_pip_installs_the_project_with_the_build_backend_from_the_index(bakes, tmp_path):
+    """A plain `pip install -e .` works: uv_build comes from the index, the newest the
+    range allows there, and the console script's usage names it; and the range's lower
+    bound builds it too, with a package whose name is not the project's (the backend's
+    `module-name`), console script included."""
+    project = bakes()
+    bin_ = pip_install_editable(project, tmp_path / "newest")
+    # The console script names itself in its usage (the CLI needs no dependency for it).
+    shown = subprocess.run(
+        [bin_ / "churn-model", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.startswith("usage: churn-model ")
+    toml = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    [backend] = toml["build-system"]["requires"]
+    oldest = re.fullmatch(r"uv_build>=([\d.]+),<[\d.]+", backend).group(1)
+    renamed = bakes(package_name="churn_pkg")
+    constraint = tmp_path / "constraint.txt"
+    constraint.write_text(f"uv_build=={oldest}\n", encoding="utf-8")
+    # PIP_CONSTRAINT reaches the pip that installs the build backend.
+    bin_ = pip_install_editable(renamed, tmp_path / "oldest", PIP_CONSTRAINT=str(constraint))
+    script = (bin_ / "churn-model").read_text(encoding="utf-8")
+    assert "from churn_pkg.cli import main" in script
+    found = subprocess.run(
+        [bin_ / "python", "-c", "import churn_pkg; print(churn_pkg.__file__)"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert Path(found.strip()) == renamed / "src" / "churn_pkg" / "__init__.py"
 
 
 def test_on_windows_make_finds_the_environment_in_scripts(bakes):

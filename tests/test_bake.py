@@ -160,6 +160,7 @@ def expected_files(answers: dict) -> set[str]:
         "models/.gitignore",
         "params.yaml",
         "pyproject.toml",
+        "requirements-uv.txt",
         "uv.lock",
         *(f"src/{package}/{module}.py" for module in modules),
         *(f"tests/{name}.py" for name in tests),

@@ -49,7 +49,10 @@ def test_project_checks_and_pipeline(baked, problem_type):
     run(project, "uv", "lock", "--check")
     git(project, "checkout", "--", "uv.lock")
 
-    run(project, "make", "repro")
+    built = run(project, "make", "repro").stdout
+    # Where metrics first show, the table they come from is named.
+    table = "breast cancer" if problem_type == "classification" else "diabetes"
+    assert re.search(rf"train: \w+ fitted on \d+ rows of scikit-learn's {table} dataset", built)
     lock = yaml.safe_load((project / "dvc.lock").read_text(encoding="utf-8"))
     assert list(lock["stages"]) == ["prepare", "train", "evaluate"]
     outs = {out["path"] for out in lock["stages"]["train"]["outs"]}

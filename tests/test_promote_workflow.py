@@ -130,6 +130,7 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert card.startswith(f"# Model card: {NAME} v1.1.0")
     assert "**Stage:** prod" in card
     assert "Previous production version: `v1.0.0`" in card
+    assert f"- Version: `v1.1.0` of `{NAME}`, from commit `{merged}`" in card.splitlines()
     assert RATE_IN_CARD in card
     assert "**Gate at promotion:**" in card and "- ✅ roc_auc vs production" in card
     assert "rollback --to v1.0.0" in card

@@ -4,6 +4,7 @@
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -84,27 +85,67 @@ def test_replay_file_from_the_cli(tmp_path):
     assert again["cookiecutter"]["problem_type"] == "regression"
 
 
-def test_make_demo(tmp_path):
-    """`make demo` generates, installs (the project's own `make install`), trains and
-    commits a first model, which the Promote workflow makes v1.0.0 in production; opens
-    a pull request that changes a parameter, runs the PR workflows locally and prints
-    the one comment they posted; merges it, and promotion makes v1.1.0 production, with
-    the registry before and after and the release's model card; then a drifted batch,
-    the Monitor workflow's report and the issue it would open; last, `make serve` answers
-    one request with the production version."""
-    demo = tmp_path / "demo"
-    result = make("demo", DEMO_DIR=str(demo))
+def test_make_demo_needs_no_npm():
+    """`make demo` sets up the Python tools alone: the npm packages are the tests'."""
+    result = make("--dry-run", "--always-make", "demo")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "python -m harness.demo" in result.stdout
+    assert "npm" not in result.stdout
+
+
+def in_a_terminal(command: str, timeout: float, **env: str) -> str:
+    """What ``command`` prints run in a pseudo-terminal (util-linux `script`), as a user
+    runs it, with no keystroke ever typed (stdin closed) and no pager settings of ours:
+    a pager that waits for `q` waits until the timeout fails the test."""
+    keep = {k: v for k, v in os.environ.items() if k not in {"PAGER", "GIT_PAGER", "LESS"}}
+    try:
+        result = subprocess.run(
+            ["script", "--quiet", "--return", "--command", command, "/dev/null"],
+            cwd=TEMPLATE,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**keep, **env},
+        )
+    except subprocess.TimeoutExpired as error:
+        shown = error.stdout or b""  # bytes, whatever `text` said
+        shown = (shown.decode(errors="replace") if isinstance(shown, bytes) else shown)[-3000:]
+        pytest.fail(f"{command} did not finish in {timeout:.0f}s (waiting for a key?):\n{shown}")
+    out = ANSI.sub("", result.stdout.replace("\r\n", "\n"))
+    assert result.returncode == 0, out + result.stderr
+    return out
+
+
+# Terminal colours and cursor moves, left out of what the tests read.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+DEMO_TIMEOUT = 1800  # seconds; the demo takes some minutes on two shared cores
+
+
+def test_make_demo(tmp_path):
+    """`make demo`, in a terminal and with no keystroke, generates, installs (the
+    project's own `make install`), trains on the named dataset and commits a first
+    model, which the Promote workflow makes v1.0.0 in production; opens a pull request
+    that changes a parameter, runs the PR workflows locally and prints the one comment
+    they posted; merges it, and promotion makes v1.1.0 production, with the registry
+    before and after and the release's model card; then a drifted batch, the Monitor
+    workflow's report and the issue it would open; last, the project's `serve` answers
+    one request with the production version and stops cleanly."""
+    demo = tmp_path / "demo"
+    out = in_a_terminal(f"make demo DEMO_DIR={shlex.quote(str(demo))}", DEMO_TIMEOUT)
     project = demo / "churn-model"
     assert (project / ".venv" / "bin" / "dvc").is_file()
-    assert "roc_auc" in result.stdout
+    assert "roc_auc" in out
+    trained = out.split("Train and evaluate the first model")[1]
+    assert re.search(r"train: \w+ fitted on \d+ rows of scikit-learn's breast cancer", trained)
+    assert "Terminated" not in out and "make[1]: ***" not in out
+    assert out.rstrip().splitlines()[-1].startswith("The project is in ")
     assert git(project, "log", "--format=%s", "main") == (
         "Merge pull request #1\nLower the learning rate\nTrain the first model\n"
         "Generate project from the GitOps ML template"
     )
     assert git(project, "status", "--porcelain") == ""
     assert (project / "dvc.lock").is_file()
-    out = result.stdout
     comment = out.split("(one, updated by every push)")[1].split("== Merge pull request")[0]
     assert comment.lstrip("\x1b[0m\n").startswith(
         "✅ **This pull request's check succeeded** (its *Pull request* run).\n\n"

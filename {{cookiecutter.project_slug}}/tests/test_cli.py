@@ -23,6 +23,23 @@ def test_version(capsys):
     assert __version__ in capsys.readouterr().out
 
 
+def test_the_console_script_and_python_m_name_themselves(capsys, monkeypatch):
+    """Run as the console script, usage and --version name the script; run as
+    `python -m <package>`, they name that."""
+    script = "{{ cookiecutter.project_slug }}"
+    monkeypatch.setattr(sys, "argv", [f"/venv/bin/{script}", "--version"])
+    with pytest.raises(SystemExit):
+        main()
+    assert capsys.readouterr().out == f"{script} {__version__}\n"
+    shown = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert shown.startswith("usage: python -m {{ cookiecutter.package_name }} ")
+
+
 def test_every_command_has_help(capsys):
     """Each command is declared once, with its help; `--help` lists them all."""
     with pytest.raises(SystemExit):

@@ -14,6 +14,17 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.release.card import render
 
 PROD = "prod"
+# eval/data.json as the prepare stage writes it, in short.
+PROFILE = {
+    "source": "scikit-learn's breast-cancer table",
+    "target": "target",
+    "rows": {"train": 8, "test": 2, "without target": 0},
+    "features": {"mean radius": "numeric", "worst texture": "numeric"},
+    "ids": [],
+    "split": {"method": "random", "column": None, "test_size": 0.2},
+    "positive_class": "1",
+    "warnings": [],
+}
 RECORD = f"{registry.GATE_RECORD} (as the promotion records it)"
 
 
@@ -34,6 +45,7 @@ def repo(project, monkeypatch):
     for index in range(3):
         (project / "eval").mkdir(exist_ok=True)
         (project / "eval" / "metrics.json").write_text(json.dumps({"score": index}))
+        (project / "eval" / "data.json").write_text(json.dumps(PROFILE))
         (project / "dvc.lock").write_text(
             "schema: '2.0'\nstages:\n  prepare:\n    deps:\n    - path: data/raw\n"
             f"      md5: raw{index}\n    outs: []\n"
@@ -105,6 +117,9 @@ def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo, ca
     assert "- `data/raw`: md5 `raw1`" in card
     assert "| score ↓ | 1.0000 |" in card
     assert f"Previous production version: `v1.0.0` (commit `{commits[0][:7]}`)" in card
+    assert "- numeric features: `mean radius`, `worst texture`" in card
+    lineage = f"- Version: `v1.1.0` of `{name}`, from commit `{commits[1]}`"
+    assert lineage in card.splitlines()
     assert "rollback --to v1.0.0" in card
     assert main(["model-card", "--output", "card.md"]) == 0
     text = Path("card.md").read_text(encoding="utf-8")
@@ -115,6 +130,18 @@ def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo, ca
     older = capsys.readouterr().out
     assert older.startswith(f"# Model card: {name} v1.0.0")
     assert "**Stage:** registered" in older and "Previous production version: none" in older
+
+
+def test_model_card_reads_the_commit_s_yaml_strictly(repo):
+    """A params.yaml with a key twice at the version's commit is an error naming the
+    file and the commit, not a card that shows whichever value won."""
+    name, _ = repo
+    params = Path("params.yaml").read_text(encoding="utf-8")
+    Path("params.yaml").write_text(params + "base:\n  seed: 1\n", encoding="utf-8")
+    git("commit", "-q", "-am", "params.yaml with base twice")
+    commit = git("rev-parse", "HEAD").strip()
+    with pytest.raises(ProjectError, match=rf"params.yaml@{commit[:7]}: .*'base' appears twice"):
+        render(name, None, commit, "none", None)
 
 
 def test_only_versions_on_main_with_a_recorded_gate_hold_a_stage(repo, capsys):

@@ -1,10 +1,11 @@
 """The project's command line: every command, declared once with its arguments.
 
-Run it from the project root as ``python -m <package> <command>`` (``--help`` lists
-them). argparse lives here only: each command parses its arguments and calls one
-function with plain keyword arguments, importing that function when it runs, so a light
-command (`gate`, `rollback`) never loads the model libraries. Problems the user can fix
-are printed as one clear message and exit with status 1.
+Run it from the project root as ``python -m <package> <command>``, or as the console
+script named after the project (``--help`` lists them). argparse lives here only: each
+command parses its arguments and calls one function with plain keyword arguments,
+importing that function when it runs, so a light command (`gate`, `rollback`) never
+loads the model libraries. Problems the user can fix are printed as one clear message
+and exit with status 1.
 """
 
 import argparse
@@ -16,7 +17,6 @@ from . import __version__
 from .errors import ProjectError
 from .paths import IMAGE_BUNDLE
 
-PACKAGE = __package__
 BUNDLE = str(IMAGE_BUNDLE)  # the bundle the image serves
 # command -> (its help, its arguments as (flags, options) for argparse, what it runs)
 COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict]], Callable[..., Any]]] = {}
@@ -358,10 +358,9 @@ def pull() -> None:
 # parsing ---------------------------------------------------------------------------------
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog=f"python -m {PACKAGE}", description=__doc__.splitlines()[0]
-    )
+def parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """``prog``: the name usage shows; by default the program's (the console script's)."""
+    root = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="command")
     for name, (text, arguments, _) in COMMANDS.items():
@@ -376,8 +375,9 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
-    arguments = vars(parser().parse_args(argv))
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """The console script's entry point; ``python -m`` names itself with ``prog``."""
+    arguments = vars(parser(prog).parse_args(argv))
     _, _, run = COMMANDS[arguments.pop("command")]
     try:
         status = run(**arguments)

@@ -19,12 +19,17 @@ POSITIVE = {"1", "true", "yes", "y", "t", "positive", "pos"}  # names of a posit
 SEPARATES = 0.99  # a single feature this good (AUC, or |rank correlation|) is a likely leak
 MAX_LABELS = 50  # more distinct numeric labels than this: a continuous target
 LEAK_SAMPLE = 100_000  # rows a feature's separation of the target is measured on
+# The names of the tables `prepare.source: sklearn` trains on, as messages show them.
+BUNDLED = {
+    "classification": "scikit-learn's breast cancer dataset",
+    "regression": "scikit-learn's diabetes dataset",
+}
 
 
 def load_source(params: PrepareParams, problem_type: str, seed: int) -> tuple[pd.DataFrame, str]:
     """Return the raw table and a name for it that error messages can use."""
     if params.source == "sklearn":
-        return bundled_dataset(problem_type), "the bundled scikit-learn dataset"
+        return bundled_dataset(problem_type), BUNDLED[problem_type]
     if params.source == "synthetic":
         settings = params.synthetic
         frame = synthetic(

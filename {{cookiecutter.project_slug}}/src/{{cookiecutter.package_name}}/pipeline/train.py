@@ -190,4 +190,5 @@ def main() -> None:
     with threadpool_limits(limits=params.train.threads):
         ended = log_training(model, features, target, params.base.seed)
     where = ", ".join(f"{name} {value:.4g}" for name, value in ended.items())
-    print(f"train: {params.train.estimator} fitted on {len(features)} rows ({where})")
+    source = json.loads(paths.DATA_PROFILE.read_text(encoding="utf-8"))["source"]
+    print(f"train: {params.train.estimator} fitted on {len(features)} rows of {source} ({where})")

@@ -14,10 +14,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from .. import paths
-from ..config import HIGHER_IS_BETTER, Lifecycle, flatten, load_lifecycle, validate
+from ..config import HIGHER_IS_BETTER, Lifecycle, flatten, load_lifecycle, parse_yaml, validate
 from ..dvc import stages
 from ..errors import ProjectError
 from ..git import head, show
@@ -60,11 +58,12 @@ def render(
 ) -> str:
     """The card as Markdown. ``criteria``: the gate's results at promotion, if known."""
     where = f"{paths.LIFECYCLE}@{commit[:7]}"
-    lifecycle = validate(yaml.safe_load(_at(commit, paths.LIFECYCLE)), where, Lifecycle)
+    lifecycle = validate(parse_yaml(_at(commit, paths.LIFECYCLE), where), where, Lifecycle)
     about = lifecycle.model
     metrics = json.loads(_at(commit, paths.METRICS))
     profile = json.loads(show(commit, paths.DATA_PROFILE) or "null")
-    params = flatten(yaml.safe_load(_at(commit, paths.PARAMS)) or {})
+    params_at = f"{paths.PARAMS}@{commit[:7]}"
+    params = flatten(parse_yaml(_at(commit, paths.PARAMS), params_at) or {})
     title = f"{name} {version}" if version else f"{name} (not registered)"
     rev = f"{name}@{version}" if version else commit[:7]
     lines = [
@@ -100,8 +99,8 @@ def render(
             )
         )
         kinds: dict[str, list[str]] = {}
-        for name, kind in profile["features"].items():
-            kinds.setdefault(kind, []).append(name)
+        for feature, kind in profile["features"].items():
+            kinds.setdefault(kind, []).append(feature)
         lines += [
             f"- {kind} features: {', '.join(map(code, names))}" for kind, names in kinds.items()
         ]
