@@ -19,6 +19,7 @@ package, scale = sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
 config = importlib.import_module(f"{package}.config")
 compare = importlib.import_module(f"{package}.review.compare")
 gate_module = importlib.import_module(f"{package}.review.gate")
+evidence = importlib.import_module(f"{package}.evidence")
 stats_module = importlib.import_module(f"{package}.review.stats")
 scoring = importlib.import_module(f"{package}.scoring")
 drift = importlib.import_module(f"{package}.operate.drift")
@@ -122,7 +123,7 @@ def comparison(actual, labels, positive, models, gate, same_commit: bool, record
         baselines.append(found)
     if same_commit:
         baselines[0].same_as, baselines[1].same_as = "base", "production"
-    tests = len(gate_module.regression_rules(gate)) * len(gate_module.compared(baselines))
+    tests = len(evidence.regression_rules(gate)) * len(evidence.compared(baselines))
     found = compare.Comparison(
         problem_type="regression" if not labels else "classification",
         base="base",
@@ -133,7 +134,7 @@ def comparison(actual, labels, positive, models, gate, same_commit: bool, record
         predictions=mine,
         baselines=baselines,
         scored=scored,
-        level=gate_module.interval_level(gate, tests),
+        level=evidence.interval_level(gate, tests),
         tests=tests,
     )
     compare.add_intervals(found, seed=0)
@@ -163,11 +164,11 @@ def gate_runs(make, rows, noises, gate, same_commit, count, seed, recorded=False
         found = comparison(actual, labels, positive, models, gate, same_commit, recorded_metrics)
         criteria = gate_module.metric_criteria(gate, found.scores, found.baselines)
         failures += regression_failed(criteria)
-        other = gate_module.compared(found.baselines)[0]
-        for metric in gate_module.regression_rules(gate):
+        other = evidence.compared(found.baselines)[0]
+        for metric in evidence.regression_rules(gate):
             estimate = other.intervals.get(metric)
-            allowed, _ = gate_module.tolerance(gate.metrics[metric], other.value(metric))
-            smallest = gate_module.detectable(gate, metric, estimate, allowed)
+            allowed, _ = evidence.tolerance(gate.metrics[metric], other.value(metric))
+            smallest = evidence.detectable(gate, metric, estimate, allowed)
             if smallest is not None:
                 detectable.append((metric, smallest))
     means = pd.DataFrame(detectable, columns=["metric", "value"]).groupby("metric")["value"].mean()

@@ -56,6 +56,7 @@ def expected_files(answers: dict) -> set[str]:
         "config",
         "dvc",
         "errors",
+        "evidence",
         "git",
         "github",
         "markdown",
@@ -89,6 +90,7 @@ def expected_files(answers: dict) -> set[str]:
                 "changes",
                 "gate",
                 "proposal",
+                "render",
                 "report",
                 "post",
             )
@@ -103,6 +105,7 @@ def expected_files(answers: dict) -> set[str]:
                 "bundle",
                 "drift",
                 "outcomes",
+                "drift_report",
                 "monitor",
                 "retrain",
             )

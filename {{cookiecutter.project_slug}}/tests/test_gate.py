@@ -6,15 +6,17 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import HIGHER_IS_BETTER, Gate, validate
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.evidence import (
+    compared,
+    detectable,
+    interval_level,
+    passes_when_equal,
+)
 from {{ cookiecutter.package_name }}.review import post
 from {{ cookiecutter.package_name }}.review.compare import Baseline
 from {{ cookiecutter.package_name }}.review.gate import (
-    compared,
-    detectable,
     freshness_criterion,
-    interval_level,
     metric_criteria,
-    passes_when_equal,
     reproducibility_criterion,
 )
 from {{ cookiecutter.package_name }}.review.lockcheck import stale_stages

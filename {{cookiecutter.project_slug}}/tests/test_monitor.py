@@ -14,7 +14,8 @@ import yaml
 from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_lifecycle
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
-from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, markdown, read_batch
+from {{ cookiecutter.package_name }}.operate.drift_report import markdown
+from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, read_batch
 from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate

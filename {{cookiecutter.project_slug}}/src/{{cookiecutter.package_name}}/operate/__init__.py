@@ -6,6 +6,7 @@
                registry's record of the version
 - drift.py     the statistics of drift: two-sample tests, PSI, missing values, schema
 - outcomes.py  realized performance, once a batch's outcomes are known
-- monitor.py   the `monitor` command, its report and the drift issue
+- drift_report.py  what a drift check found, and its Markdown (the issue's body)
+- monitor.py   the `monitor` command and the drift issue
 - retrain.py   refresh the data, retrain, propose the new model as a pull request
 """

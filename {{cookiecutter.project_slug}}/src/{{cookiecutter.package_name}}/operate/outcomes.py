@@ -20,7 +20,7 @@ from pandas.api import types
 
 from ..config import HIGHER_IS_BETTER, Gate
 from ..errors import ProjectError
-from ..review.gate import tolerance, worsening, worsening_interval
+from ..evidence import tolerance, worsening, worsening_interval
 from ..review.stats import Estimate, alone, scored, unpaired
 
 

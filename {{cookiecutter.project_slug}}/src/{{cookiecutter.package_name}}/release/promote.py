@@ -60,7 +60,7 @@ from ..review.changes import since
 from ..review.compare import compare
 from ..review.gate import Criterion, criteria, freshness_criterion, passed, reasons_text
 from ..review.lockcheck import recorded
-from ..review.report import render
+from ..review.render import render
 from .card import render as render_card
 
 

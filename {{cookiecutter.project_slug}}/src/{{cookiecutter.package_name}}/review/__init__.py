@@ -6,6 +6,7 @@
 - changes.py    what changed: parameters, code and data, the gate
 - gate.py       lifecycle.yaml's criteria and the verdict
 - proposal.py   gate values proposed from a model's metrics and intervals
-- report.py     the report as Markdown (the `report` command)
+- render.py     the report as Markdown: verdict, metrics, chart, what changed
+- report.py     the `report` command: compare, gate, render, write
 - post.py       the sticky comment (standard library only: runs no project code)
 """

@@ -27,12 +27,12 @@ import pandas as pd
 
 from .. import dvc, paths
 from ..dvc import metrics_at
+from ..evidence import compared, interval_level, regression_rules
 from ..pipeline.data import read_split
 from ..pipeline.model import Model, load, load_at
 from ..progress import Progress
 from ..scoring import predict, scores
 from .changes import data_profile
-from .gate import compared, interval_level, regression_rules
 from .stats import Estimate, alone, differences, scored, unpaired
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Comparison:
     baselines: list[Baseline]  # production, then base
     scored: dict[str, Predictions]  # role -> its predictions on its rows, if scored
     trained_on_test: int = 0  # test rows whose key is also a training row's
-    level: float = 0.95  # of every interval: the gate's (gate.interval_level)
+    level: float = 0.95  # of every interval: the gate's (evidence.interval_level)
     tests: int = 0  # the (metric, baseline) tests of the gate
     seed: int = 0  # of the intervals that resample
 
