@@ -97,7 +97,10 @@ def in_a_terminal(command: str, timeout: float, **env: str) -> str:
     """What ``command`` prints run in a pseudo-terminal (util-linux `script`), as a user
     runs it, with no keystroke ever typed (stdin closed) and no pager settings of ours:
     a pager that waits for `q` waits until the timeout fails the test."""
-    keep = {k: v for k, v in os.environ.items() if k not in {"PAGER", "GIT_PAGER", "LESS"}}
+    # As a user types it: no pager, and not a sub-make of `make test` (which would print
+    # "Entering/Leaving directory" around it).
+    drop = {"PAGER", "GIT_PAGER", "LESS", "MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+    keep = {k: v for k, v in os.environ.items() if k not in drop}
     try:
         result = subprocess.run(
             ["script", "--quiet", "--return", "--command", command, "/dev/null"],
