@@ -289,10 +289,13 @@ def test_predict_says_how_far_it_is_on_stderr_plain_in_logs_rewritten_on_a_termi
     *lines, last = logged.stderr.splitlines()
     # a line per chunk (the share is of the file's bytes read, 256 KB ahead for CSV), and
     # maybe more from the heartbeat; then the last one
-    line = r"predict: scoring batch\.csv, (\d+) rows \(\d+%\), elapsed \d s(, ETA \d+ s)?"
+    # (a duration as progress.py writes it, whatever the machine's speed: "12 s",
+    # "3 min 05 s", "1 h 02 min")
+    took = r"(?:\d+ s|\d+ min \d+ s|\d+ h \d+ min)"
+    line = rf"predict: scoring batch\.csv, (\d+) rows \(\d+%\), elapsed {took}(, ETA {took})?"
     counts = [int(re.fullmatch(line, text)[1]) for text in lines]
     assert set(range(20, rows, 20)) <= set(counts) and counts == sorted(counts)
-    assert re.fullmatch(rf"predict: {rows:,} rows, done in \d s", last)
+    assert re.fullmatch(rf"predict: {rows:,} rows, done in {took}", last)
     terminal, other = pty.openpty()
     try:
         subprocess.run(
@@ -304,7 +307,7 @@ def test_predict_says_how_far_it_is_on_stderr_plain_in_logs_rewritten_on_a_termi
     text = read_all(terminal).decode()
     assert text.startswith("\rpredict: scoring batch.csv, 20 rows")
     assert text.count("\n") == 1  # the terminal writes the last \n as \r\n
-    assert re.search(rf"\rpredict: {rows:,} rows, done in \d s *\r\n$", text)
+    assert re.search(rf"\rpredict: {rows:,} rows, done in {took} *\r\n$", text)
 
 
 def read_all(terminal: int) -> bytes:

@@ -114,8 +114,9 @@ def test_a_heartbeat_shows_the_time_while_one_long_call_runs():
         time.sleep(0.6)  # the call, with no step to count; the thread wakes every 0.25 s
     lines = stream.getvalue().splitlines()
     assert len(lines) >= 2
-    assert all(re.fullmatch(r"train: fitting, elapsed [01] s", line) for line in lines[:-1])
-    assert lines[-1] in ("train: done in 0 s", "train: done in 1 s")
+    # the seconds shown depend on the machine's load, not on this code: any whole number
+    assert all(re.fullmatch(r"train: fitting, elapsed \d+ s", line) for line in lines[:-1])
+    assert re.fullmatch(r"train: done in \d+ s", lines[-1])
 
 
 def test_an_error_ends_the_terminal_line_so_its_message_starts_on_its_own():
