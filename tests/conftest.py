@@ -1,11 +1,9 @@
 """Fixtures: isolated git configuration, baked projects, the projects' environment.
 
 FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in two processes
-(pytest-xdist, pyproject.toml); each keeps OpenMP and BLAS to one thread by default, so
-that two workers' model fits do not fight over the two cores. No test relies on it: the
-train stage sets its own thread count (params.yaml: train.threads), and the developer's
-machine in the workflow tests (``Repository.laptop``) runs with other thread counts than
-the runner.
+(pytest-xdist, pyproject.toml). No thread count is pinned for the suite: the train stage
+sets its own (params.yaml: train.threads), and the workflow tests set the developer's
+machine (``LAPTOP``: two threads) and the runner (``RUNNER``: one) apart on purpose.
 """
 
 import contextlib
@@ -35,8 +33,6 @@ from harness.bake import TEMPLATE, bake
 from harness.env import DEFAULT_ENV, register_by_hand, run, signing_key
 from harness.runner import Environment, GitHub, run_workflow
 
-for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_threads, "1")
 # DVC's usage reports: off, so that no DVC command starts a process to send one.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 # Bytecode caches on: a machine that turns them off (PYTHONDONTWRITEBYTECODE) makes each
@@ -358,6 +354,8 @@ TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make ins
 # The developer's machine differs from the runner (which inherits this process's one
 # thread): more threads for OpenMP and BLAS.
 LAPTOP = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+# The CI runner the workflow tests emulate: one thread, unlike the laptop.
+RUNNER = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Stands in for a developer on another platform (a Mac's arm64 wheels, another CPU):
 # a fit whose bytes differ from the runner's whatever params.yaml's thread setting,
 # because threadpoolctl's limits do nothing there, so OpenMP takes LAPTOP's threads.
@@ -434,7 +432,7 @@ class Repository:
             payload,
             secrets=secrets,
             **options,
-            env={"VENV": str(self.project_env), "UV_OFFLINE": "1", **self.env},
+            env={"VENV": str(self.project_env), "UV_OFFLINE": "1", **RUNNER, **self.env},
             path=[self.project_env / "bin", TEMPLATE_BIN],
         )
 
