@@ -125,6 +125,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_predict",
         "test_progress",
         "test_registry",
+        "test_render",
         "test_stages",
         "test_stats",
         "test_storage",

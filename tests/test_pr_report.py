@@ -47,7 +47,7 @@ def test_improvement_passes_and_is_compared_on_the_same_rows(repository):
     assert "Production = base `v1.0.0`" in text  # one commit: one column
     assert "Every model scored on this pull request's" in text
     assert RATE_CHANGE in text
-    assert "### The gate's comparisons" in text and "roc_auc vs production and base" in text
+    assert "### The gate's comparisons" in text and "roc_auc ↑ vs production and base" in text
     assert "[95% CI]" in text and "test rows detect a worsening of" in text
     assert "| roc_auc ↑ |" in text and "worsens ≤ 0.01 ✅ |" in text
     assert len(text) < 65_536

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from .. import paths
-from ..config import HIGHER_IS_BETTER
 from ..dvc import metrics_at
 from ..errors import ProjectError
 from ..evidence import (
@@ -116,7 +115,7 @@ def regression_criterion(
     else:
         low, high = worsening_interval(metric, estimate)
         level = f"{interval_level(gate, tests):.1%}".replace(".0%", "%")
-        shown = f"{level} interval of the worsening [{low:+.4f}, {high:+.4f}]"
+        shown = f"{level} interval of Δ [{estimate.low:+.4f}, {estimate.high:+.4f}]"
         if gate.regression_test == "significant":
             failed = worse > allowed and low > 0
             reason = f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label}); {shown}"
@@ -161,12 +160,10 @@ def ungated_worsenings(gate: Gate, comparison: Comparison) -> list[str]:
         for metric, estimate in other.intervals.items():
             if metric in gated or not estimate.known:
                 continue
-            low, high = worsening_interval(metric, estimate)
-            if low > 0:
+            if worsening_interval(metric, estimate)[0] > 0:  # shown worse
                 found.append(
-                    f"`{metric}` is worse than {other.name} ({other.label}): by "
-                    f"{-estimate.value if metric in HIGHER_IS_BETTER else estimate.value:+.4f}, "
-                    f"interval [{low:+.4f}, {high:+.4f}]"
+                    f"`{metric}` is worse than {other.name} ({other.label}): Δ "
+                    f"{estimate.value:+.4f}, interval [{estimate.low:+.4f}, {estimate.high:+.4f}]"
                 )
     return found
 

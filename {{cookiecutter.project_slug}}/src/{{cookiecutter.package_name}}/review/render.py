@@ -23,7 +23,6 @@ from ..evidence import (
     passes_when_equal,
     regression_rules,
     tolerance,
-    worsening,
     worsening_interval,
 )
 from ..markdown import MISSING, code, codes, cut, number, signed, table
@@ -35,6 +34,10 @@ from .stats import RESAMPLES
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
 LIST_LIMIT = 40  # rows of a "what changed" list before it is cut
 CHART_WIDTH = 41  # characters of the gate chart's axis
+# Characters of a chart line at most: a comment is 760 px wide, and GitHub's code font
+# takes 7.2 to 7.8 px a character. A comparison's name beside its bar is cut to fit.
+CHART_LINE = 90
+CHART_NAMES = CHART_LINE - 2 - CHART_WIDTH - 3
 
 
 def render(
@@ -181,23 +184,33 @@ def percent_text(share: float) -> str:
 def delta_cell(metric: str, new: float, other: Baseline) -> str:
     """Δ (this PR minus the baseline, on the rows both were scored on) with its interval;
     🔴 or 🟢 when the interval shows it worse or better."""
-    old = other.value(metric)
-    if old is None:
+    if other.value(metric) is None:
         return MISSING
     if other.identical:
         return "±0 (same predictions)"
-    delta = other.mine.get(metric, new) - old
-    text = f"{delta:+.4f}"
+    delta = change(metric, new, other)
+    text = signed(delta)
     estimate = other.intervals.get(metric)
     if estimate is not None and estimate.known:
         low, high = worsening_interval(metric, estimate)
-        text += f" [{estimate.low:+.4f}, {estimate.high:+.4f}]"
+        text = delta_text(delta, estimate)
         text += " 🔴" if low > 0 else " 🟢" if high < 0 else ""
     else:
         text += " (no interval)"
     if not other.scores:
         text += " (recorded)"
     return text
+
+
+def change(metric: str, new: float, other: Baseline) -> float:
+    """Δ, the one signed difference the report shows (its table and its chart): this PR
+    minus the baseline, in the metric's own units, on the rows both were scored on."""
+    return other.mine.get(metric, new) - other.value(metric)
+
+
+def delta_text(delta: float, estimate) -> str:
+    """Δ with its interval, e.g. "-0.0010 [-0.0040, +0.0020]"."""
+    return f"{signed(delta)} [{signed(estimate.low)}, {signed(estimate.high)}]"
 
 
 def label(other: Baseline) -> str:
@@ -319,26 +332,34 @@ def dataset_line(before: dict | None, after: dict) -> str:
 
 
 def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
-    """Each gated worsening's interval against its allowance, drawn in text (it reads the
-    same in a comment, a job summary, an e-mail and a terminal): the axis is in units of
-    the allowance, ┆ is no change, │ the allowance, ● the estimate."""
+    """Each gated comparison's Δ (this PR minus the baseline, as the metrics table shows
+    it) with its interval, against its allowance, drawn in text (it reads the same in a
+    comment, a job summary, an e-mail and a terminal): the axis is in units of the
+    allowance, ┆ is no change, │ the allowance (left of ┆ where higher is better, right
+    where lower is), ● the estimate. No line is longer than CHART_LINE."""
     bars = []
     for metric in regression_rules(gate):
+        higher = metric in HIGHER_IS_BETTER
         for other in compared(comparison.baselines):
             old, estimate = other.value(metric), other.intervals.get(metric)
             if old is None or estimate is None or not estimate.known:
                 continue
             allowed, text = tolerance(gate.metrics[metric], old)
             unit = allowed or estimate.se or 1.0
-            worse = worsening(metric, other.mine.get(metric, comparison.scores[metric]), old)
-            low, high = worsening_interval(metric, estimate)
-            name = f"{metric} vs {other.name}"
-            passed = all(c.passed for c in found if c.name == name)
-            numbers = f"{signed(worse)} [{signed(low)}, {signed(high)}], allowed {text}"
-            bars.append((name, worse / unit, low / unit, high / unit, passed, numbers))
+            delta = change(metric, comparison.scores[metric], other)
+            bound = -allowed if higher else allowed
+            passed = all(c.passed for c in found if c.name == f"{metric} vs {other.name}")
+            limit = f"{'≥ -' if higher else '≤ +'}{text}" if allowed else ("≤ 0", "≥ 0")[higher]
+            numbers = [
+                f"{'✅' if passed else '❌'} Δ {delta_text(delta, estimate)};",
+                f"allowed Δ {limit}",
+            ]
+            name = chart_name(metric, higher, other.name)
+            scaled = (delta / unit, estimate.low / unit, estimate.high / unit, bound / unit)
+            bars.append((name, *scaled, numbers))
     if not bars:
         return ""
-    left = max(-5.0, min([-1.0] + [bar[2] for bar in bars]))
+    left = max(-5.0, min([-2.0] + [bar[2] for bar in bars]))
     right = min(5.0, max([2.0] + [bar[3] for bar in bars]))
 
     def at(x: float) -> int:
@@ -346,32 +367,40 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
         return round((x - left) / (right - left) * (CHART_WIDTH - 1))
 
     names = max(len(bar[0]) for bar in bars)
-    zero, allowance = at(0.0), at(1.0)
+    zero = at(0.0)
     axis = [" "] * CHART_WIDTH
-    axis[zero], axis[allowance] = "0", "1"
-    lines = [" " * names + "  " + "".join(axis) + "   (times the allowance; worse →)"]
-    for name, worse, low, high, passed, numbers in bars:
+    axis[zero] = "0"
+    axis[at(-1.0) - 1 : at(-1.0) + 1] = "-1"
+    axis[at(1.0) - 1 : at(1.0) + 1] = "+1"
+    lines = [(" " * names + "  " + "".join(axis)).rstrip()]
+    for name, delta, low, high, bound, numbers in bars:
         row = [" "] * CHART_WIDTH
         for x in range(at(low), at(high) + 1):
             row[x] = "─"
-        row[zero], row[allowance] = "┆", "│"
+        row[zero], row[at(bound)] = "┆", "│"
         row[at(low)] = "◀" if low < left else "["
         row[at(high)] = "▶" if high > right else "]"
-        row[at(worse)] = "●"
-        mark = "✅" if passed else "❌"
-        lines.append(f"{name.ljust(names)}  {''.join(row)}  {mark} {numbers}")
+        row[at(delta)] = "●"
+        lines.append(f"{name.ljust(names)}  {''.join(row)}".rstrip())
+        together = "    " + " ".join(numbers)
+        if len(together) <= CHART_LINE:
+            lines.append(together)
+        else:
+            lines += ["    " + numbers[0], "      " + numbers[1]]
     level = percent_text(comparison.level)
     how = {
-        "significant": "fails when ● is past │ and the whole interval past ┆",
-        "non_inferiority": "passes only when the whole interval is left of │",
+        "significant": "fails when ● is past │ and the whole interval is past ┆",
+        "non_inferiority": "passes only when the whole interval is short of │",
         "point": "fails when ● is past │",
     }[gate.regression_test]
     return "\n".join(
         [
             "### The gate's comparisons",
             "",
-            f"Each worsening with its {level} interval, in units of its allowance; a "
-            f"criterion {how}.",
+            f"Each Δ of the metrics table (this PR minus the baseline) with its {level} "
+            "interval, in units of its allowance: ● is Δ, ┆ no change, │ the allowance. For a "
+            "metric where higher is better (↑), worse is left and │ is left of ┆; where lower "
+            f"is better (↓), worse is right. A criterion {how} (on the worse side).",
             "",
             "```text",
             *lines,
@@ -380,6 +409,14 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             "The DVC plots against the base are in the `pr-report` artifact (`plots/index.html`).",
         ]
     )
+
+
+def chart_name(metric: str, higher: bool, baseline: str) -> str:
+    """A comparison's name in the chart, e.g. "accuracy ↑ vs production", its metric cut
+    to fit CHART_NAMES."""
+    rest = f" {'↑' if higher else '↓'} vs {baseline}"
+    room = CHART_NAMES - len(rest)
+    return (metric if len(metric) <= room else metric[: room - 1] + "…") + rest
 
 
 def reproduce(commands: list[str]) -> str:
