@@ -480,6 +480,33 @@ def test_the_readme_code_map_names_every_module(bakes):
         assert module.stem.startswith("__") or f"{module.name}" in block, module.name
 
 
+def test_the_readme_says_what_prepare_does(bakes):
+    """The generated README's data statements are the code's: prepare refuses no column
+    for its kind (text is a feature, encoded in the model); a row's key is a hash of its
+    IDs or content, not its position, and indexes the prepared tables as `row`; a text
+    column keeps the encoder's MAX_CATEGORIES - 1 most frequent values. The project's
+    own tests check the behaviour: test_cli.py's test_a_table_as_it_is_prepares_and_trains
+    and test_features.py's test_a_text_column_keeps_its_most_frequent_values_…"""
+    project = bakes(
+        {"problem_type": "regression", "dvc_remote": "local", "python_version": "3.11",
+         "license": "MIT"}
+    )  # fmt: skip
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    pipeline = readme.split("## The pipeline", 1)[1].split("\n## ", 1)[0]
+    prepare = " ".join(pipeline.split("- **prepare**", 1)[1].split("\n- **", 1)[0].split())
+    data = " ".join(readme.split("## Bring your own data", 1)[1].split("\n## ", 1)[0].split())
+    assert "non-numeric" not in prepare and "position in the source as" not in prepare
+    assert "text" in prepare and "leaves out the rows without a target" in prepare
+    assert "hash of the row's IDs (`prepare.ids`), else of its whole content" in prepare
+    assert "prepared tables' index, named `row` (`row_` when a column is called `row`)" in (
+        prepare
+    )
+    source = (project / "src" / "churn_model" / "pipeline" / "features.py").read_text()
+    kept = int(re.search(r"^MAX_CATEGORIES = ([\d_]+)", source, re.M).group(1)) - 1
+    assert f"the {kept} most frequent values of a column each, the rarer ones as one" in data
+    assert "rows in another order never move a test row" in data
+
+
 def test_a_file_whose_hash_is_not_the_locked_one_is_refused(tmp_path):
     """uv checks every file against uv.lock's hash: a changed hash (for the file, read: a
     file that is not the one locked) stops the install before anything is installed."""

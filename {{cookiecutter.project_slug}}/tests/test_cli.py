@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +13,7 @@ from {{ cookiecutter.package_name }}.cli import COMMANDS, main
 from {{ cookiecutter.package_name }}.config import METRICS
 from {{ cookiecutter.package_name }}.pipeline.model import load
 
-from .conftest import PROBLEM_TYPES, set_params
+from .conftest import PROBLEM_TYPES, mixed_table, set_params
 
 
 def test_version(capsys):
@@ -81,6 +82,70 @@ def test_pipeline_smoke(project, capsys, kind):
     predictions = pd.read_parquet(paths.PREDICTIONS)
     assert 40 < len(predictions) < 120 and predictions.index.name == "row"  # a hash split
     assert sorted(paths.PLOTS_DIR.iterdir()) == sorted(paths.PLOTS[kind])
+
+
+def prepare_file(frame: pd.DataFrame, capsys) -> tuple[dict, str, dict]:
+    """``frame`` prepared from data/raw/dataset.csv: key -> (its prepared row, "train" or
+    "test"), the prepared tables' index's name, and column -> role or kind as printed."""
+    frame.to_csv("data/raw/dataset.csv", index=False)
+    assert main(["prepare"]) == 0, capsys.readouterr().err
+    sides = {"train": pd.read_parquet(paths.TRAIN), "test": pd.read_parquet(paths.TEST)}
+    [name] = {table.index.name for table in sides.values()}
+    found = {
+        key: (row.to_dict(), side)
+        for side, table in sides.items()
+        for key, row in table.iterrows()
+    }
+    cells = [line.strip("| ").split(" | ") for line in capsys.readouterr().out.splitlines()]
+    return found, name, {row[0]: row[1] for row in cells[2:] if len(row) > 2}
+
+
+@pytest.mark.parametrize("kind", PROBLEM_TYPES)
+def test_a_table_as_it_is_prepares_and_trains(project, capsys, kind):
+    """The README's data statements: a table of text, yes/no, dates, an ID, missing values
+    and rows without a target prepares as it is (each column's role and kind printed, the
+    rows without a target left out) and trains. Each row's key is a hash of its ID, else
+    of its content, never its position: rows in another order keep their keys and sides;
+    without IDs, an edited row alone is re-keyed. The prepared tables' index is named
+    `row`, or `row_` when a column is called `row`."""
+    frame = mixed_table(kind, rows=300)
+    frame["row"] = np.where(np.arange(300) % 3, "aisle", "window")  # a feature named row
+    frame.loc[[5, 50], "target"] = None
+    settings = {"source": "file", "path": "data/raw/dataset.csv", "target": "target"}
+    set_params(
+        project,
+        base={"problem_type": kind},
+        prepare={**settings, "ids": ["customer_id"], "drop": [], "kinds": {}},
+        train={
+            "estimator": "random_forest",
+            "hyperparameters": {"random_forest": {"n_estimators": 9}},
+        },
+    )
+    found, index, roles = prepare_file(frame, capsys)
+    features = {"plan": "categorical", "newsletter": "boolean", "signed_up": "datetime"}
+    features |= {"row": "categorical"} | {f"x0{i}": "numeric" for i in range(4)}
+    assert roles == {"customer_id": "ID", "target": "target", **features}
+    assert index == "row_"
+    by_id = {row["customer_id"]: (key, side) for key, (row, side) in found.items()}
+    assert set(by_id) == set(frame["customer_id"].drop([5, 50]))  # no row without a target
+    assert main(["train"]) == 0, capsys.readouterr().err
+    assert set(load(paths.MODEL).features) == set(features)
+
+    shuffled, _, _ = prepare_file(frame.sample(frac=1, random_state=1), capsys)
+    assert {row["customer_id"]: (key, side) for key, (row, side) in shuffled.items()} == by_id
+
+    set_params(project, prepare={**settings, "ids": []})
+    frame = frame.drop(columns="row")
+    by_content, index, _ = prepare_file(frame, capsys)
+    assert index == "row"
+    assert len(by_content) == 298 and not set(by_content) & set(found)  # not the ID's hash
+    reordered, _, _ = prepare_file(frame.iloc[::-1], capsys)
+    assert {key: side for key, (_, side) in reordered.items()} == {
+        key: side for key, (_, side) in by_content.items()
+    }
+    frame.loc[7, "plan"] = "edited"
+    edited, _, _ = prepare_file(frame, capsys)
+    assert len(set(by_content) - set(edited)) == 1
 
 
 def test_bad_data_exits_non_zero_and_writes_nothing(project, capsys):

@@ -7,7 +7,14 @@ import pytest
 
 from {{ cookiecutter.package_name }}.operate.drift import schema_changes
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
-from {{ cookiecutter.package_name }}.pipeline.features import infer_kind, problems, schema_of, unseen
+from {{ cookiecutter.package_name }}.pipeline.features import (
+    MAX_CATEGORIES,
+    encoder,
+    infer_kind,
+    problems,
+    schema_of,
+    unseen,
+)
 from {{ cookiecutter.package_name }}.pipeline.split import row_keys, split
 from {{ cookiecutter.package_name }}.scoring import predict
 
@@ -53,6 +60,23 @@ def test_the_model_takes_the_raw_table(problem_type, name):
     assert scores and all(np.isfinite(value) for value in scores.values())
     if problem_type == "classification":
         assert set(model.classes) == {"churned", "stayed"} and probabilities.shape[1] == 2
+
+
+@pytest.mark.parametrize("style", ["native", "linear"])
+def test_a_text_column_keeps_its_most_frequent_values_and_groups_the_rest(style):
+    """As the README says: the MAX_CATEGORIES - 1 most frequent values of a text column
+    are a category each, the rarer ones one more (codes for trees, one-hot columns for
+    linear models)."""
+    counts = np.arange(MAX_CATEGORIES + 50, 0, -1)  # value i is the i-th most frequent
+    names = [f"city {i:03d}" for i in range(len(counts))]
+    frame = pd.DataFrame({"city": np.repeat(names, counts), "target": 0.0})
+    transformer, _ = encoder(schema_of(frame, "target", [], [], {}), style)
+    encoded = transformer.fit_transform(frame[["city"]])
+    codes = pd.Series([tuple(row) for row in encoded], index=frame["city"])
+    assert codes.nunique() == MAX_CATEGORIES
+    frequent = names[: MAX_CATEGORIES - 1]
+    assert codes[frequent].groupby(level=0).first().nunique() == MAX_CATEGORIES - 1
+    assert codes.drop(frequent).nunique() == 1
 
 
 def test_values_not_of_their_kind_are_named():
