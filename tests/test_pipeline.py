@@ -287,3 +287,25 @@ def test_make_expands_no_value_given_on_its_command_line(baked, tmp_path):
     pulled = run(project, "make", "-n", "ci-repro", "REPRO_FLAGS=--pull --force").stdout
     assert "dvc pull --allow-missing" in pulled.splitlines()
     assert "dvc repro --pull --force" in pulled.splitlines()
+
+
+def test_a_leftover_temporary_file_is_no_change(on_main):
+    """A `.<name>.*.tmp` file that a killed write left (outputs.py), which git ignores, is
+    no change for DVC either: in an output folder (eval/training) or the data folder
+    (data/raw), `dvc status` reports nothing, and lock-check takes the outputs as the
+    bytes dvc.lock records (the promotion's check, whose md5s leave out what .dvcignore
+    lists)."""
+    for folder in ("eval/training", "data/raw"):
+        (on_main / folder / ".metrics.json.k1ll3d.tmp").write_text("{", encoding="utf-8")
+    assert git(on_main, "status", "--porcelain", "--ignored", "data/raw") == (
+        "!! data/raw/.metrics.json.k1ll3d.tmp"
+    )
+    assert json.loads(run(on_main, "dvc", "status", "--json").stdout) == {}
+    checked = run(on_main, "python", "-m", "churn_model", "lock-check").stdout
+    assert "eval/training" in checked.split("each dvc.lock's bytes: ")[1].splitlines()[0]
+    assert "lock-check: dvc.lock matches the code, parameters and data" in checked
+    # md5_of leaves out of a folder's hash the names .dvcignore lists, as DVC does.
+    text = (on_main / ".dvcignore").read_text(encoding="utf-8")
+    listed = [line for line in text.splitlines() if line and not line.startswith("#")]
+    names = "from churn_model.dvc import IGNORED; print(*IGNORED)"
+    assert run(on_main, "python", "-c", names).stdout.split() == listed
