@@ -191,6 +191,10 @@ def test_every_make_target_has_its_commands_without_make(bakes, tmp_path):
         assert recipe == [shlex.split(command) for command in typed.split(" && ")], target
 
 
+# A target that prints the environment's folder of commands, which `make install` runs.
+SHOW_BIN = ["--eval", 'show-bin: ; @echo "$$BIN"', "show-bin"]
+
+
 def test_without_uv_make_install_puts_uv_lock_s_uv_with_its_hashes(bakes, tmp_path):
     """Without uv on PATH, `make install` first pip-installs requirements-uv.txt with
     --require-hashes: uv.lock's uv (the dev pin), every file's hash as uv.lock records
@@ -203,8 +207,9 @@ def test_without_uv_make_install_puts_uv_lock_s_uv_with_its_hashes(bakes, tmp_pa
     venv = tmp_path / "venv"
     shown = make(project, "-n", "install", f"VENV={venv}", PATH=bare).stdout
     words = " ".join(shown.replace("\\\n", " ").split())
-    bootstrap = f"{venv}/bin/python -m pip install --quiet --disable-pip-version-check"
+    bootstrap = '"$BIN/python" -m pip install --quiet --disable-pip-version-check'
     assert f"{bootstrap} --require-hashes -r requirements-uv.txt;" in words
+    assert make(project, f"VENV={venv}", *SHOW_BIN).stdout.strip() == f"{venv}/bin"
     text = (project / "requirements-uv.txt").read_text(encoding="utf-8")
     pinned = re.search(r"^uv==(\S+) \\$", text, re.M).group(1)
     hashes = set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", text))
@@ -275,7 +280,8 @@ def test_on_windows_make_finds_the_environment_in_scripts(bakes):
     project = bakes()
     venv = project / ".venv"
     shown = make(project, "-n", "install", "OS=Windows_NT").stdout
-    assert f"{venv}/Scripts/python -m pip install" in shown and "/bin/" not in shown
+    assert '"$BIN/python" -m pip install' in shown and "/bin/" not in shown
+    assert make(project, "OS=Windows_NT", *SHOW_BIN).stdout.strip() == f"{venv}/Scripts"
     show_path = ["--eval", 'print-path: ; @echo "$$PATH"', "print-path"]
     windows_path = r"C:\Windows\system32;C:\Windows"
     on_windows = make(project, "OS=Windows_NT", *show_path, PATH=windows_path)

@@ -3,6 +3,7 @@ whole through cookiecutter for every answer they refuse."""
 
 import json
 import subprocess
+import sys
 import tempfile
 import types
 from pathlib import Path
@@ -44,10 +45,15 @@ INVALID = [
     ("project_slug", "My Project", "lowercase letters, digits and single hyphens"),
     ("package_name", "1model", "valid Python identifier"),
     ("package_name", "class", "not a keyword"),
-    ("package_name", "pandas", "does not shadow"),
-    ("package_name", "json", "does not shadow"),
+    ("package_name", "pandas", "does not shadow a dependency: 'pandas' is a module"),
+    ("package_name", "fastapi", "does not shadow a dependency: 'fastapi' is a module"),
+    ("package_name", "uvicorn", "`import uvicorn` would load this package instead"),
+    ("package_name", "dvclive", "does not shadow a dependency: 'dvclive' is a module"),
+    ("package_name", "json", "does not shadow the standard library: 'json' is one of its"),
     ("model_name", "-model", "GTO's naming rule"),
     ("model_name", "my model", "GTO's naming rule"),
+    ("model_name", "m" * 300, "at most 200 characters and no '//': git keeps each registry"),
+    ("model_name", "team//churn", "no '//'"),
     ("author_email", "not-an-email", "an e-mail address"),
     ("python_version", "3.9", "one of 3.10, 3.11, 3.12, 3.13"),
     ("problem_type", "clustering", "one of classification, regression"),
@@ -55,6 +61,9 @@ INVALID = [
     ("license", "GPL", "one of MIT"),
     ("training_runner", "ubuntu latest", "one runner label"),
     ("project_name", "Two\nlines", "non-empty, single-line"),
+    ("project_name", "", "non-empty, single-line"),
+    ("project_name", "   ", "non-empty, single-line"),
+    ("project_name", "!?", "letters or digits: the folder name (project_slug) is made of them"),
     ("description", "two\nlines", "single line"),
     ("model_owner", "", "non-empty"),
     ("code_owners", "alice", "GitHub users or teams separated by single spaces"),
@@ -63,7 +72,7 @@ INVALID = [
 
 
 @pytest.mark.parametrize(
-    ("answer", "value", "expected"), INVALID, ids=[f"{a}={v!r}" for a, v, _ in INVALID]
+    ("answer", "value", "expected"), INVALID, ids=[f"{a}={v!r}"[:40] for a, v, _ in INVALID]
 )
 def test_invalid_answer_is_refused_and_nothing_is_written(
     tmp_path, capfd, answer, value, expected
@@ -94,6 +103,76 @@ def test_remote_url_must_match_the_remote(tmp_path, capfd):
         bake(tmp_path, dvc_remote="s3", dvc_remote_url="gs://bucket/path")
     assert "dvc_remote_url" in capfd.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+CONTROL = "expected no control character (a line break would end .dvc/config's line)"
+S3_RULE = "of 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with"
+GCS_RULE = "of 3 to 63 lowercase letters, digits, '-', '_' and '.' (up to 222 with dots"
+AZURE_RULE = "of 3 to 63 lowercase letters, digits and single '-', starting and ending"
+BAD_URLS = [
+    ("s3", "s3://models/churn\n['remote \"x\"']", CONTROL),
+    ("gcs", "gs://models/churn\v", CONTROL),
+    ("azure", "azure://models/\tchurn", CONTROL),
+    ("ssh", "ssh://host/srv/dvc\nurl = /tmp", CONTROL),
+    ("local", "../storage\x1b[2J", CONTROL),
+    ("s3", "s3://my models/churn", f"expected a bucket name ('my models') {S3_RULE}"),
+    ("s3", "s3://Models_1/churn", f"expected a bucket name ('Models_1') {S3_RULE}"),
+    ("s3", "s3://ab/churn", f"expected a bucket name ('ab') {S3_RULE}"),
+    ("s3", "s3://a..b/churn", S3_RULE),
+    ("s3", "s3://192.168.5.4/churn", S3_RULE),
+    ("s3", f"s3://{'b' * 64}/churn", S3_RULE),
+    ("gcs", "gs://my models/churn", f"expected a bucket name ('my models') {GCS_RULE}"),
+    ("gcs", "gs://google-models/churn", GCS_RULE),
+    ("gcs", "gs://models-/churn", GCS_RULE),
+    ("azure", "azure://my models/churn", f"expected a bucket name ('my models') {AZURE_RULE}"),
+    ("azure", "azure://my--models/churn", AZURE_RULE),
+    ("azure", "azure://my_models/churn", AZURE_RULE),
+]
+
+
+@pytest.mark.parametrize(
+    ("remote", "url", "expected"), BAD_URLS, ids=[f"{r}={u!r}"[:40] for r, u, _ in BAD_URLS]
+)
+def test_a_remote_url_dvc_or_the_provider_would_refuse_is_refused(
+    tmp_path, capfd, remote, url, expected
+):
+    """A control character (written into .dvc/config, a line break would start a line of
+    its own) or a bucket name the provider's rules refuse (a space, capitals, too short
+    or long) stops generation, naming dvc_remote_url; nothing is written."""
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, dvc_remote=remote, dvc_remote_url=url)
+    error = capfd.readouterr().err
+    assert f"answer 'dvc_remote_url' = {url!r}: expected" in error
+    assert expected in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bucket_names_the_providers_allow_pass():
+    """Names that S3, Google Cloud Storage and Azure accept pass, dots and underscores
+    where the provider allows them."""
+    for remote, url in [
+        ("s3", "s3://models/churn"), ("s3", "s3://my.models-1/a b/c"),
+        ("gcs", "gs://my_models.example.com/churn"), ("gcs", f"gs://{'g' * 63}"),
+        ("azure", "azure://models-1/churn"), ("azure", "azure://abc"),
+    ]:  # fmt: skip
+        answers = defaults(dvc_remote=remote, dvc_remote_url=url)
+        assert load_hook("pre_gen_project", answers).problems(answers) == [], url
+
+
+def test_no_package_name_shadows_a_module_of_the_projects_dependencies(project_env):
+    """The hook refuses every top-level module that the projects' environment (uv.lock,
+    every extra) installs, and no name it does not install."""
+    listed = subprocess.run(
+        [project_env / "bin" / "python", "-c",
+         "import importlib.metadata; print(*importlib.metadata.packages_distributions())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    hook = load_hook("pre_gen_project", defaults())
+    installed = {
+        name for name in listed
+        if hook.PACKAGE.match(name) and name not in sys.stdlib_module_names
+    }  # fmt: skip
+    assert hook.TAKEN - {"tests"} == installed
 
 
 def test_all_problems_are_reported_at_once():

@@ -234,7 +234,7 @@ def test_make_hands_names_to_commands_as_values_never_as_code(baked, tmp_path):
     shell syntax in it is not run, and one that looks like an option is not read as one."""
     project = baked()
     marker = tmp_path / "ran"
-    hostile = f"x$(touch {marker})`touch {marker}`;touch {marker}"
+    hostile = f"x`touch {marker}`;touch {marker}"  # a `$` is refused (the test below)
     posted = run(project, "make", "post-report", f"REPORT_DIR={hostile}", check=False)
     assert posted.returncode != 0 and "no report.md or pull-request.json" in posted.stderr
     shown = run(project, "make", "-n", "pr-report", f"BASE={hostile}").stdout
@@ -246,3 +246,66 @@ def test_make_hands_names_to_commands_as_values_never_as_code(baked, tmp_path):
     rolled = run(project, "make", "rollback", f"VERSION={hostile}", check=False)
     assert rolled.returncode != 0
     assert not marker.exists()
+
+
+def test_make_expands_no_value_given_on_its_command_line(baked, tmp_path):
+    """A value given on make's command line that holds `$` (which make would expand as its
+    own functions when it exports it: `$(shell ...)` runs a command, whatever the target)
+    is refused before anything runs, naming the variable; set in the environment, a value
+    is passed on as it is. The flags written into a command (REPRO_FLAGS, MONITOR_FLAGS)
+    refuse shell syntax, from either; a plain flag works."""
+    project = baked()
+    marker = tmp_path / "ran"
+    payload = f"$(shell touch {marker})"
+    for variable, target in [
+        ("BATCH", "monitor"), ("REPRO_FLAGS", "ci-repro"), ("MONITOR_FLAGS", "monitor"),
+        ("VENV", "install"), ("ANYTHING", "help"),
+    ]:  # fmt: skip
+        refused = run(project, "make", "-n", target, f"{variable}={payload}", check=False)
+        assert refused.returncode == 2 and refused.stdout == "", variable
+        assert refused.stderr.startswith("Makefile:") and refused.stderr.endswith(
+            f" *** {variable} given on make's command line holds `$`: make would expand it "
+            "as its own functions ($(shell ...) runs a command); expected a value without "
+            f"`$` (or set it in the environment: {variable}='...' make ...).  Stop.\n"
+        ), refused.stderr
+    shown = run(project, "make", "-n", "monitor", BATCH=payload).stdout
+    assert '${BATCH:+-- "$BATCH"}' in shown
+    for flags in (f"--help;touch {marker}", f"--help `touch {marker}`", payload):
+        for given in ({"MONITOR_FLAGS": flags}, {}):
+            command = ["make", "monitor"] + ([] if given else [f"MONITOR_FLAGS={flags}"])
+            refused = run(project, *command, check=False, **given)
+            assert refused.returncode == 2 and refused.stdout == "", flags
+            assert " *** MONITOR_FLAGS " in refused.stderr, refused.stderr
+    syntax = run(project, "make", "ci-repro", "REPRO_FLAGS=--pull;x", check=False).stderr
+    assert syntax.endswith(
+        " *** REPRO_FLAGS holds shell syntax (`;`): expected options separated by spaces, "
+        "e.g. --pull.  Stop.\n"
+    ), syntax
+    assert not marker.exists()
+    helped = run(project, "make", "monitor", "MONITOR_FLAGS=--help").stdout
+    assert "usage: " in helped and " monitor " in helped
+    pulled = run(project, "make", "-n", "ci-repro", "REPRO_FLAGS=--pull --force").stdout
+    assert "dvc pull --allow-missing" in pulled.splitlines()
+    assert "dvc repro --pull --force" in pulled.splitlines()
+
+
+def test_a_leftover_temporary_file_is_no_change(on_main):
+    """A `.<name>.*.tmp` file that a killed write left (outputs.py), which git ignores, is
+    no change for DVC either: in an output folder (eval/training) or the data folder
+    (data/raw), `dvc status` reports nothing, and lock-check takes the outputs as the
+    bytes dvc.lock records (the promotion's check, whose md5s leave out what .dvcignore
+    lists)."""
+    for folder in ("eval/training", "data/raw"):
+        (on_main / folder / ".metrics.json.k1ll3d.tmp").write_text("{", encoding="utf-8")
+    assert git(on_main, "status", "--porcelain", "--ignored", "data/raw") == (
+        "!! data/raw/.metrics.json.k1ll3d.tmp"
+    )
+    assert json.loads(run(on_main, "dvc", "status", "--json").stdout) == {}
+    checked = run(on_main, "python", "-m", "churn_model", "lock-check").stdout
+    assert "eval/training" in checked.split("each dvc.lock's bytes: ")[1].splitlines()[0]
+    assert "lock-check: dvc.lock matches the code, parameters and data" in checked
+    # md5_of leaves out of a folder's hash the names .dvcignore lists, as DVC does.
+    text = (on_main / ".dvcignore").read_text(encoding="utf-8")
+    listed = [line for line in text.splitlines() if line and not line.startswith("#")]
+    names = "from churn_model.dvc import IGNORED; print(*IGNORED)"
+    assert run(on_main, "python", "-c", names).stdout.split() == listed

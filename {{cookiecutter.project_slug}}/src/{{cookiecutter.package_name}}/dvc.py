@@ -12,6 +12,7 @@ local cache as it was, a failed pull leaves the workspace as it was.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import io
 import json
@@ -155,12 +156,25 @@ def cached(md5: str | None) -> bytes | None:
 # the bytes dvc.lock records -------------------------------------------------------------
 
 
+# The names .dvcignore lists, at any depth: DVC leaves such files out of a folder's hash,
+# so md5_of does too (a file outputs.py was writing when it was killed, say).
+IGNORED = (".gitkeep", ".*.tmp")
+
+
+def ignored(path: Path) -> bool:
+    """Whether DVC leaves this file out of its folder's hash (its name is in IGNORED)."""
+    return any(fnmatch.fnmatchcase(path.name, name) for name in IGNORED)
+
+
 def md5_of(path: Path) -> str:
     """An output's md5 as DVC records it: a file's md5; a folder's is that of DVC's
-    listing of its files (each one's md5 and path, in order) followed by ".dir"."""
+    listing of its files (each one's md5 and path, in order, but those .dvcignore
+    lists) followed by ".dir"."""
     if path.is_dir():
-        files = sorted((item for item in path.rglob("*") if item.is_file()),
-                       key=lambda item: item.relative_to(path).parts)  # fmt: skip
+        files = sorted(
+            (item for item in path.rglob("*") if item.is_file() and not ignored(item)),
+            key=lambda item: item.relative_to(path).parts,
+        )
         listing = [
             {"md5": md5_of(item), "relpath": item.relative_to(path).as_posix()} for item in files
         ]
