@@ -166,7 +166,10 @@ def test_a_binary_text_target_with_gaps_and_an_id_that_orders_it(baked, project_
     """penguins' sex (male/female; 11 rows without it), sorted by sex, with a running
     number called `row` (the old internal index's name): the rows without a target are
     left out and counted, the positive class is chosen plainly and shown, and the number
-    is named as a likely ID by prepare and at the top of the report. The raw table scores."""
+    is named as a likely ID by prepare and fails the gate at the top of the report, also
+    when the pull request acknowledges it itself (shown as a gate edit); once the owners'
+    acknowledgement is on the base branch, it passes and the report says why. The raw
+    table scores."""
     frame = pd.read_csv(PENGUINS / "penguins.csv").sort_values("sex").reset_index(drop=True)
     frame.insert(0, "row", range(len(frame)))
     project = own_data(baked, project_env, frame, "classification", target="sex")
@@ -175,12 +178,33 @@ def test_a_binary_text_target_with_gaps_and_an_id_that_orders_it(baked, project_
     assert "prepare: 11 row(s) without a target left out" in built
     assert "prepare: positive class 'female'" in built
     assert "column 'row' has a distinct value in every row: likely an ID" in built
+    assert "fails the promotion gate until lifecycle.yaml's gate.acknowledged_leaks" in built
     commit(project, "Train on our data")
-    text, _ = report_of(project)
+    text, result = report_of(project)
     assert "Positive class: `female`" in text
     assert "First run for base" in text
-    assert "> [!CAUTION]" in text.split("### Metrics")[0]
-    assert "'row' has a distinct value in every row" in text
+    top = text.split("### Metrics")[0]
+    assert "- ❌ likely leak (prepare): column 'row' has a distinct value in every row" in top
+    failed = [item["name"] for item in result["criteria"] if not item["passed"]]
+    assert failed == ["no likely leak: row"], failed
+    reason = "numbered in the order of the survey's file; not used by anyone"
+
+    def acknowledge(lifecycle: dict) -> None:
+        lifecycle["gate"]["acknowledged_leaks"]["row"] = reason
+
+    edit_yaml(project / "lifecycle.yaml", acknowledge)
+    commit(project, "Acknowledge the row number")
+    text, result = report_of(project)
+    assert not result["passed"] and "> - `gate.acknowledged_leaks.row`: '(absent)' →" in text
+    git(project, "checkout", "-q", "main")
+    edit_yaml(project / "lifecycle.yaml", acknowledge)
+    commit(project, "The owners acknowledge the row number")
+    git(project, "checkout", "-q", "first")
+    git(project, "merge", "-q", "-X", "theirs", "main", "-m", "Merge main")
+    text, result = report_of(project)
+    assert result["passed"], [item["reason"] for item in result["criteria"]]
+    assert "- ⚪ likely leak acknowledged in `lifecycle.yaml`: column 'row'" in text
+    assert reason in text
     batch = tmp_path / "batch.csv"
     frame.drop(columns="sex").to_csv(batch, index=False)
     run(project, "python", "-m", "churn_model", "predict", str(batch), "out.csv",

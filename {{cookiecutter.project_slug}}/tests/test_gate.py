@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.review import post
 from {{ cookiecutter.package_name }}.review.compare import Baseline
 from {{ cookiecutter.package_name }}.review.gate import (
     freshness_criterion,
+    leak_criteria,
     metric_criteria,
     reproducibility_criterion,
 )
@@ -150,6 +151,25 @@ def test_the_old_significance_switch_names_its_replacement():
     data = {"metrics": {"f1": {"min": 0.5}}, "regression_must_be_significant": True}
     with pytest.raises(ProjectError, match="replaced by regression_test"):
         validate(data, "lifecycle.yaml", Gate)
+
+
+def test_a_likely_leak_fails_until_the_gate_acknowledges_it_with_a_reason():
+    """Each leak prepare names fails on its own; an acknowledged one passes and says why;
+    a blank reason is no acknowledgement."""
+    leaks = [
+        {"column": "respondent", "warning": "column 'respondent' alone predicts 'y'"},
+        {"column": "visits", "warning": "column 'visits' has a distinct value in every row"},
+    ]
+    found = leak_criteria(leaks, {"visits": "counted before the outcome"})
+    assert [item.passed for item in found] == [False, True]
+    assert "'respondent' alone predicts 'y'" in found[0].reason
+    assert "gate.acknowledged_leaks" in found[0].reason and "once merged" in found[0].reason
+    assert "counted before the outcome" in found[1].note
+    assert [item.passed for item in leak_criteria([], {})] == [True]
+    for blank in ("", "  "):
+        data = {"metrics": {"f1": {"min": 0.5}}, "acknowledged_leaks": {"visits": blank}}
+        with pytest.raises(ProjectError, match=r"acknowledged_leaks\.visits"):
+            validate(data, "lifecycle.yaml", Gate)
 
 
 def test_stale_lock_and_unreproduced_metrics_fail_with_the_fix():

@@ -23,7 +23,7 @@ PROFILE = {
     "ids": [],
     "split": {"method": "random", "column": None, "test_size": 0.2},
     "positive_class": "1",
-    "warnings": [],
+    "leaks": [{"column": "worst texture", "warning": "column 'worst texture' alone predicts"}],
 }
 RECORD = f"{registry.GATE_RECORD} (as the promotion records it)"
 
@@ -118,6 +118,7 @@ def test_model_card_has_the_lifecycle_data_metrics_lineage_and_rollback(repo, ca
     assert "| score ↓ | 1.0000 |" in card
     assert f"Previous production version: `v1.0.0` (commit `{commits[0][:7]}`)" in card
     assert "- numeric features: `mean radius`, `worst texture`" in card
+    assert "- ⚠️ column 'worst texture' alone predicts; acknowledged: " in card
     lineage = f"- Version: `v1.1.0` of `{name}`, from commit `{commits[1]}`"
     assert lineage in card.splitlines()
     assert "rollback --to v1.0.0" in card

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import paths
 from .errors import ProjectError
@@ -54,6 +54,15 @@ class Section(BaseModel):
 
 Kind = Literal["numeric", "boolean", "categorical", "datetime"]  # pipeline/features.py
 Seed = Annotated[int, Field(ge=0, lt=2**32, strict=True)]  # what NumPy and scikit-learn take
+
+
+def _written(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is blank; expected a few words")
+    return text
+
+
+Text = Annotated[str, Field(strict=True), AfterValidator(_written)]  # words, not blank
 
 
 class BaseParams(Section):
@@ -161,6 +170,11 @@ class Gate(Section):
         "baselines, over every criterion; non_inferiority: of passing one worse than allowed",
     )
     reproducibility_tolerance: float = Field(default=1e-6, ge=0)
+    # Columns prepare names as likely leaks (eval/data.json) that the owners judged sound,
+    # each with the reason: any other likely leak fails the gate.
+    acknowledged_leaks: dict[Text, Text] = Field(
+        default_factory=dict, description="column: why it is not a leak"
+    )
 
     @model_validator(mode="after")
     def _bounds_in_range(self):
@@ -326,7 +340,8 @@ def _describe(error: dict, schema: type[BaseModel]) -> str:
         return f"{key}: unknown key ({error['msg'].lower()})"
     if error["type"] == "missing":
         return f"{key}: required key is missing"
-    return f"{key}: {error['msg']} (got {error.get('input')!r})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {message} (got {error.get('input')!r})"
 
 
 def _allowed(schema: type[BaseModel], location: list[str]) -> list[str]:

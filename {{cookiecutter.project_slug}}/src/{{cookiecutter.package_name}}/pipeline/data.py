@@ -214,9 +214,11 @@ def positive_class(labels: pd.Series, declared: object) -> object:
     return counts.index[-1] if counts.iloc[0] != counts.iloc[-1] else classes[1]
 
 
-def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[str]:
-    """What looks like a leak, in the training rows: a column with a distinct value per row
-    (an ID used as a feature), or one feature that alone all but predicts the target."""
+def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[dict[str, str]]:
+    """What looks like a leak, in the training rows, as {"column", "warning"}: a column with
+    a distinct value per row (an ID used as a feature), or one feature that alone all but
+    predicts the target. Each fails the gate until lifecycle.yaml acknowledges it
+    (review/gate.py)."""
     found = []
     rows = len(frame)
     sample = frame.sample(n=LEAK_SAMPLE, random_state=0) if rows > LEAK_SAMPLE else frame
@@ -226,20 +228,22 @@ def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[str]:
             kind == "numeric" and np.all(np.mod(values.dropna().to_numpy("float64"), 1) == 0)
         )
         if rows >= 20 and whole and values.nunique(dropna=True) == rows:
-            found.append(
+            warning = (
                 f"column {name!r} has a distinct value in every row: likely an ID; name it "
                 "in params.yaml's prepare.ids (or prepare.drop)"
             )
+            found.append({"column": str(name), "warning": warning})
             continue
         if kind == "categorical":
             continue
         score = separation(sample[name], kind, sample[schema.target], problem_type)
         if score is not None and score >= SEPARATES:
             measure = "rank correlation" if problem_type == "regression" else "ROC AUC"
-            found.append(
+            warning = (
                 f"column {name!r} alone predicts {schema.target!r} ({measure} {score:.3f}): "
                 "check that it is not computed from the target, or known only after it"
             )
+            found.append({"column": str(name), "warning": warning})
     return found
 
 

@@ -40,7 +40,7 @@ def main() -> None:
     if kind == "classification":
         check_split(labels, train, test, method)
         positive = positive_class(labels, settings.positive_class)
-    warnings = leaks(frame.iloc[train], schema, kind)
+    found = leaks(frame.iloc[train], schema, kind)
     kept = [settings.target, *settings.ids, *schema.features]
     rows = describe(frame, schema)
     frame = frame[kept]
@@ -55,7 +55,7 @@ def main() -> None:
         "dropped": list(schema.dropped),
         "split": {"method": method, "column": column, "test_size": settings.test_size},
         "positive_class": None if positive is None else str(positive),
-        "warnings": warnings,
+        "leaks": found,
     }
     table_ = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
@@ -68,8 +68,13 @@ def main() -> None:
         print(f"prepare: positive class {positive!r} (params.yaml: prepare.positive_class)")
     if unlabelled:
         print(f"prepare: {unlabelled} row(s) without a target left out")
-    for warning in warnings:
-        print(f"prepare: warning: {warning}")
+    for leak in found:
+        print(f"prepare: warning: {leak['warning']}")
+    if found:
+        print(
+            "prepare: a likely leak fails the promotion gate until lifecycle.yaml's "
+            "gate.acknowledged_leaks names its column with the reason it is sound"
+        )
     print(
         f"prepare: {len(train)} training rows, {len(test)} test rows from {source} "
         f"({method} split)"

@@ -106,7 +106,11 @@ def render(
         ]
         if profile["ids"]:
             lines.append(f"- IDs (not features): {', '.join(map(code, profile['ids']))}")
-        lines += [f"- ⚠️ {warning}" for warning in profile.get("warnings", [])]
+        known = lifecycle.gate.acknowledged_leaks
+        lines += [
+            f"- ⚠️ {leak['warning']}; acknowledged: {known.get(leak['column'], '(no reason)')}"
+            for leak in profile.get("leaks", [])
+        ]
     hashes = data_hashes(_at(commit, paths.LOCK))
     lines += [f"- {code(path)}: md5 {code(md5)}" for path, md5 in hashes]
     rows = [[code(key), code(value)] for key, value in params.items()]

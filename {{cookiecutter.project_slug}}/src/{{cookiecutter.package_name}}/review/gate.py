@@ -1,8 +1,9 @@
 """The promotion gate declared in lifecycle.yaml, applied to a pull request's model.
 
 Criteria: a fresh dvc.lock; metrics that CI reproduced within the declared tolerance;
-predictions that vary; each metric's floor or ceiling; and its largest worsening against
-production and base, judged by ``gate.regression_test``:
+predictions that vary; test rows unseen in training; no likely leak (prepare's) that
+``gate.acknowledged_leaks`` does not name; each metric's floor or ceiling; and its largest
+worsening against production and base, judged by ``gate.regression_test``:
 
 - significant (the default): a worsening beyond the allowance fails only when its
   interval shows it: the test of each (metric, baseline) is one-sided at
@@ -213,6 +214,26 @@ def unseen_criterion(trained_on_test: int, rows: int) -> Criterion:
     )
 
 
+def leak_criteria(leaks: list[dict[str, str]], acknowledged: dict[str, str]) -> list[Criterion]:
+    """Each likely leak prepare found (eval/data.json) fails until the gate acknowledges
+    its column with a reason; an acknowledged one passes and the report shows why."""
+    found = []
+    for leak in leaks:
+        column, reason = leak["column"], acknowledged.get(leak["column"])
+        note = f"likely leak acknowledged in `{paths.LIFECYCLE}`: {leak['warning']}; "
+        found.append(
+            Criterion(
+                f"no likely leak: {column}",
+                reason is not None,
+                f"likely leak (prepare): {leak['warning']}. If it is sound, name "
+                f"`{column}` with the reason under gate.acknowledged_leaks in "
+                f"`{paths.LIFECYCLE}`: the owners review it, and it applies once merged",
+                note=note + f"“{reason}”" if reason is not None else "",
+            )
+        )
+    return found or [Criterion("no likely leak", True, "")]
+
+
 def freshness_criterion(
     freshness: dict, remote: bool, what: str = "this pull request"
 ) -> Criterion:
@@ -289,8 +310,9 @@ def criteria(
     what: str = "this pull request",
 ) -> list[Criterion]:
     """Every criterion of the gate: a fresh dvc.lock, metrics that CI reproduced (when the
-    lock is fresh: a stale lock's metrics differ anyway, one failure, one fix), and each
-    metric's floor, ceiling and regression against production and base."""
+    lock is fresh: a stale lock's metrics differ anyway, one failure, one fix), varying
+    predictions, unseen test rows, no unacknowledged leak, and each metric's floor,
+    ceiling and regression against production and base."""
     found = [freshness_criterion(freshness, remote, what)]
     obtained = metrics_at(None) or {}
     found.append(agreement_criterion(obtained, comparison.scores, gate.reproducibility_tolerance))
@@ -300,6 +322,8 @@ def criteria(
         found.append(reproducibility_criterion(metrics_at("HEAD"), obtained, limit, within))
     found.append(constant_criterion(comparison.predictions.predicted))
     found.append(unseen_criterion(comparison.trained_on_test, comparison.rows))
+    profile = read_json(paths.DATA_PROFILE, "repro")
+    found += leak_criteria(profile.get("leaks", []), gate.acknowledged_leaks)
     return found + metric_criteria(gate, comparison.scores, comparison.baselines)
 
 

@@ -53,9 +53,8 @@ def render(
     """The whole report (``judged_by_base``: a pull request's, judged by its base
     branch's gate): the verdict first, what the test rows can show, the metrics, the
     gate's chart, what changed, how to reproduce it, and the versions it ran with."""
-    warnings = (changes.profile_after or {}).get("warnings", [])
     sections = [
-        verdict(found, changes.gate, comparison.baselines, warnings, judged_by_base),
+        verdict(found, changes.gate, comparison.baselines, judged_by_base),
         evidence(gate, comparison),
         metrics_table(gate, comparison, found),
         chart(gate, comparison, found),
@@ -73,16 +72,11 @@ def verdict(
     found: list[Criterion],
     gate_edits: list[tuple[str, object, object]],
     baselines: list[Baseline],
-    warnings: list[str] = (),
     judged_by_base: bool = False,
 ) -> str:
     failed = [criterion for criterion in found if not criterion.passed]
     outcome = "❌ Model report: the gate fails" if failed else "✅ Model report: the gate passes"
     lines = [f"## {outcome}", ""]
-    if warnings:
-        lines += ["> [!CAUTION]", "> Likely leaks in the training data (prepare):"]
-        lines += [f"> - {warning}" for warning in warnings]
-        lines.append("")
     if gate_edits:
         applies = (
             "It is judged by the base branch's gate; the new one applies once merged, and "
