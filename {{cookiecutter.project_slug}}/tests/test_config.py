@@ -148,3 +148,31 @@ def test_an_issue_label_that_gh_would_read_as_an_option_is_refused(tmp_path, lab
     data.setdefault("monitoring", {})["issue_label"] = label
     with pytest.raises(ProjectError, match=r"monitoring.issue_label: String should match"):
         load_lifecycle(write(tmp_path / "lifecycle.yaml", data))
+
+
+def test_a_binary_file_is_refused_by_name(tmp_path):
+    """A file that is not UTF-8 text (an image saved over it, say) is named, not a
+    traceback."""
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(ProjectError, match=r"params.yaml: not UTF-8 text \(byte 0x89 at "):
+        load_params(path)
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_deep_nesting_is_refused_at_its_line(tmp_path, style):
+    """5,000 levels of nesting (block or flow) are refused with the line where the file
+    goes too deep, not with a RecursionError; the project's own files are shallow."""
+    path = tmp_path / "params.yaml"
+    if style == "block":
+        text = "base:\n" + "".join(f"{'  ' * depth}a:\n" for depth in range(1, 5_000))
+        text += "  " * 5_000 + "a: 1\n"
+    else:
+        text = "base: " + "[" * 5_000 + "]" * 5_000 + "\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProjectError) as refused:
+        load_params(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: not valid YAML: nested deeper than 100 levels")
+    assert "line " in message and len(message) < 500
+
