@@ -4,6 +4,7 @@ agree; mistakes are named."""
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import (
     ESTIMATORS,
     check_plots,
@@ -176,3 +177,27 @@ def test_deep_nesting_is_refused_at_its_line(tmp_path, style):
     assert message.startswith(f"{path}: not valid YAML: nested deeper than 100 levels")
     assert "line " in message and len(message) < 500
 
+
+def test_a_model_name_that_is_not_dvc_yaml_s_artifact_is_named(project, capsys):
+    """lifecycle.yaml's model.name is the name the registry knows the model by, and
+    dvc.yaml's artifact of the model file must carry it: `validate` names both files and
+    both names when they differ."""
+    lifecycle = project / "lifecycle.yaml"
+    data = yaml.safe_load(lifecycle.read_text(encoding="utf-8"))
+    declared = data["model"]["name"]
+    data["model"]["name"] = "another-model"
+    write(lifecycle, data)
+    assert main(["validate"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(
+        f"error: dvc.yaml: artifacts: the model file models/model.joblib is the artifact "
+        f"'{declared}', not 'another-model' (lifecycle.yaml: model.name)"
+    )
+    pipeline = yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8"))
+    pipeline["artifacts"] = {"another-model": pipeline["artifacts"].pop(declared)}
+    write(project / "dvc.yaml", pipeline)
+    assert main(["validate"]) == 0
+    del pipeline["artifacts"]
+    write(project / "dvc.yaml", pipeline)
+    with pytest.raises(ProjectError, match=r"dvc.yaml: artifacts: no artifact of models/model"):
+        check_project()

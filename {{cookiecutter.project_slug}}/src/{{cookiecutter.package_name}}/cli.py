@@ -77,12 +77,12 @@ def evaluate() -> None:
     main()
 
 
-@command("validate", "check params.yaml, lifecycle.yaml and dvc.yaml's plots")
+@command("validate", "check params.yaml, lifecycle.yaml and dvc.yaml's plots and artifact")
 def validate() -> None:
     from .config import check_project
 
     check_project()
-    print("params.yaml, lifecycle.yaml and dvc.yaml's plots are valid")
+    print("params.yaml, lifecycle.yaml and dvc.yaml's plots and artifact are valid")
 
 
 # review: a pull request ------------------------------------------------------------------

@@ -459,9 +459,34 @@ def check_plots(problem_type: str, path: Path = paths.PIPELINE) -> None:
                 )
 
 
+def check_artifact(name: str, path: Path = paths.PIPELINE) -> None:
+    """dvc.yaml's artifact of the model file is named ``name`` (lifecycle.yaml's
+    model.name): the registry (GTO) knows the model by the one name."""
+    artifacts = (read_yaml(path) or {}).get("artifacts") or {}
+    model = paths.MODEL.as_posix()
+    names = [
+        str(key)
+        for key, entry in artifacts.items()
+        if isinstance(entry, dict) and str(entry.get("path", "")).removeprefix("./") == model
+    ]
+    if name in names:
+        return
+    expected = f"{name!r} (lifecycle.yaml: model.name)"
+    if not names:
+        raise ProjectError(
+            f"{path}: artifacts: no artifact of {model}; expected one named {expected}"
+        )
+    raise ProjectError(
+        f"{path}: artifacts: the model file {model} is the artifact {names[0]!r}, not "
+        f"{expected}; the registry knows a model by one name: make the two the same"
+    )
+
+
 def check_project() -> None:
-    """params.yaml, lifecycle.yaml and dvc.yaml's plots, each valid and all agreeing on
-    the problem type; the first problem found is a ProjectError."""
+    """params.yaml, lifecycle.yaml and dvc.yaml's plots and model artifact, each valid and
+    all agreeing (on the problem type, on the model's name); the first problem found is a
+    ProjectError."""
     kind = load_params().base.problem_type
-    load_lifecycle(problem_type=kind)
+    lifecycle = load_lifecycle(problem_type=kind)
     check_plots(kind)
+    check_artifact(lifecycle.model.name)
