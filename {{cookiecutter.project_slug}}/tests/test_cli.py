@@ -125,3 +125,26 @@ def test_predict_takes_one_model_source(capsys):
         main(["predict", "in.csv", "out.csv", "--model", "m.joblib", "--version", "v1.0.0"])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["70000", "0", "-1", "http"])
+def test_serve_takes_a_port_from_1_to_65535(capsys, port):
+    """A port outside 1 to 65535 is refused when the arguments are read, before any model is
+    loaded; 0 too (the system would pick a port that `serve` could not say)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", port])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --port: expected a port from 1 to 65535, got {port!r}" in error
+
+
+@pytest.mark.parametrize("number", ["abc", "0", "-3", "12 ", "1e3"])
+def test_report_takes_a_pull_request_number(capsys, number):
+    """--pull-request is the pull request's number (a positive integer), or empty outside
+    a pull request (the Makefile passes it only when PR_NUMBER is set)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--pull-request", number])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --pull-request: expected a pull request's number, got {number!r}" in error
+
