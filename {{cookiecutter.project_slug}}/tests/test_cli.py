@@ -148,3 +148,27 @@ def test_report_takes_a_pull_request_number(capsys, number):
     error = capsys.readouterr().err
     assert f"argument --pull-request: expected a pull request's number, got {number!r}" in error
 
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize(
+    ("command", "path", "text", "message"),
+    [
+        ("release", paths.PROMOTION, "{}", "tag: required key is missing"),
+        ("release", paths.PROMOTION, '{"tag": 3}', "tag: expected text, found 3"),
+        ("drift-issue", paths.DRIFT, '{"drift": true, "mod', "not valid JSON (Unterminated"),
+        ("drift-issue", paths.DRIFT, "[]", "expected a JSON object, found a list"),
+        ("drift-issue", paths.DRIFT, '{"drift": "no"}', "drift: expected true/false, found"),
+        ("gate", paths.RESULT, '{"passed": true}', "criteria: required key is missing"),
+        ("retrain-pr", paths.RETRAINING, '{"branch": null}', "branch: expected text, found"),
+    ],
+)
+def test_an_earlier_command_s_damaged_output_is_named(capsys, command, path, text, message):
+    """A file an earlier command wrote (promotion.json, drift.json, ...), truncated, of
+    another shape or missing a field, is named with the field and what was expected: one
+    line, exit status 1."""
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    assert main([command]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {path}: {message}")
+    assert "Traceback" not in error and len(error.splitlines()) == 1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ProjectError
 
@@ -71,8 +71,52 @@ def write_json(data: dict, path: Path) -> None:
     write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", path)
 
 
-def read_json(path: Path, command: str) -> dict:
-    """What an earlier command wrote to ``path``; a clear error when it did not run."""
+# A JSON value's type as a message names it.
+KINDS = {
+    str: "text", bool: "true/false", int: "a number", float: "a number", dict: "an object",
+    list: "a list", type(None): "null",
+}  # fmt: skip
+SHOWN = 40  # characters of a value quoted in a message
+
+
+def shown(value: object) -> str:
+    """``value`` as a message quotes it: short, a list or object by its kind."""
+    if isinstance(value, (dict, list)):
+        return KINDS[type(value)]
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+Fields = Mapping[str, type | tuple[type, ...]]  # key -> the types its value may have
+
+
+def json_object(path: Path, fields: Fields | None = None) -> dict[str, Any]:
+    """The JSON object in ``path``, with ``fields``; a file that is not JSON (truncated,
+    binary), not an object, or whose field is missing or of another type is a
+    ProjectError naming it, the field and what was expected."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
+        raise ProjectError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: expected a JSON object, found {KINDS[type(data)]}")
+    for key, types in (fields or {}).items():
+        allowed = types if isinstance(types, tuple) else (types,)
+        if key not in data:
+            raise ProjectError(f"{path}: {key}: required key is missing")
+        value = data[key]
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            expected = " or ".join(dict.fromkeys(KINDS[kind] for kind in allowed))
+            raise ProjectError(f"{path}: {key}: expected {expected}, found {shown(value)}")
+    return data
+
+
+def read_json(path: Path, command: str, fields: Fields | None = None) -> dict[str, Any]:
+    """What an earlier command wrote to ``path``, with ``fields`` (``json_object``); a
+    clear error when it did not run, or what it wrote was damaged since."""
     if not path.is_file():
         raise ProjectError(f"{path}: not found; run `make {command}` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json_object(path, fields)
+    except ProjectError as error:
+        raise ProjectError(f"{error}; run `make {command}` again") from None
