@@ -143,3 +143,37 @@ def test_a_bundle_loads_only_with_the_md5_it_must_have(tmp_path, model_file, mon
     served, loaded = from_bundle(str(folder))
     assert served == Served("a-model", "v1.0.0", None, None)
     assert loaded.features == model.features
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("a-file/scored.csv", "cannot be written: {root}/a-file is a file, not a folder"),
+        ("a-file/more/scored.csv", "cannot be written: {root}/a-file is a file, not a folder"),
+        ("a-folder.csv", "cannot be written: it is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_named(tmp_path, model_file, capsys, output, message):
+    """An output path under a file, or a folder's, is an error naming it and why, before
+    anything is scored; nothing is left behind."""
+    _, path = model_file
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "a-folder.csv").mkdir()
+    source = tmp_path / "batch.csv"
+    source.write_text("x00\n1\n", encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    assert run(source, tmp_path / output, "--model", path) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {tmp_path / output}: {message.format(root=tmp_path)}")
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_failed_predict_removes_the_folders_it_made(tmp_path, table, model_file, capsys):
+    """The output's missing folders are made for it, and removed again when scoring
+    fails: nothing is left behind."""
+    _, path = model_file
+    source = tmp_path / "batch.csv"
+    table.drop(columns=["target", "x01"]).to_csv(source, index=False)
+    assert run(source, tmp_path / "new" / "deeper" / "scored.csv", "--model", path) == 1
+    assert "missing x01" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,19 +19,66 @@ if TYPE_CHECKING:  # imported where used: commands that write only JSON stay lig
 
 @contextmanager
 def atomic_path(path: Path):
-    """Yield a temporary path beside ``path``; move it into place only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Named .<name>.*.tmp, which .gitignore ignores: a kill mid-write leaves nothing git sees.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
+    """Yield a temporary path beside ``path``; move it into place only on success. The
+    folders it needs are made, and removed again on failure; a path that cannot be
+    written (a folder, under a file, in a read-only folder) is a ProjectError naming it."""
+    made = folders_for(path)
     try:
-        yield Path(temporary)
+        # Named .<name>.*.tmp, which .gitignore ignores: a kill mid-write leaves nothing
+        # git sees.
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        remove(made)
+        raise cannot_write(path, error) from None
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
         # mkstemp makes the file private (0600); the output gets the mode the umask gives
         # any new file, as if it had been written in place.
-        Path(temporary).chmod(0o666 & ~current_umask())
-        Path(temporary).replace(path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.chmod(0o666 & ~current_umask())
+        try:
+            temporary.replace(path)
+        except OSError as error:
+            raise cannot_write(path, error) from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        remove(made)
+        raise
+
+
+def cannot_write(path: Path, error: OSError) -> ProjectError:
+    return ProjectError(f"{path}: cannot be written: {error.strerror or error}")
+
+
+def folders_for(path: Path) -> list[Path]:
+    """Make the folders ``path`` needs; those made, the deepest first. A ProjectError when
+    ``path`` is a folder or a file stands where a folder must."""
+    if path.is_dir():
+        raise ProjectError(f"{path}: cannot be written: it is a folder; expected a file's path")
+    missing = []
+    for folder in path.parents:  # the nearest first
+        if folder.is_dir():
+            break
+        if folder.exists():
+            raise ProjectError(f"{path}: cannot be written: {folder} is a file, not a folder")
+        missing.append(folder)
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            folder.mkdir(exist_ok=True)  # another process may make it too
+            made.insert(0, folder)
+    except OSError as error:
+        remove(made)
+        raise cannot_write(path, error) from None
+    return made
+
+
+def remove(folders: list[Path]) -> None:
+    """Remove ``folders`` (the deepest first) if still empty, as if never made."""
+    for folder in folders:
+        with suppress(OSError):
+            folder.rmdir()
 
 
 def current_umask() -> int:
