@@ -177,3 +177,27 @@ def test_a_failed_predict_removes_the_folders_it_made(tmp_path, table, model_fil
     assert run(source, tmp_path / "new" / "deeper" / "scored.csv", "--model", path) == 1
     assert "missing x01" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+COMPRESSED = {  # the magic bytes joblib.load decompresses by, then garbage
+    "zlib": b"\x78\x9c",
+    "gzip": b"\x1f\x8b",
+    "bz2": b"BZh",
+    "xz": b"\xfd7zXZ",
+    "lzma": b"\x5d\x00\x00",
+}
+
+
+@pytest.mark.parametrize("kind", COMPRESSED)
+def test_a_compressed_garbage_model_file_is_an_error_naming_it(tmp_path, capsys, kind):
+    """A file that starts like a compressed joblib file but is not one is named, with how
+    to get the model back; not a decompressor's traceback."""
+    path = tmp_path / "model.joblib"
+    path.write_bytes(COMPRESSED[kind] + b"\x00not a model at all" * 8)
+    source = tmp_path / "batch.csv"
+    source.write_text("x00\n1\n", encoding="utf-8")
+    assert run(source, tmp_path / "out.csv", "--model", path) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {path}: not a readable model file")
+    assert "dvc pull" in error and "dvc checkout" in error
+    assert not (tmp_path / "out.csv").exists()
