@@ -3,6 +3,7 @@ check of a bundle before `serve --bundle` loads it. (Models from the registry ar
 on a real repository by the template's tests.)"""
 
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,29 @@ def test_a_compressed_garbage_model_file_is_an_error_naming_it(tmp_path, capsys,
     assert error.startswith(f"error: {path}: not a readable model file")
     assert "dvc pull" in error and "dvc checkout" in error
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("[1, 2]", "expected a JSON object, found a list"),
+        ('{"model": "a-model", "version": "v1.0.0"', "not valid JSON"),
+        (
+            '{"model": "a-model", "version": "v1.0.0", "stage": null, "commit": 5}',
+            "commit: expected text or null, found 5",
+        ),
+        ('{"model": "a-model", "stage": null, "commit": "abc"}', "version: required key"),
+    ],
+)
+def test_a_bundle_s_damaged_metadata_is_named(tmp_path, capsys, monkeypatch, metadata, message):
+    """A bundle's metadata.json of another shape is named with the field and what was
+    expected, by `verify-bundle` and by `serve --bundle`, before its model is read."""
+    folder = tmp_path / "bundle"
+    write_bundle(Served("a-model", "v1.0.0", None, "abc"), b"a model", folder)
+    (folder / "metadata.json").write_text(metadata, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify-bundle", "v1.0.0", "--bundle", str(folder)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {folder / 'metadata.json'}: {message}")
+    monkeypatch.setenv("MODEL_MD5", hashlib.md5(b"a model").hexdigest())
+    with pytest.raises(ProjectError, match=f"^{re.escape(str(folder / 'metadata.json'))}: "):
+        from_bundle(str(folder))
