@@ -2,7 +2,9 @@
 check of a bundle before `serve --bundle` loads it. (Models from the registry are tested
 on a real repository by the template's tests.)"""
 
+import asyncio
 import hashlib
+import json
 import re
 
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.bundle import Served, from_bundle, write_bundle
+from {{ cookiecutter.package_name }}.operate.serve import app
 from {{ cookiecutter.package_name }}.pipeline.model import save
 from {{ cookiecutter.package_name }}.scoring import predict
 
@@ -55,6 +58,7 @@ def test_chunks_give_the_same_predictions_as_one_pass(tmp_path, table, model_fil
         (lambda f: f.drop(columns="x01"), "missing x01"),
         (lambda f: f.assign(x02="high"), "column x02: expected numbers, found 'high'"),
         (lambda f: f.assign(x02=float("-inf")), "column x02: expected numbers, found -inf"),
+        (lambda f: f.assign(x02=1e300), "column x02: expected numbers, found 1e+300"),
     ],
 )
 def test_schema_errors_name_the_column_and_write_nothing(
@@ -228,3 +232,61 @@ def test_a_bundle_s_damaged_metadata_is_named(tmp_path, capsys, monkeypatch, met
     monkeypatch.setenv("MODEL_MD5", hashlib.md5(b"a model").hexdigest())
     with pytest.raises(ProjectError, match=f"^{re.escape(str(folder / 'metadata.json'))}: "):
         from_bundle(str(folder))
+
+
+@pytest.fixture(scope="module")
+def service_and_rows():
+    """The HTTP service of a classification model with an ID column, and two rows for it."""
+    frame = mixed_table("classification", rows=120)
+    model = fit(frame, "classification", ids=["customer_id"])
+    rows = json.loads(frame.drop(columns="target").head(2).to_json(orient="records"))
+    return app(Served("a-model", "v1.0.0", None, None), model), rows
+
+
+def post(service, body: bytes) -> tuple[int, dict]:
+    """POST ``body`` to ``service``'s /predict in this process, as uvicorn hands it over."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/predict", "raw_path": b"/predict", "root_path": "",
+        "query_string": b"", "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    asyncio.run(service(scope, receive, send))
+    status = next(item["status"] for item in sent if item["type"] == "http.response.start")
+    answer = b"".join(item.get("body", b"") for item in sent if item["type"].endswith("body"))
+    return status, json.loads(answer)
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "message"),
+    [
+        ("1" + "0" * 400, "x01", "rows[1]: column x01: expected a number within ±3.4e+38, "
+         "found a number of 401 digits"),
+        ("-1" + "0" * 400, "plan", "rows[1]: column plan: expected a number within ±3.4e+38"),
+        ("1e300", "x01", "rows[1]: column x01: expected a number within ±3.4e+38, found 1e+300"),
+        ("Infinity", "x01", "rows[1]: column x01: expected a number within ±3.4e+38, found inf"),
+        ("NaN", "newsletter", "rows[1]: column newsletter: expected a number within ±3.4e+38"),
+        ("9" * 5_000, "x01", "error parsing the body"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_numbers_out_of_range_with_a_short_4xx(
+    service_and_rows, value, column, message
+):
+    """A JSON number no model computes with (400 digits, 1e300, Infinity, NaN) is a 4xx
+    naming the row and the column, its answer short (the number is not echoed); 5,000
+    digits are refused by the JSON parser itself."""
+    service, rows = service_and_rows
+    body = json.dumps({"rows": rows})
+    assert post(service, body.encode())[0] == 200
+    placeholder = json.dumps({"rows": [rows[0], {**rows[1], column: "PLACEHOLDER"}]})
+    status, answer = post(service, placeholder.replace('"PLACEHOLDER"', value).encode())
+    assert status in (400, 422) and message in json.dumps(answer, ensure_ascii=False)
+    assert len(json.dumps(answer)) < 500
