@@ -190,3 +190,50 @@ def test_predict_takes_one_model_source(capsys):
         main(["predict", "in.csv", "out.csv", "--model", "m.joblib", "--version", "v1.0.0"])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["70000", "0", "-1", "http"])
+def test_serve_takes_a_port_from_1_to_65535(capsys, port):
+    """A port outside 1 to 65535 is refused when the arguments are read, before any model is
+    loaded; 0 too (the system would pick a port that `serve` could not say)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", port])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --port: expected a port from 1 to 65535, got {port!r}" in error
+
+
+@pytest.mark.parametrize("number", ["abc", "0", "-3", "12 ", "1e3"])
+def test_report_takes_a_pull_request_number(capsys, number):
+    """--pull-request is the pull request's number (a positive integer), or empty outside
+    a pull request (the Makefile passes it only when PR_NUMBER is set)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--pull-request", number])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --pull-request: expected a pull request's number, got {number!r}" in error
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize(
+    ("command", "path", "text", "message"),
+    [
+        ("release", paths.PROMOTION, "{}", "tag: required key is missing"),
+        ("release", paths.PROMOTION, '{"tag": 3}', "tag: expected text, found 3"),
+        ("drift-issue", paths.DRIFT, '{"drift": true, "mod', "not valid JSON (Unterminated"),
+        ("drift-issue", paths.DRIFT, "[]", "expected a JSON object, found a list"),
+        ("drift-issue", paths.DRIFT, '{"drift": "no"}', "drift: expected true/false, found"),
+        ("gate", paths.RESULT, '{"passed": true}', "criteria: required key is missing"),
+        ("retrain-pr", paths.RETRAINING, '{"branch": null}', "branch: expected text, found"),
+    ],
+)
+def test_an_earlier_command_s_damaged_output_is_named(capsys, command, path, text, message):
+    """A file an earlier command wrote (promotion.json, drift.json, ...), truncated, of
+    another shape or missing a field, is named with the field and what was expected: one
+    line, exit status 1."""
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    assert main([command]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {path}: {message}")
+    assert "Traceback" not in error and len(error.splitlines()) == 1

@@ -4,6 +4,7 @@ agree; mistakes are named."""
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import (
     ESTIMATORS,
     check_plots,
@@ -148,3 +149,55 @@ def test_an_issue_label_that_gh_would_read_as_an_option_is_refused(tmp_path, lab
     data.setdefault("monitoring", {})["issue_label"] = label
     with pytest.raises(ProjectError, match=r"monitoring.issue_label: String should match"):
         load_lifecycle(write(tmp_path / "lifecycle.yaml", data))
+
+
+def test_a_binary_file_is_refused_by_name(tmp_path):
+    """A file that is not UTF-8 text (an image saved over it, say) is named, not a
+    traceback."""
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(ProjectError, match=r"params.yaml: not UTF-8 text \(byte 0x89 at "):
+        load_params(path)
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_deep_nesting_is_refused_at_its_line(tmp_path, style):
+    """5,000 levels of nesting (block or flow) are refused with the line where the file
+    goes too deep, not with a RecursionError; the project's own files are shallow."""
+    path = tmp_path / "params.yaml"
+    if style == "block":
+        text = "base:\n" + "".join(f"{'  ' * depth}a:\n" for depth in range(1, 5_000))
+        text += "  " * 5_000 + "a: 1\n"
+    else:
+        text = "base: " + "[" * 5_000 + "]" * 5_000 + "\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProjectError) as refused:
+        load_params(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: not valid YAML: nested deeper than 100 levels")
+    assert "line " in message and len(message) < 500
+
+
+def test_a_model_name_that_is_not_dvc_yaml_s_artifact_is_named(project, capsys):
+    """lifecycle.yaml's model.name is the name the registry knows the model by, and
+    dvc.yaml's artifact of the model file must carry it: `validate` names both files and
+    both names when they differ."""
+    lifecycle = project / "lifecycle.yaml"
+    data = yaml.safe_load(lifecycle.read_text(encoding="utf-8"))
+    declared = data["model"]["name"]
+    data["model"]["name"] = "another-model"
+    write(lifecycle, data)
+    assert main(["validate"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(
+        f"error: dvc.yaml: artifacts: the model file models/model.joblib is the artifact "
+        f"'{declared}', not 'another-model' (lifecycle.yaml: model.name)"
+    )
+    pipeline = yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8"))
+    pipeline["artifacts"] = {"another-model": pipeline["artifacts"].pop(declared)}
+    write(project / "dvc.yaml", pipeline)
+    assert main(["validate"]) == 0
+    del pipeline["artifacts"]
+    write(project / "dvc.yaml", pipeline)
+    with pytest.raises(ProjectError, match=r"dvc.yaml: artifacts: no artifact of models/model"):
+        check_project()

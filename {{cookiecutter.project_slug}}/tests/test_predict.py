@@ -2,7 +2,10 @@
 check of a bundle before `serve --bundle` loads it. (Models from the registry are tested
 on a real repository by the template's tests.)"""
 
+import asyncio
 import hashlib
+import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +14,7 @@ import pytest
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.bundle import Served, from_bundle, write_bundle
+from {{ cookiecutter.package_name }}.operate.serve import app
 from {{ cookiecutter.package_name }}.pipeline.model import save
 from {{ cookiecutter.package_name }}.scoring import predict
 
@@ -54,6 +58,7 @@ def test_chunks_give_the_same_predictions_as_one_pass(tmp_path, table, model_fil
         (lambda f: f.drop(columns="x01"), "missing x01"),
         (lambda f: f.assign(x02="high"), "column x02: expected numbers, found 'high'"),
         (lambda f: f.assign(x02=float("-inf")), "column x02: expected numbers, found -inf"),
+        (lambda f: f.assign(x02=1e300), "column x02: expected numbers, found 1e+300"),
     ],
 )
 def test_schema_errors_name_the_column_and_write_nothing(
@@ -143,3 +148,145 @@ def test_a_bundle_loads_only_with_the_md5_it_must_have(tmp_path, model_file, mon
     served, loaded = from_bundle(str(folder))
     assert served == Served("a-model", "v1.0.0", None, None)
     assert loaded.features == model.features
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("a-file/scored.csv", "cannot be written: {root}/a-file is a file, not a folder"),
+        ("a-file/more/scored.csv", "cannot be written: {root}/a-file is a file, not a folder"),
+        ("a-folder.csv", "cannot be written: it is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_named(tmp_path, model_file, capsys, output, message):
+    """An output path under a file, or a folder's, is an error naming it and why, before
+    anything is scored; nothing is left behind."""
+    _, path = model_file
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "a-folder.csv").mkdir()
+    source = tmp_path / "batch.csv"
+    source.write_text("x00\n1\n", encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    assert run(source, tmp_path / output, "--model", path) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {tmp_path / output}: {message.format(root=tmp_path)}")
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_failed_predict_removes_the_folders_it_made(tmp_path, table, model_file, capsys):
+    """The output's missing folders are made for it, and removed again when scoring
+    fails: nothing is left behind."""
+    _, path = model_file
+    source = tmp_path / "batch.csv"
+    table.drop(columns=["target", "x01"]).to_csv(source, index=False)
+    assert run(source, tmp_path / "new" / "deeper" / "scored.csv", "--model", path) == 1
+    assert "missing x01" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+COMPRESSED = {  # the magic bytes joblib.load decompresses by, then garbage
+    "zlib": b"\x78\x9c",
+    "gzip": b"\x1f\x8b",
+    "bz2": b"BZh",
+    "xz": b"\xfd7zXZ",
+    "lzma": b"\x5d\x00\x00",
+}
+
+
+@pytest.mark.parametrize("kind", COMPRESSED)
+def test_a_compressed_garbage_model_file_is_an_error_naming_it(tmp_path, capsys, kind):
+    """A file that starts like a compressed joblib file but is not one is named, with how
+    to get the model back; not a decompressor's traceback."""
+    path = tmp_path / "model.joblib"
+    path.write_bytes(COMPRESSED[kind] + b"\x00not a model at all" * 8)
+    source = tmp_path / "batch.csv"
+    source.write_text("x00\n1\n", encoding="utf-8")
+    assert run(source, tmp_path / "out.csv", "--model", path) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {path}: not a readable model file")
+    assert "dvc pull" in error and "dvc checkout" in error
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("[1, 2]", "expected a JSON object, found a list"),
+        ('{"model": "a-model", "version": "v1.0.0"', "not valid JSON"),
+        (
+            '{"model": "a-model", "version": "v1.0.0", "stage": null, "commit": 5}',
+            "commit: expected text or null, found 5",
+        ),
+        ('{"model": "a-model", "stage": null, "commit": "abc"}', "version: required key"),
+    ],
+)
+def test_a_bundle_s_damaged_metadata_is_named(tmp_path, capsys, monkeypatch, metadata, message):
+    """A bundle's metadata.json of another shape is named with the field and what was
+    expected, by `verify-bundle` and by `serve --bundle`, before its model is read."""
+    folder = tmp_path / "bundle"
+    write_bundle(Served("a-model", "v1.0.0", None, "abc"), b"a model", folder)
+    (folder / "metadata.json").write_text(metadata, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify-bundle", "v1.0.0", "--bundle", str(folder)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {folder / 'metadata.json'}: {message}")
+    monkeypatch.setenv("MODEL_MD5", hashlib.md5(b"a model").hexdigest())
+    with pytest.raises(ProjectError, match=f"^{re.escape(str(folder / 'metadata.json'))}: "):
+        from_bundle(str(folder))
+
+
+@pytest.fixture(scope="module")
+def service_and_rows():
+    """The HTTP service of a classification model with an ID column, and two rows for it."""
+    frame = mixed_table("classification", rows=120)
+    model = fit(frame, "classification", ids=["customer_id"])
+    rows = json.loads(frame.drop(columns="target").head(2).to_json(orient="records"))
+    return app(Served("a-model", "v1.0.0", None, None), model), rows
+
+
+def post(service, body: bytes) -> tuple[int, dict]:
+    """POST ``body`` to ``service``'s /predict in this process, as uvicorn hands it over."""
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/predict", "raw_path": b"/predict", "root_path": "",
+        "query_string": b"", "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    asyncio.run(service(scope, receive, send))
+    status = next(item["status"] for item in sent if item["type"] == "http.response.start")
+    answer = b"".join(item.get("body", b"") for item in sent if item["type"].endswith("body"))
+    return status, json.loads(answer)
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "message"),
+    [
+        ("1" + "0" * 400, "x01", "rows[1]: column x01: expected a number within ±3.4e+38, "
+         "found a number of 401 digits"),
+        ("-1" + "0" * 400, "plan", "rows[1]: column plan: expected a number within ±3.4e+38"),
+        ("1e300", "x01", "rows[1]: column x01: expected a number within ±3.4e+38, found 1e+300"),
+        ("Infinity", "x01", "rows[1]: column x01: expected a number within ±3.4e+38, found inf"),
+        ("NaN", "newsletter", "rows[1]: column newsletter: expected a number within ±3.4e+38"),
+        ("9" * 5_000, "x01", "error parsing the body"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_numbers_out_of_range_with_a_short_4xx(
+    service_and_rows, value, column, message
+):
+    """A JSON number no model computes with (400 digits, 1e300, Infinity, NaN) is a 4xx
+    naming the row and the column, its answer short (the number is not echoed); 5,000
+    digits are refused by the JSON parser itself."""
+    service, rows = service_and_rows
+    body = json.dumps({"rows": rows})
+    assert post(service, body.encode())[0] == 200
+    placeholder = json.dumps({"rows": [rows[0], {**rows[1], column: "PLACEHOLDER"}]})
+    status, answer = post(service, placeholder.replace('"PLACEHOLDER"', value).encode())
+    assert status in (400, 422) and message in json.dumps(answer, ensure_ascii=False)
+    assert len(json.dumps(answer)) < 500

@@ -9,6 +9,7 @@ and exit with status 1.
 """
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,22 @@ def command(name: str, text: str, *arguments: tuple[tuple[str, ...], dict]):
 def exclusive(*arguments: tuple[tuple[str, ...], dict]) -> tuple[tuple[str, ...], dict]:
     """Arguments of which a command takes one at most."""
     return (), {"exclusive": arguments}
+
+
+def port(text: str) -> int:
+    """A port to listen on, 1 to 65535: not 0, with which the system would pick one that
+    `serve` could not print (nor the image's health check call)."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65_535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def pull_request(text: str) -> str:
+    """A pull request's number, or empty outside one (the Makefile passes PR_NUMBER only
+    when CI sets it)."""
+    if text and not re.fullmatch(r"[1-9][0-9]{0,9}", text):  # as review/post.py reads it
+        raise argparse.ArgumentTypeError(f"expected a pull request's number, got {text!r}")
+    return text
 
 
 NO_PUSH = argument(
@@ -77,12 +94,12 @@ def evaluate() -> None:
     main()
 
 
-@command("validate", "check params.yaml, lifecycle.yaml and dvc.yaml's plots")
+@command("validate", "check params.yaml, lifecycle.yaml and dvc.yaml's plots and artifact")
 def validate() -> None:
     from .config import check_project
 
     check_project()
-    print("params.yaml, lifecycle.yaml and dvc.yaml's plots are valid")
+    print("params.yaml, lifecycle.yaml and dvc.yaml's plots and artifact are valid")
 
 
 # review: a pull request ------------------------------------------------------------------
@@ -99,7 +116,9 @@ def lock_check() -> None:
     "report",
     "compare this model with production and base; write the report",
     argument("--base", default="origin/main", help="base branch or commit (%(default)s)"),
-    argument("--pull-request", default="", help="the pull request's number, in CI"),
+    argument(
+        "--pull-request", type=pull_request, default="", help="the pull request's number, in CI"
+    ),
     argument("--head-sha", default="", help="the pull request's head commit, in CI"),
 )
 def report(base: str, pull_request: str, head_sha: str) -> None:
@@ -239,7 +258,7 @@ def predict(
         argument("--bundle", dest="bundle_dir", help="a folder the `bundle` command wrote"),
     ),
     argument("--host", default="127.0.0.1", help="the address to listen on (%(default)s)"),
-    argument("--port", type=int, default=8000, help="the port (%(default)s)"),
+    argument("--port", type=port, default=8000, help="the port, 1 to 65535 (%(default)s)"),
 )
 def serve(
     stage: str | None, version: str | None, bundle_dir: str | None, host: str, port: int

@@ -281,12 +281,17 @@ class Lifecycle(Section):
 
 
 ERROR_LIMIT = 300  # characters of a YAML error quoted in a message
+# Levels of nesting a file may have: the project's files have a handful; thousands would
+# exhaust Python's recursion limit while they are read.
+MAX_DEPTH = 100
 
 
 class StrictLoader(yaml.SafeLoader):
     """YAML for the project's own files: no aliases (a kilobyte of nested ones expands to
-    gigabytes, and the files never need them) and no key twice (the second would win
-    silently)."""
+    gigabytes, and the files never need them), no key twice (the second would win
+    silently) and no more than MAX_DEPTH levels of nesting."""
+
+    depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -294,7 +299,16 @@ class StrictLoader(yaml.SafeLoader):
                 problem="aliases (*name) are not allowed in this file; write the value out",
                 problem_mark=self.peek_event().start_mark,
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nested deeper than {MAX_DEPTH} levels; the project's files need a few",
+                problem_mark=self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = []
@@ -322,11 +336,17 @@ def parse_yaml(text: str, where: Path | str) -> Any:
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a missing or malformed file is a ProjectError naming it."""
+    """Parse a YAML file; a missing, binary or malformed file is a ProjectError naming it."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProjectError(f"{path}: file not found; run commands from the project root") from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex()
+        raise ProjectError(
+            f"{path}: not UTF-8 text (byte 0x{byte} at position {error.start}); expected "
+            "a YAML file"
+        ) from None
     return parse_yaml(text, path)
 
 
@@ -454,9 +474,34 @@ def check_plots(problem_type: str, path: Path = paths.PIPELINE) -> None:
                 )
 
 
+def check_artifact(name: str, path: Path = paths.PIPELINE) -> None:
+    """dvc.yaml's artifact of the model file is named ``name`` (lifecycle.yaml's
+    model.name): the registry (GTO) knows the model by the one name."""
+    artifacts = (read_yaml(path) or {}).get("artifacts") or {}
+    model = paths.MODEL.as_posix()
+    names = [
+        str(key)
+        for key, entry in artifacts.items()
+        if isinstance(entry, dict) and str(entry.get("path", "")).removeprefix("./") == model
+    ]
+    if name in names:
+        return
+    expected = f"{name!r} (lifecycle.yaml: model.name)"
+    if not names:
+        raise ProjectError(
+            f"{path}: artifacts: no artifact of {model}; expected one named {expected}"
+        )
+    raise ProjectError(
+        f"{path}: artifacts: the model file {model} is the artifact {names[0]!r}, not "
+        f"{expected}; the registry knows a model by one name: make the two the same"
+    )
+
+
 def check_project() -> None:
-    """params.yaml, lifecycle.yaml and dvc.yaml's plots, each valid and all agreeing on
-    the problem type; the first problem found is a ProjectError."""
+    """params.yaml, lifecycle.yaml and dvc.yaml's plots and model artifact, each valid and
+    all agreeing (on the problem type, on the model's name); the first problem found is a
+    ProjectError."""
     kind = load_params().base.problem_type
-    load_lifecycle(problem_type=kind)
+    lifecycle = load_lifecycle(problem_type=kind)
     check_plots(kind)
+    check_artifact(lifecycle.model.name)

@@ -22,7 +22,6 @@ anything unpickles it (a pickle runs code when loaded):
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -36,7 +35,7 @@ from ..config import load_lifecycle
 from ..dvc import expected_md5, md5_of
 from ..errors import ProjectError
 from ..git import commit_of
-from ..outputs import write_json
+from ..outputs import json_object, write_json
 from ..pipeline.model import Model
 from ..registry import Version, find
 from .predict import from_bytes, registered
@@ -46,6 +45,9 @@ BUNDLE_METADATA = "metadata.json"
 # The md5 a bundle's model file must have, as the image gives it (Dockerfile: ENV).
 EXPECTED_MD5 = "MODEL_MD5"
 MD5 = re.compile(r"[0-9a-f]{32}")
+# metadata.json's fields, as Served has them (other keys are left alone)
+TEXT_OR_NULL = (str, type(None))
+METADATA = {"model": str, "version": TEXT_OR_NULL, "stage": TEXT_OR_NULL, "commit": TEXT_OR_NULL}
 
 
 @dataclass(frozen=True)
@@ -77,16 +79,17 @@ def write_bundle(served: Served, data: bytes, folder: Path) -> None:
 
 def read_bundle(folder: Path) -> tuple[dict[str, Any], Path]:
     """A bundle's metadata and the path of its model file (not read)."""
-    try:
-        metadata = json.loads((folder / BUNDLE_METADATA).read_text(encoding="utf-8"))
-        if not isinstance(metadata, dict) or not (folder / BUNDLE_MODEL).is_file():
-            raise ValueError(f"no {BUNDLE_MODEL}, or {BUNDLE_METADATA} is not an object")
-    except (OSError, ValueError) as error:
+    model, metadata = folder / BUNDLE_MODEL, folder / BUNDLE_METADATA
+    missing = [path.name for path in (model, metadata) if not path.is_file()]
+    if missing:
         raise ProjectError(
-            f"{folder}: not a bundle (expected {BUNDLE_MODEL} and {BUNDLE_METADATA} "
-            f"written by the `bundle` command): {error}"
-        ) from None
-    return metadata, folder / BUNDLE_MODEL
+            f"{folder}: not a bundle: no {' or '.join(missing)} (expected {BUNDLE_MODEL} and "
+            f"{BUNDLE_METADATA} written by the `bundle` command)"
+        )
+    try:
+        return json_object(metadata, METADATA), model
+    except ProjectError as error:
+        raise ProjectError(f"{error}; write the bundle again with the `bundle` command") from None
 
 
 def recorded(name: str, version: str) -> tuple[Version, str]:

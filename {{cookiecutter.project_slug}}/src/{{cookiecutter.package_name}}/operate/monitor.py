@@ -323,7 +323,8 @@ def main(
 def issue() -> None:
     """The `drift-issue` command: open the drift issue, or update the open one; one issue
     per drift episode."""
-    result = read_json(paths.DRIFT, "monitor")
+    fields = {"drift": bool, "model": dict, "batch": dict, "summary": str}
+    result = read_json(paths.DRIFT, "monitor", fields)
     if not result["drift"]:
         print("drift-issue: no drift, no issue")
         return

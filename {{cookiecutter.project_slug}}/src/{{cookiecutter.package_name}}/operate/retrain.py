@@ -153,7 +153,7 @@ def main(pull: bool = False) -> None:
 
 def open_pr() -> None:
     """Push the branch ``retrain`` committed and open its pull request."""
-    result = read_json(paths.RETRAINING, "retrain")
+    result = read_json(paths.RETRAINING, "retrain", {"branch": str, "base": str})
     if not result["branch"]:
         print("retrain-pr: no new model, no pull request")
         return

@@ -7,9 +7,10 @@ before it is loaded). Then it answers:
 
 - ``POST /predict`` with ``{"rows": [{column: value, ...}, ...]}``: the raw columns
   `predict` takes, with the same checks (a missing feature column, or a value not of
-  its column's kind, is a 422 whose detail names the column; other columns are left
-  out). Each row gets ``predicted``, for classification ``probabilities`` per class,
-  and its ID columns under ``ids``.
+  its column's kind, is a 422 whose detail names the column; so is a number no model
+  computes with, NaN, Infinity or beyond ±3.4e38; other columns are left out). Each
+  row gets ``predicted``, for classification ``probabilities`` per class, and its ID
+  columns under ``ids``.
 - ``GET /health``: ``{"status": "ok"}`` once the model is loaded.
 - ``GET /metadata``: model, version, stage, commit, and the schema (features and their
   kinds, ID columns, target, classes).
@@ -26,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from ..errors import ProjectError
-from ..pipeline.features import unseen
+from ..pipeline.features import LARGEST, unseen
 from ..pipeline.model import Model
 from ..scoring import predict
 from .bundle import Served, from_bundle
@@ -51,15 +52,24 @@ def schema(model: Model) -> dict[str, Any]:
     }
 
 
-def value_problem(rows: list[dict[str, Any]], features: dict[str, str]) -> str | None:
+def value_problem(
+    rows: list[dict[str, Any]], features: dict[str, str], ids: tuple[str, ...] = ()
+) -> str | None:
     """The first value JSON gives a meaning the model would not: a list or an object; a
-    number for a date (it would read as nanoseconds since 1970); true/false for a number."""
+    number no model computes with (NaN, Infinity, beyond ±LARGEST: 400 digits, say) in a
+    column it reads or carries; a number for a date (it would read as nanoseconds since
+    1970); true/false for a number."""
     for index, row in enumerate(rows):
         for column, value in row.items():
             kind = features.get(column)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if isinstance(value, (list, dict)):
                 kind_of = type(value).__name__
                 found = f"expected a number, text, true/false or null, found {kind_of}"
+            elif number and (kind or column in ids) and not abs(value) <= LARGEST:
+                digits = f"a number of {len(str(abs(value)))} digits"
+                shown = f"{value:g}" if isinstance(value, float) else digits
+                found = f"expected a number within ±{LARGEST:.1e}, found {shown}"
             elif kind == "datetime" and isinstance(value, (int, float)):
                 found = f"expected a date as text (e.g. 2024-05-31), found the number {value}"
             elif kind == "numeric" and isinstance(value, bool):
@@ -72,7 +82,7 @@ def value_problem(rows: list[dict[str, Any]], features: dict[str, str]) -> str |
 
 def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """`/predict`'s answer for ``rows`` (raw columns); a ProjectError names the problem."""
-    problem = value_problem(rows, model.features)
+    problem = value_problem(rows, model.features, model.ids)
     if problem:
         raise ProjectError(problem)
     # Objects as JSON gave them: a row reads the same whatever the other rows hold (pandas

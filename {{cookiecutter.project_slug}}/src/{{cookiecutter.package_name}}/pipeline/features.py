@@ -29,6 +29,10 @@ TRUE, FALSE = {"true", "yes", "y", "t"}, {"false", "no", "n", "f"}
 SAMPLE = 2_000  # values looked at to infer a text column's kind
 MAX_CATEGORIES = 250  # distinct values an encoder keeps per column; rarer ones are grouped
 DATE_PARTS = ("year", "month", "day", "weekday", "days")
+# The largest number a model computes with: scikit-learn's trees read their input as
+# float32, so a number beyond means nothing to them (scoring would fail on it).
+LARGEST = float(np.finfo(np.float32).max)
+SHOWN = 40  # characters of a value quoted in a message
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,7 @@ def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, s
         present = values.notna()
         if kind == "numeric":
             numbers = pd.to_numeric(values, errors="coerce")
-            bad = present & (numbers.isna() | np.isinf(numbers.astype(float)))
+            bad = present & ~(numbers.astype(float).abs() <= LARGEST)  # NaN, inf, too large
         elif kind == "boolean":
             if as_booleans(values) is not None:
                 continue
@@ -320,12 +324,13 @@ def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, s
         if bad.any():
             expected = {"numeric": "numbers", "boolean": "true/false", "datetime": "dates"}
             first = values[bad].iloc[0]
-            first = first.item() if isinstance(first, np.generic) else first
+            first = repr(first.item() if isinstance(first, np.generic) else first)
+            first = first if len(first) <= SHOWN else first[:SHOWN] + "…"
             found.append(
                 (
                     name,
                     f"column {name}: expected {expected[kind]}, found "
-                    f"{first!r} ({int(bad.sum())} row(s))",
+                    f"{first} ({int(bad.sum())} row(s))",
                 )
             )
     return found

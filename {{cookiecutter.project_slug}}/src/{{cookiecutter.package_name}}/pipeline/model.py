@@ -14,7 +14,9 @@ because pickles are not portable across versions; a file that is not a whole mod
 
 from __future__ import annotations
 
+import lzma
 import pickle
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import sklearn
 from .. import paths
 from ..errors import ProjectError
 from ..outputs import write_with
+
+ERROR_LIMIT = 100  # characters of an unpickling error quoted in a message
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,20 @@ def load(path: Path) -> Model:
 
 
 def unpickled(source, where: Path) -> object:
-    """joblib.load of ``source``; a file that is not a whole pickle is a ProjectError."""
+    """joblib.load of ``source``; a file that is not a whole pickle is a ProjectError. (A
+    file that starts like a zlib, gzip, bz2, xz or lzma stream is decompressed first: its
+    decompressor's errors are zlib.error, OSError and LZMAError.)"""
     try:
         return joblib.load(source)
     except (EOFError, KeyError, ValueError, IndexError, TypeError, pickle.UnpicklingError,
-            AttributeError, ModuleNotFoundError, ImportError) as error:  # fmt: skip
+            AttributeError, ModuleNotFoundError, ImportError, zlib.error, lzma.LZMAError,
+            OSError) as error:  # fmt: skip
+        shown = str(error)[:ERROR_LIMIT]
         raise ProjectError(
-            f"{where}: not a readable model file ({type(error).__name__}: {error}); it is "
-            "empty, truncated or not written by this project. Run 'dvc checkout' (or "
-            "'dvc repro') to restore it"
+            f"{where}: not a readable model file ({type(error).__name__}: {shown}); it is "
+            "empty, truncated, damaged or not written by this project. Restore it with "
+            "'dvc checkout' (or 'dvc pull' from the remote), or train it again with "
+            "'dvc repro'"
         ) from None
 
 

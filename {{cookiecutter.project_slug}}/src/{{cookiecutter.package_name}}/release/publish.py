@@ -19,7 +19,7 @@ def release() -> None:
     """The `release` command: a GitHub release for the version the last `promote`
     registered, its notes the model card; a release that exists already is left alone
     (a re-run)."""
-    tag = read_json(paths.PROMOTION, "promote")["tag"]
+    tag = read_json(paths.PROMOTION, "promote", {"tag": str})["tag"]
     if not tag:
         print("release: no new version, no release")
         return

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from .. import dvc, paths
-from ..config import flatten, parse_yaml
+from ..config import flatten, parse_yaml, read_yaml
 from ..git import read, show
 
 MISSING = "(absent)"
@@ -18,7 +18,7 @@ def changed_params(commit: str) -> list[tuple[str, object, object]]:
     before = flatten(
         parse_yaml(show(commit, paths.PARAMS) or "{}", f"{paths.PARAMS}@{commit[:7]}") or {}
     )
-    after = flatten(parse_yaml(paths.PARAMS.read_text(encoding="utf-8"), paths.PARAMS) or {})
+    after = flatten(read_yaml(paths.PARAMS) or {})
     return [
         (key, before.get(key, MISSING), after.get(key, MISSING))
         for key in sorted(before.keys() | after.keys())
@@ -52,7 +52,7 @@ def gate_changes(commit: str) -> list[tuple[str, object, object]]:
     if text is None:
         return []
     before = parse_yaml(text, f"{paths.LIFECYCLE}@{commit[:7]}") or {}
-    after = parse_yaml(paths.LIFECYCLE.read_text(encoding="utf-8"), paths.LIFECYCLE) or {}
+    after = read_yaml(paths.LIFECYCLE) or {}
     old = flatten({"gate": before.get("gate")})
     new = flatten({"gate": after.get("gate")})
     return [

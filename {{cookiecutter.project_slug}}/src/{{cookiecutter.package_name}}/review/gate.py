@@ -357,7 +357,7 @@ def write_result(found: list[Criterion]) -> bool:
 
 def verdict() -> tuple[list[dict], list[str]]:
     """The last report's criteria, and the reasons of those that failed."""
-    criteria = read_json(paths.RESULT, "pr-report")["criteria"]
+    criteria = read_json(paths.RESULT, "pr-report", {"criteria": list})["criteria"]
     return criteria, [item["reason"] for item in criteria if not item["passed"]]
 
 
