@@ -5,8 +5,12 @@ tests), each printed next to its target.
 
 Run with a generated project's Python: ``python bench_statistics.py PACKAGE RUNS``;
 RUNS scales every simulation (1.0: a few thousand runs in all; the tests use less).
+Below 0.1 it is a smoke run (the tests'): every simulation runs at least once, and the
+clean batches' cases on at most SMOKE_FEATURES features and SMOKE_ROWS rows (still more
+than a drift test's sample, so that sampling runs too).
 """
 
+import functools
 import importlib
 import sys
 import time
@@ -45,11 +49,13 @@ SIGNAL = 8.0  # binary: P(y) = sigmoid(8x); a model's score is 8x plus N(0, nois
 
 
 POPULATION = max(50_000, min(400_000, round(400_000 * scale)))  # rows that give the truth
+SMOKE = scale < 0.1  # the tests' smoke run: each code path, on small sizes
+SMOKE_FEATURES, SMOKE_ROWS = 20, 2 * config.DriftThresholds().sample_rows
 
 
 def runs(count: int, least: int = 10) -> int:
-    """``count`` runs, scaled; below a scale of 0.1 (the tests' smoke run) as few as one."""
-    return max(least if scale >= 0.1 else 1, round(count * scale))
+    """``count`` runs, scaled; in a smoke run (a scale below 0.1) as few as one."""
+    return max(1 if SMOKE else least, round(count * scale))
 
 
 def upper(failures: int, total: int) -> float:
@@ -180,6 +186,7 @@ def population_metric(make, noise: float, metric: str, rows: int = POPULATION) -
     return scoring.scores(actual, model.predicted, model.probabilities, labels, positive)[metric]
 
 
+@functools.cache  # the same worse model serves each size (deterministic: a fixed seed)
 def noise_for(make, base_noise: float, metric: str, drop: float) -> float:
     """The noise of a model whose population ``metric`` is ``drop`` worse than the model
     with ``base_noise``'s (by bisection)."""
@@ -457,6 +464,13 @@ def drift_section() -> None:
         (100, 1_000, 10_000, 300), (500, 50, 10_000, 100), (500, 1_000, 10_000, 100),
         (20, 100_000, 100_000, 100), (20, 1_000_000, 1_000_000, 20),
     ]  # fmt: skip
+    if SMOKE:  # the same cases, smaller; each once
+        small: dict[tuple[int, int, int], int] = {}
+        for features, size, ref, count in cases:
+            shape = (min(features, SMOKE_FEATURES), min(size, SMOKE_ROWS), min(ref, SMOKE_ROWS))
+            small.setdefault(shape, count)
+        cases = [(*shape, count) for shape, count in small.items()]
+        print(f"(A smoke run: at most {SMOKE_FEATURES} features and {SMOKE_ROWS:,} rows.)\n")
     for features, size, reference_rows, count in cases:
         total = runs(count, least=10 if size < 100_000 else 2)
         drifted = sum(

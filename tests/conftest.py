@@ -213,6 +213,9 @@ def s3_bucket(endpoint: str, name: str):
 
 
 SERVER_START_S = 180  # a loaded CI machine starts node (Azurite) in well over 30 s
+# A server asked to stop (SIGTERM) has this long: generous for a loaded machine, and
+# still a failure for one that ignores the signal.
+SERVER_STOP_S = 120
 
 
 def wait_for(url: str, server: subprocess.Popen, name: str, log: Path) -> None:
@@ -247,7 +250,7 @@ def server(command: list[str], url: str, name: str, log: Path, **popen):
         finally:  # the whole group: a `make` target's server is make's child
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
+            process.wait(timeout=SERVER_STOP_S)
 
 
 @pytest.fixture
@@ -330,20 +333,22 @@ def sshd(tmp_path):
             [str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log
         )
         started.append((process, log))
-        for _ in range(200):  # sshd writes its pid file once it listens
+        deadline = time.monotonic() + SERVER_START_S  # wall-clock time, not attempts
+        while time.monotonic() < deadline:  # sshd writes its pid file once it listens
             if (folder / "sshd.pid").exists():
                 return port
             if process.poll() is not None:
                 raise RuntimeError((folder / "sshd.log").read_text())
             time.sleep(0.05)
-        raise RuntimeError(f"sshd did not start: {(folder / 'sshd.log').read_text()}")
+        log_text = (folder / "sshd.log").read_text()
+        raise RuntimeError(f"sshd did not start in {SERVER_START_S} s: {log_text}")
 
     try:
         yield start
     finally:
         for process, log in started:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=SERVER_STOP_S)
             log.close()
 
 

@@ -181,16 +181,18 @@ def test_make_demo(tmp_path):
 def test_make_bench_on_small_data():
     """`make bench` runs end to end and prints its tables of ratios (small sizes here),
     including the pull request's report and gate, and a no-op pull request, and its
-    statistics' tables (a smoke run: one simulated run each)."""
+    statistics' tables (a smoke run: one simulated run each, the clean batches smaller).
+    Every section runs; drift monitoring on the pipeline's project (its size), as a
+    section does whose size is one the pipeline trained."""
     result = make(
         "bench",
         BENCH_ROWS="3000",
-        BENCH_PR_TEST_ROWS="2000",
+        BENCH_PR_TEST_ROWS="1000",
         BENCH_PREDICT_ROWS="5000",
-        BENCH_SERVE_REQUESTS="200",
-        BENCH_MONITOR_ROWS="6000",
-        BENCH_TEXT_ROWS="6000",
-        BENCH_BIG_ROWS="8000",
+        BENCH_SERVE_REQUESTS="20",
+        BENCH_MONITOR_ROWS="3000",
+        BENCH_TEXT_ROWS="2000",
+        BENCH_BIG_ROWS="4000",
         BENCH_STAT_SCALE="0.001",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -198,7 +200,7 @@ def test_make_bench_on_small_data():
     rows = [line for line in ratios.splitlines() if re.match(r"\| [\d,]+ \|", line)]
     assert [row.split("|")[1].strip() for row in rows] == ["3,000"]
     assert all("×" in row for row in rows)
-    assert "Pull request, 2,000 test rows" in result.stdout
+    assert "Pull request, 1,000 test rows" in result.stdout
     assert re.search(r"\| report and gate \| [\d.]+ s \| [\d.]+× \|", result.stdout)
     assert "stages rerun: 0." in result.stdout
     assert re.search(r"Experiment tracking, [\d,]+ training rows .*train/log_loss", result.stdout)
@@ -208,18 +210,19 @@ def test_make_bench_on_small_data():
     assert "Batch scoring, 5,000 rows" in result.stdout
     assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "Serving: `serve` over HTTP on loopback" in result.stdout
-    assert re.search(r"\| 100 rows \| HTTP \| 20 \| [\d,]+ \| [\d,]+ \| [\d.]+ ms ", result.stdout)
-    assert "Drift monitoring, 6,000 rows × 20 features" in result.stdout
+    assert re.search(r"\| 100 rows \| HTTP \| 2 \| [\d,]+ \| [\d,]+ \| [\d.]+ ms ", result.stdout)
+    assert "Drift monitoring, 3,000 rows × 20 features" in result.stdout
     assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
-    assert "A table with text: 6,000 rows, 15 numeric and 5 text columns" in result.stdout
+    assert "A table with text: 2,000 rows, 15 numeric and 5 text columns" in result.stdout
     assert re.search(r"\| dvc repro \| [\d.]+ s \| [\d.]+× \| \d+ MiB", result.stdout)
-    assert "The pipeline at 8,000 rows × 20 features" in result.stdout
+    assert "The pipeline at 4,000 rows × 20 features" in result.stdout
     assert "within the memory of a 24 GB machine" in result.stdout
     assert re.search(
         r"\| binary, 114 rows, production ≠ base \| [\d.]+% \(\d+/\d+; ≤ [\d.]+%\) \| ≤ 5% \|",
         statistics,
     )
     assert re.search(r"\| 20 \| 1,000 \| 10,000 \| [\d.]+% ", statistics)
+    assert re.search(r"\| 20 \| 200,000 \| 200,000 \| [\d.]+% ", statistics)  # sampled
     assert "Coverage of the paired 95% interval" in statistics
     for problem, metric in (("binary, AUC ≈ 0.99", "log_loss"), ("regression", "r2")):
         assert re.search(rf"\| {problem} \| {metric} \| [\d.]+% \| [\d.]+% \|", statistics)

@@ -5,6 +5,7 @@ remote is broken; keyless CI credentials from moto's STS; SSH keys restricted to
 the README says; the default local folder."""
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,8 @@ from harness.runner import GitHub, run_workflow
 from .conftest import (
     READ_SECRETS,
     SECRETS,
+    SERVER_START_S,
+    SERVER_STOP_S,
     TEMPLATE_BIN,
     WORKFLOWS,
     Repository,
@@ -368,13 +372,16 @@ SSH_OPTIONS = [
 ]
 
 
+SSH_S = 120  # one ssh or sftp command: loopback, but a loaded machine is slow to connect
+
+
 def ssh(key, port: int, *options: str, command="", stdin="") -> subprocess.CompletedProcess:
     """OpenSSH's client as root@127.0.0.1 with ``key`` only: ``command``, or without one
     a shell, fed ``stdin``."""
     return subprocess.run(
         ["ssh", *SSH_OPTIONS, "-i", str(key), "-p", str(port), *options, "root@127.0.0.1"]
         + ([command] if command else []),
-        input=stdin, capture_output=True, text=True, timeout=30, check=False,
+        input=stdin, capture_output=True, text=True, timeout=SSH_S, check=False,
     )  # fmt: skip
 
 
@@ -382,38 +389,54 @@ def sftp(key, port: int, request: str) -> subprocess.CompletedProcess:
     """One SFTP request (sftp's batch syntax) as root@127.0.0.1 with ``key`` only."""
     return subprocess.run(
         ["sftp", *SSH_OPTIONS, "-i", str(key), "-P", str(port), "-b", "-", "root@127.0.0.1"],
-        input=request + "\n", capture_output=True, text=True, timeout=30, check=False,
+        input=request + "\n", capture_output=True, text=True, timeout=SSH_S, check=False,
     )  # fmt: skip
 
 
 def forwards(key, port: int) -> bool:
     """Whether ``key`` opens a TCP connection through the server (`ssh -W`, what `-L`
     does per connection) to a listener of this test, or has the server listen for it
-    (`ssh -R`)."""
+    (`ssh -R`, on a port this test then connects to)."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         target = f"127.0.0.1:{listener.getsockname()[1]}"
-        client = subprocess.Popen(
-            ["ssh", *SSH_OPTIONS, "-i", str(key), "-p", str(port), "-W", target,
-             "root@127.0.0.1"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:  # refused, the client exits; let through, it waits on the connection
-            for _ in range(300):
-                exited = client.poll() is not None
-                if select.select([listener], [], [], 0.1)[0]:
-                    listener.accept()[0].close()
-                    return True
-                if exited:
-                    break
-        finally:
-            client.wait(timeout=30)
-    remote = ["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"127.0.0.1:0:{target}"]
+        ssh_client = ["ssh", *SSH_OPTIONS, "-i", str(key), "-p", str(port)]
+        if reaches(listener, [*ssh_client, "-W", target, "root@127.0.0.1"]):
+            return True
+        remote = free_port()
+        forward = ["-N", "-o", "ExitOnForwardFailure=yes", "-R", f"127.0.0.1:{remote}:{target}"]
+        return reaches(listener, [*ssh_client, *forward, "root@127.0.0.1"], remote)
+
+
+def reaches(listener: socket.socket, command: list[str], remote: int | None = None) -> bool:
+    """Whether a connection arrives at ``listener`` (True) before the ssh ``command``
+    exits (refused: False); with ``remote``, this test connects to that port meanwhile
+    (the server listens there once it forwards). No race with the clock: either outcome
+    is seen as it happens, and neither in SERVER_START_S of wall-clock time fails."""
+    client = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    probe = None
     try:
-        return ssh(key, port, *remote).returncode == 0
-    except subprocess.TimeoutExpired:  # listening, until the test gave up
-        return True
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline:
+            exited = client.poll() is not None  # before the check: a last connection counts
+            if remote is not None and probe is None:
+                with contextlib.suppress(OSError):  # not listening (yet)
+                    probe = socket.create_connection(("127.0.0.1", remote), timeout=5)
+            if select.select([listener], [], [], 0.1)[0]:
+                listener.accept()[0].close()
+                return True
+            if exited:
+                return False
+        raise AssertionError(f"{command}: neither connected nor exited in {SERVER_START_S} s")
+    finally:
+        if probe is not None:
+            probe.close()
+        if client.poll() is None:  # connected (`-W` waits on it, `-N` forever): stop it
+            client.terminate()
+        client.wait(timeout=SERVER_STOP_S)
 
 
 def runs_nothing(key, port: int, marker) -> bool:

@@ -111,7 +111,11 @@ def test_a_heartbeat_shows_the_time_while_one_long_call_runs():
     stream = io.StringIO()
     environ = {"PROGRESS_INTERVAL": "0.05"}
     with Progress("train", "fitting", heartbeat=True, stream=stream, environ=environ):
-        time.sleep(0.6)  # the call, with no step to count; the thread wakes every 0.25 s
+        # the call, with no step to count, lasts until the heartbeat (the thread wakes
+        # every 0.25 s) has shown a line: however late a loaded machine wakes it
+        deadline = time.monotonic() + 60
+        while "\n" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
     lines = stream.getvalue().splitlines()
     assert len(lines) >= 2
     # the seconds shown depend on the machine's load, not on this code: any whole number
