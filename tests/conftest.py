@@ -38,6 +38,10 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 # Bytecode caches on: a machine that turns them off (PYTHONDONTWRITEBYTECODE) makes each
 # process compile a baked project's package again (half of a short command's time).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# Each test's make runs as a user types it, not as a sub-make of `make test` (which would
+# print "Entering directory" and hand down its flags).
+for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(_name, None)
 
 
 # The modules whose tests take minutes (the demo, the benchmark, whole workflows) run
