@@ -2,14 +2,17 @@
 reference (the training data of the model in production), and whether that is more than
 chance.
 
-Per column, two tests. Its values: numbers with many distinct values and dates get a
+Per column, two tests. Its values: numbers with many distinct values get a
 two-sample Kolmogorov-Smirnov test (on a seeded sample of at most ``sample_rows`` rows
 per side) and a population stability index (PSI) over the reference's deciles, a value
 that holds 5% of the reference or more getting a bin of its own; booleans, categories
 and numbers with few distinct values get one bin per value (values too rare for the
 batch's size grouped, so that every bin expects EXPECTED batch rows) and a chi-square
-test of the two samples' counts. Its share of
-missing values: Fisher's exact test that it rose.
+test of the two samples' counts (with more than FEW_VALUES values, bins chosen from one
+random half of the reference and the other half tested: split_counts). Free text (at
+least TEXT of its values distinct) by its length; dates by their weekday and hour of the
+day (dated), not their position. Its share of missing values: Fisher's exact test that
+it rose.
 
 The tests of a batch share ``false_alarm_rate`` (Bonferroni): half of it between the
 features' tests, half between the model's (its predictions, and its realized metrics
