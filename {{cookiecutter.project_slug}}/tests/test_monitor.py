@@ -228,6 +228,65 @@ def test_a_small_clean_batch_with_missing_values_is_not_drift():
     assert not column.drift and column.missing_p_value > 0.01 / 60
 
 
+def long_tail(rng, rows: int, levels: int = 5_000) -> pd.Series:
+    """A category whose values follow Zipf's law over ``levels`` values (job titles)."""
+    shares = 1 / np.arange(1, levels + 1)
+    return pd.Series(rng.choice(levels, rows, p=shares / shares.sum())).map("title {}".format)
+
+
+def test_a_long_tail_from_the_same_source_is_not_drift():
+    """A 5,000-level category: a fresh batch always holds values the reference never had
+    (which alarmed every time when those were lumped with the reference's rare values),
+    yet a batch from the same source is not drift; one from another source is."""
+    rng = np.random.default_rng(0)
+    reference = long_tail(rng, 20_000)
+    for rows in (50, 2_000, 20_000):
+        column = compare("title", reference, long_tail(rng, rows), LIMITS, "categorical", 1e-4)
+        assert not column.drift, column
+        assert column.unseen > 0
+    other = long_tail(rng, 2_000).map(lambda title: title + "0")  # mostly new values
+    shifted = compare("title", reference, other, LIMITS, "categorical", 1e-4)
+    assert shifted.drift
+
+
+def test_free_text_is_compared_by_its_length():
+    """Text with every value distinct: its length is compared, not its values."""
+    rng = np.random.default_rng(0)
+
+    def texts(rows: int, words: float) -> pd.Series:
+        counts = rng.poisson(words, rows) + 1
+        return pd.Series([" ".join(f"w{rng.integers(10**6)}" for _ in range(n)) for n in counts])
+
+    reference = texts(5_000, 8)
+    clean = compare("review", reference, texts(1_000, 8), LIMITS, "categorical", 1e-4)
+    assert not clean.drift and clean.test == "KS" and clean.compared == "length"
+    assert compare("review", reference, texts(1_000, 16), LIMITS, "categorical", 1e-4).drift
+
+
+def test_dates_after_the_training_window_are_not_drift():
+    """Dates drift by what they hold, not by coming later: a later month of timestamps
+    with the same weekdays and hours is not drift; weekends only, or nights only, is."""
+    rng = np.random.default_rng(0)
+
+    def stamps(start: str, days: int, rows: int) -> pd.Series:
+        seconds = rng.integers(0, days * 86_400, rows)
+        return pd.Series(pd.Timestamp(start) + pd.to_timedelta(seconds, unit="s"))
+
+    reference = stamps("2024-01-01", 365, 20_000)
+    later = compare("at", reference, stamps("2025-03-01", 30, 2_000), LIMITS, "datetime", 1e-4)
+    assert not later.drift and later.compared == "weekday and hour"
+    weekends = stamps("2025-03-01", 60, 6_000)
+    weekends = weekends[weekends.dt.dayofweek >= 5]
+    assert compare("at", reference, weekends, LIMITS, "datetime", 1e-4).drift
+    day = stamps("2025-03-01", 1, 2_000)  # a day: its hours, not its weekday
+    assert not compare("at", reference, day, LIMITS, "datetime", 1e-4).drift
+    nights = stamps("2025-03-01", 3, 6_000)
+    nights = nights[nights.dt.hour < 6]
+    assert compare("at", reference, nights, LIMITS, "datetime", 1e-4).drift
+    hours = compare("at", reference, day[day.dt.hour < 6], LIMITS, "datetime", 1e-4)
+    assert hours.compared == "not compared: less than a day of dates" and not hours.drift
+
+
 def test_integer_codes_are_binned_per_value():
     """Codes 0-9 where the batch moves weight to the top codes: binned per value, the
     PSI is the textbook per-value one (deciles would merge the top codes)."""
@@ -369,6 +428,7 @@ def test_the_report_says_how_many_outcomes_matched(production):
         "ID `customer`: read as integers." in report
     )
     assert result.joined == how
+    assert "monitor batch.parquet --outcomes outcomes.csv`" in report  # reproduces it all
 
 
 def test_bad_batches_are_named(tmp_path):

@@ -2,14 +2,17 @@
 reference (the training data of the model in production), and whether that is more than
 chance.
 
-Per column, two tests. Its values: numbers with many distinct values and dates get a
+Per column, two tests. Its values: numbers with many distinct values get a
 two-sample Kolmogorov-Smirnov test (on a seeded sample of at most ``sample_rows`` rows
 per side) and a population stability index (PSI) over the reference's deciles, a value
 that holds 5% of the reference or more getting a bin of its own; booleans, categories
 and numbers with few distinct values get one bin per value (values too rare for the
 batch's size grouped, so that every bin expects EXPECTED batch rows) and a chi-square
-test of the two samples' counts. Its share of
-missing values: Fisher's exact test that it rose.
+test of the two samples' counts (with more than FEW_VALUES values, bins chosen from one
+random half of the reference and the other half tested: split_counts). Free text (at
+least TEXT of its values distinct) by its length; dates by their weekday and hour of the
+day (dated), not their position. Its share of missing values: Fisher's exact test that
+it rose.
 
 The tests of a batch share ``false_alarm_rate`` (Bonferroni): half of it between the
 features' tests, half between the model's (its predictions, and its realized metrics
@@ -45,6 +48,8 @@ EXPECTED = 10
 FLOOR = 1e-4  # smallest share of a bin, so that an empty bin keeps the PSI finite
 POWER = 0.8  # the detectable shift each column states
 SEED = 0
+TEXT = 0.5  # a category with at least this share of distinct values is free text
+DAY, HOUR, WEEK = pd.Timedelta(days=1), pd.Timedelta(hours=1), pd.Timedelta(days=7)
 TESTS_PER_COLUMN = 2  # its values, its share of missing values
 
 
@@ -52,6 +57,8 @@ TESTS_PER_COLUMN = 2  # its values, its share of missing values
 class Column:
     name: str
     test: str = ""  # "KS" or "χ²"; empty when there is nothing to test
+    compared: str = ""  # what the test compares when not the values: "length", "weekday"…
+    unseen: float | None = None  # many values: the batch's share new to half the reference
     psi: float | None = None
     statistic: float | None = None
     p_value: float | None = None
@@ -126,12 +133,12 @@ def psi(reference: np.ndarray, batch: np.ndarray) -> float:
     return shares_psi(expected / reference.size, actual / batch.size)
 
 
-def value_counts(reference: pd.Series, batch: pd.Series, rows: int) -> np.ndarray:
-    """The counts of either side per bin of values (2 x bins): the reference's values
-    from the most common down, each bin closed once it expects EXPECTED of ``rows`` batch
-    rows (a common value is a bin of its own); what is left, and values the reference
-    never had, join the last bin."""
-    expected = reference.value_counts(normalize=True) * rows
+def value_bins(chooser: pd.Series, rows: int) -> tuple[dict, int]:
+    """Bins of values chosen from ``chooser``'s counts: its values from the most common
+    down, each bin closed once it expects EXPECTED of ``rows`` batch rows (a common value
+    is a bin of its own); (value -> bin, the last bin, where the rest and values
+    ``chooser`` never had go)."""
+    expected = chooser.value_counts(normalize=True) * rows
     bins, filled = np.zeros(len(expected), dtype=np.int64), 0.0
     for position, count in enumerate(expected.to_numpy()):
         bins[position] = bins[position - 1] + (position > 0 and filled >= EXPECTED)
@@ -139,7 +146,15 @@ def value_counts(reference: pd.Series, batch: pd.Series, rows: int) -> np.ndarra
     if len(bins) > 1 and filled < EXPECTED:  # the last bin expects too few: merge it
         bins[bins == bins[-1]] = max(bins[-1] - 1, 0)
     last = int(bins[-1]) if len(bins) else 0
-    of = dict(zip(expected.index, bins, strict=True))
+    return dict(zip(expected.index, bins, strict=True)), last
+
+
+def value_counts(
+    reference: pd.Series, batch: pd.Series, rows: int, chooser: pd.Series | None = None
+) -> np.ndarray:
+    """The counts of either side per bin of values (2 x bins), the bins chosen from
+    ``chooser``'s counts (the reference's by default; value_bins), empty bins left out."""
+    of, last = value_bins(reference if chooser is None else chooser, rows)
     counts = [
         np.bincount(side.map(of).fillna(last).to_numpy(dtype=np.int64), minlength=last + 1)
         for side in (reference, batch)
@@ -148,10 +163,28 @@ def value_counts(reference: pd.Series, batch: pd.Series, rows: int) -> np.ndarra
     return table[:, table.sum(axis=0) > 0]
 
 
-def category_psi(reference: pd.Series, batch: pd.Series) -> float:
-    """PSI over the values (e.g. predicted classes) of either side, per value."""
-    counts = value_counts(reference, batch, len(batch))
-    return shares_psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
+def halves(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A seeded random half of ``values`` and the other half."""
+    chosen = np.random.default_rng(SEED).permutation(len(values)) < len(values) // 2
+    return values[chosen], values[~chosen]
+
+
+def split_counts(reference: pd.Series, batch: pd.Series) -> tuple[np.ndarray, float]:
+    """The counts per bin of values of a many-valued column (2 x bins): the bins chosen
+    from a random half of the reference, the other half and the batch counted in them;
+    and the share of the batch whose values the choosing half never had.
+
+    Bins chosen from the very counts they test are not fixed: the values that happen
+    to be common in the reference get bins of their own and the reference's share of
+    them is too high, and values the reference never had all land in its last bin, whose
+    share is only the reference's rare values. On a long tail (job titles, names) a
+    clean batch then always looks drifted. Chosen from one half and tested on the
+    other, the bins are fixed before the test looks, and the last bin's share in the
+    other half is what the reference itself predicts for values new to it (values
+    unseen in the choosing half, as a fresh batch's are)."""
+    chooser, counted = halves(reference)
+    counts = value_counts(counted, batch, len(batch), chooser)
+    return counts, float((~batch.isin(set(chooser.unique()))).mean())
 
 
 # the tests ----------------------------------------------------------------------------
@@ -268,20 +301,40 @@ def compare(
     old, new = reference.dropna(), batch.dropna()
     if old.empty or new.empty:
         return column
+    if kind == "datetime":
+        return dated(column, old, new, limits, alpha)
     if kind in ("boolean", "categorical"):
         old, new = as_values(old, kind), as_values(new, kind)
+        if kind == "categorical" and free_text(old):
+            column.compared = "length"
+            return numbers(column, lengths(old), lengths(new), limits, alpha)
+        return values(column, old, new, limits, alpha)
+    return numbers(column, as_numbers(old), as_numbers(new), limits, alpha)
+
+
+def numbers(
+    column: Column, old: np.ndarray, new: np.ndarray, limits: DriftThresholds, alpha: float
+) -> Column:
+    """Numbers with many distinct values by KS, with few by their values."""
+    if len(pd.unique(old)) > FEW_VALUES:
+        return continuous(column, old, new, limits, alpha)
+    return values(column, pd.Series(old), pd.Series(new), limits, alpha)
+
+
+def values(
+    column: Column, old: pd.Series, new: pd.Series, limits: DriftThresholds, alpha: float
+) -> Column:
+    """Chi-square over bins of values: with more than FEW_VALUES values, bins chosen from
+    one half of the reference and the other half tested (split_counts)."""
+    if old.nunique() > FEW_VALUES:
+        counts, column.unseen = split_counts(old, new)
+        rows = len(old) - len(old) // 2
     else:
-        old, new = as_numbers(old, kind), as_numbers(new, kind)
-        if len(pd.unique(old)) > FEW_VALUES:
-            return continuous(column, old, new, limits, alpha)
-        old, new = pd.Series(old), pd.Series(new)
-    counts = value_counts(old, new, len(new))
+        counts, rows = value_counts(old, new, len(new)), len(old)
     column.test = "χ²"
     column.psi = shares_psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
     column.statistic, column.p_value = chi_square(counts)
-    column.detectable = chi_detectable(
-        effective(len(old), len(new)), counts.shape[1], alpha, limits
-    )
+    column.detectable = chi_detectable(effective(rows, len(new)), counts.shape[1], alpha, limits)
     return judged(column, limits, alpha)
 
 
@@ -302,15 +355,83 @@ def judged(column: Column, limits: DriftThresholds, alpha: float) -> Column:
     """A shift drifts when its test is significant and its PSI material."""
     significant = column.p_value is not None and column.p_value < alpha
     if significant and column.psi >= limits.psi:
-        column.reasons.append(f"PSI {column.psi:.3f}, {column.test} p {column.p_value:.1e}")
+        what = f" ({column.compared})" if column.compared else ""
+        column.reasons.append(f"PSI {column.psi:.3f}, {column.test}{what} p {column.p_value:.1e}")
     return column
 
 
-def as_numbers(values: pd.Series, kind: str) -> np.ndarray:
-    """Numbers as floats; dates as days since 1970."""
-    if kind == "datetime":
-        dates = parse_dates(values).dropna()
-        return ((dates - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86_400).to_numpy()
+# text and dates -----------------------------------------------------------------------
+
+
+def free_text(values: pd.Series) -> bool:
+    """Whether a category is free text (or names, or codes): at least TEXT of its values
+    distinct, so that a fresh batch holds mostly values the reference never had and
+    its values say nothing; its length is compared instead."""
+    distinct = values.nunique()
+    return distinct > FEW_VALUES and distinct >= TEXT * len(values)
+
+
+def lengths(values: pd.Series) -> np.ndarray:
+    return values.str.len().to_numpy(dtype="float64")
+
+
+def spacing(values: pd.Series) -> pd.Timedelta:
+    """The median gap between a column's distinct values (NaT with fewer than two)."""
+    distinct = np.sort(values.unique())
+    if distinct.size < 2:
+        return pd.NaT
+    return pd.Timedelta(np.median(np.diff(distinct)))
+
+
+def whole(dates: pd.Series, period: pd.Timedelta) -> pd.Series:
+    """The dates within whole ``period``s from the first (each weekday, or each hour of
+    the day, equally often in the time they span)."""
+    start = dates.min()
+    return dates[dates < start + ((dates.max() - start) // period) * period]
+
+
+def weekday(dates: pd.Series) -> pd.Series:
+    return dates.dt.day_name().str[:3]
+
+
+def hour(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Hh")
+
+
+def weekday_hour(dates: pd.Series) -> pd.Series:
+    return weekday(dates) + " " + hour(dates)
+
+
+def dated(
+    column: Column, old: pd.Series, new: pd.Series, limits: DriftThresholds, alpha: float
+) -> Column:
+    """Dates by what can drift in them, not by their position (a batch comes after the
+    training data by design): their weekday, over the whole weeks each side spans, when
+    the reference is daily or finer; their hour of the day, over whole days, when it has
+    times of the day hourly or finer; both when both apply. Neither when the batch spans
+    less than one of those periods, or the dates are sparser (monthly, yearly)."""
+    old, new = parse_dates(old).dropna(), parse_dates(new).dropna()
+    if old.empty or new.empty:
+        return column
+    daily = spacing(old.dt.normalize()) <= DAY
+    hourly = bool((old != old.dt.normalize()).any()) and spacing(old.dt.floor("h")) <= HOUR
+    spans = min(new.max() - new.min(), old.max() - old.min())
+    if daily and spans >= WEEK:
+        column.compared = "weekday and hour" if hourly else "weekday"
+        label, period = (weekday_hour if hourly else weekday), WEEK
+    elif hourly and spans >= DAY:
+        column.compared, label, period = "hour", hour, DAY
+    else:
+        sparse = "dates sparser than daily" if not daily else ""
+        column.compared = "not compared: " + (
+            sparse or f"less than {'a day' if hourly else 'a week'} of dates"
+        )
+        return column
+    return values(column, label(whole(old, period)), label(whole(new, period)), limits, alpha)
+
+
+def as_numbers(values: pd.Series) -> np.ndarray:
+    """Numbers as floats."""
     return pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype="float64")
 
 

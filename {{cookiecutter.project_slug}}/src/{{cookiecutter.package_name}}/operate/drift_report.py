@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..markdown import code, codes, number, p_value, percent, table
-from .drift import Column
+from .drift import FEW_VALUES, Column
 from .outcomes import Joined, Realized
 
 TABLE_ROWS = 50  # feature rows in the report; the rest are counted
@@ -41,7 +41,8 @@ def row(column: Column) -> list[str]:
     verdict = "❌ " + "; ".join(column.reasons) if column.drift else "✅"
     return [
         code(column.name),
-        column.test or "—",
+        " ".join(filter(None, [column.test, f"({column.compared})" if column.compared else ""]))
+        or "—",
         number(column.psi, 3),
         number(column.statistic, 3),
         p_value(column.p_value),
@@ -100,6 +101,16 @@ def joined_line(joined: Joined) -> str:
         f"Outcomes: {joined.matched:,} of the {joined.rows:,} in {code(joined.source)} "
         f"matched a batch row by {codes(joined.ids)}.{notes}"
     )
+
+
+def reproduce(result: Result, package: str) -> str:
+    """The command that checks this batch again: with the version and outcomes it had."""
+    command = f"python -m {package} monitor {result.batch['path']}"
+    if not result.model["stage"]:
+        command += f" --version {result.model['version']}"
+    if result.joined is not None:
+        command += f" --outcomes {result.joined.source}"
+    return command
 
 
 def markdown(result: Result, package: str) -> str:
@@ -177,12 +188,19 @@ def markdown(result: Result, package: str) -> str:
         f"{percent(limits['false_alarm_rate'], 0)} of the time. Kolmogorov-Smirnov (KS) "
         "for numbers and dates, on at most "
         f"{limits['sample_rows']:,} rows per side; chi-square (χ²) over the values of "
-        "booleans, categories and numbers with few values. A significant shift drifts when "
+        "booleans, categories and numbers with few values; a column with more than "
+        f"{FEW_VALUES} values in bins chosen from a random half of the reference and tested "
+        "on the other half (values new to a long tail are then expected, as they are in a "
+        "clean batch); free text (at least half its values distinct) by its length; dates "
+        "by their weekday and hour of the day over whole weeks or days, not by their "
+        "position (a batch comes after the training data by design). Rows are taken as "
+        "independent draws: where they share a user or follow a trend, the rate is not "
+        "kept. A significant shift drifts when "
         f"its PSI reaches {limits['psi']:g}; a significant rise in missing values when it "
         f'exceeds {percent(limits["missing_increase"], 0)}. "Detects" is the shift each '
         "test finds 80% of the time at this batch's size (lifecycle.yaml: "
         "`monitoring.thresholds`).",
         "",
-        "Reproduce: " + code(f"python -m {package} monitor {result.batch['path']}"),
+        "Reproduce: " + code(reproduce(result, package)),
     ]
     return "\n".join(lines) + "\n"
