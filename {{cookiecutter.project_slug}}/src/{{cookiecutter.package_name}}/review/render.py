@@ -239,6 +239,15 @@ def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = (
             "unpaired interval, its standard error taken as this PR's model's at its "
             "number of test rows."
         )
+    if comparison.structure.kind != "rows":
+        lines.append(f"Intervals {comparison.structure.describe()} (params.yaml: prepare.split).")
+    if comparison.small_classes:
+        shown = ", ".join(code(label) for label in comparison.small_classes[:10])
+        lines.append(
+            f"Too few rows to measure: class {shown} has one test row; its ROC AUC's "
+            "variance on that side is Hanley and McNeil's model, not measured (it still "
+            "counts in the macro averages, as scikit-learn's do)."
+        )
     lines += [f"{o.role.capitalize()}: {o.note}." for o in compared_or_noted(comparison)]
     for other in comparison.baselines:
         if other.left_out and other.rows is not None and other.same_as != "production":
@@ -432,7 +441,10 @@ def pr_commands(base: str, pull_request: str) -> list[str]:
 
 
 METHODS = {
-    "influence": "normal, from each row's influence (the delta method; DeLong's for ROC AUC)",
+    "influence": "Student's t with each metric's own degrees of freedom, from each row's "
+    "influence (the delta method; DeLong's for ROC AUC)",
+    "floor": "where two models agree on every row a rate rests on, Agresti and Min's "
+    "paired adjustment as the least standard error",
     "MOVER": "near 0 or 1, log-odds intervals combined (MOVER)",
     "logit": "near 0 or 1, on the log-odds scale",
     "bootstrap": f"without an influence, the paired Poisson bootstrap ({RESAMPLES:,} resamples)",
