@@ -12,9 +12,10 @@ multiclass: the macro average of the one-vs-rest AUCs, as scikit-learn's
   same for every seed, linear in the rows.
 - The rows' structure is the split's (``Structure``): after a group split the
   influences are summed per group and the variance taken over groups (cluster-robust:
-  one user's rows are one observation, not many); after a time split, the Newey-West
-  variance of the influences in time order (neighbours share their errors). A row-level
-  variance is several times too small there (8x on a ratings table split by user).
+  one user's rows are one observation, not many); after a time split, the same over
+  BLOCKS blocks of consecutive rows in time order (batch means: neighbours share their
+  errors). A row-level variance is several times too small there (8x on a ratings
+  table split by user).
 - Each metric's quantile is Student's t with its own degrees of freedom, matched to
   the spread of its variance estimate (Satterthwaite, from the kurtosis of its
   influences or group sums): a metric resting on a few rows (recall at 5% positives,
@@ -145,8 +146,9 @@ class Structure:
             )
         if self.kind == "time":
             return (
-                f"in time order ({self.column}): Newey-West (Bartlett) variance of the "
-                "influences, Andrews' AR(1) bandwidth"
+                f"in time order ({self.column}): neighbours share their errors, so the "
+                f"influences are summed over {BLOCKS} blocks of consecutive rows (batch "
+                "means; Student's t with blocks less one)"
             )
         return "rows taken as independent"
 
@@ -170,19 +172,19 @@ def satterthwaite(terms: np.ndarray) -> float:
     return max(1.0, min(count - 1, 2 / (2 / (count - 1) + max(kurtosis, 0.0) / count)))
 
 
-def bandwidth(series: np.ndarray) -> int:
-    """Newey-West's lag truncation for ``series`` (in time order): Andrews' (1991) plug-in
-    for the Bartlett kernel under an AR(1) approximation, 1.1447 (a n)^(1/3) with
-    a = 4 r² / ((1 - r)² (1 + r)²) and r the lag-one autocorrelation (at most 0.97), at
-    least Newey and West's (1994) 4 (n/100)^(2/9), at most n/2."""
-    count = len(series)
-    denominator = float(np.sum(series[:-1] ** 2))
-    rho = float(np.sum(series[1:] * series[:-1]) / denominator) if denominator > 0 else 0.0
-    rho = min(max(rho, -0.97), 0.97)
-    alpha = 4 * rho**2 / ((1 - rho) ** 2 * (1 + rho) ** 2)
-    plug_in = 1.1447 * (alpha * count) ** (1 / 3)
-    rule = 4 * (count / 100) ** (2 / 9)
-    return int(min(max(plug_in, rule), count // 2))
+BLOCKS = 10  # a time split's: consecutive blocks of rows whose influences are summed
+
+
+def blocks(structure: Structure, count: int) -> np.ndarray | None:
+    """Each row's unit of the variance: its group (a group split); its block of
+    consecutive rows in time order, BLOCKS of them, at least 5 rows each (a time split);
+    None for independent rows."""
+    if structure.codes is None or structure.kind not in ("group", "time"):
+        return None
+    if structure.kind == "group":
+        return structure.codes
+    many = max(2, min(BLOCKS, count // 5))
+    return structure.codes * many // max(count, 1)
 
 
 def spread(
@@ -191,12 +193,16 @@ def spread(
     """(the standard error of a metric whose rows have ``influence`` (scaled so that with
     independent rows its variance is the sum of their squares), its degrees of freedom).
 
-    Independent rows: the sum of squares, Satterthwaite's degrees of freedom. Groups:
-    each group's influences summed, the variance over groups (cluster-robust, with the
-    small-sample factor G/(G-1)); degrees of freedom from the G sums, at most G-1. Time
-    order: the Newey-West variance (Bartlett weights up to ``bandwidth`` lags) of the
-    influences in time order; degrees of freedom 3n/(2L) for L lags (a Bartlett
-    estimate's variance is about 4L/(3n) of its square), at most the rows'. Plus
+    Independent rows: the sum of squares, Satterthwaite's degrees of freedom. Groups
+    (``blocks``): each group's influences summed, the variance over groups
+    (cluster-robust, with the small-sample factor G/(G-1)); degrees of freedom from the
+    G sums, at most G-1. Time order: the same over BLOCKS blocks of consecutive rows
+    (batch means): neighbours' shared errors stay within a block, and with a fixed number
+    of blocks Student's t with blocks less one holds however strong the dependence
+    (Ibragimov and Müller, 2010). At an AR(1) of 0.9 on 500 rows (`make bench`),
+    Newey-West with Andrews' AR(1) bandwidth covered 86% (RMSE) and 84% (accuracy) of
+    95% intervals, as its AR(1) fit misses a slowly decaying part; 10 blocks, 96% and
+    94%. Plus
     ``unmeasured``, a variance the rows cannot estimate, taken as known."""
     se, freedom = measured(influence, structure)
     return math.sqrt(se**2 + unmeasured), freedom
@@ -205,25 +211,15 @@ def spread(
 def measured(influence: np.ndarray, structure: Structure) -> tuple[float, float]:
     """``spread`` without the unmeasured variance."""
     count = len(influence)
-    if structure.kind == "group" and structure.codes is not None and count > 1:
+    units = blocks(structure, count)
+    if units is not None and count > 1:
         raw = influence * math.sqrt((count - 1) / count)  # each row's term / n
-        sums = np.bincount(structure.codes, weights=raw)
+        sums = np.bincount(units, weights=raw)
         groups = len(sums)
         if groups < 2:
             return math.nan, 1.0
         variance = groups / (groups - 1) * float(np.sum(sums**2))
         return math.sqrt(variance), min(satterthwaite(sums), groups - 1)
-    if structure.kind == "time" and structure.codes is not None and count > 3:
-        ordered = np.empty(count)
-        ordered[structure.codes] = influence * math.sqrt((count - 1) / count)
-        lags = bandwidth(ordered)
-        variance = float(np.sum(ordered**2))
-        for lag in range(1, lags + 1):
-            weight = 1 - lag / (lags + 1)
-            variance += 2 * weight * float(np.sum(ordered[lag:] * ordered[:-lag]))
-        variance *= count / (count - 1)
-        freedom = min(satterthwaite(influence), 3 * count / (2 * max(lags, 1)))
-        return math.sqrt(max(variance, 0.0)), max(freedom, 1.0)
     return float(np.sqrt(np.sum(influence**2))), satterthwaite(influence)
 
 
@@ -329,6 +325,15 @@ class Scored:
         if self.rankings:
             found["roc_auc"] = np.mean([ranking.auc(weights) for ranking in self.rankings], axis=0)
         return found
+
+    def resting(self, name: str) -> float:
+        """The rows a metric rests on: a rate's denominator (precision: the rows predicted
+        of the class; a macro average of C classes' rates resting on k rows each:
+        C² / Σ 1/k, whose binomial variance is the average's), else every row."""
+        support = self.support.get(name)
+        if support is None:
+            return float(self.rows)
+        return len(support) ** 2 / float(np.sum(1 / np.maximum(support, 1)))
 
     def unmeasured(self) -> dict[str, float]:
         """metric -> the variance its influences leave out (``Ranking.unmeasured``: an
@@ -545,11 +550,13 @@ def logit_interval(
 ) -> tuple[float, float]:
     """A 0-1 metric's interval on the log-odds scale, mapped back (it stays in 0-1); a
     value of 0 or 1 is moved half a row inward, and a standard error of 0 (a perfect
-    score) taken as a proportion's, so that it still gets an interval (as Wilson's does)."""
+    score) taken as a proportion's, so that it still gets an interval (as Wilson's does);
+    ``rows``: those the metric rests on (``Scored.resting``)."""
     edge = 0.5 / max(rows, 1)
     inner = min(max(value, edge), 1 - edge)
     spread = inner * (1 - inner)
-    half = z_of(level, freedom) * (se or math.sqrt(spread / max(rows, 1))) / spread
+    se = se if se > 1e-12 else math.sqrt(spread / max(rows, 1))
+    half = z_of(level, freedom) * se / spread
     centre = math.log(inner / (1 - inner))
     return 1 / (1 + math.exp(-(centre - half))), 1 / (1 + math.exp(-(centre + half)))
 
@@ -566,7 +573,7 @@ def single(
     if not math.isfinite(se):
         return unknown(value)
     if near_bound(name, value, se, level, freedom):
-        interval = logit_interval(value, se, level, len(influence), freedom)
+        interval = logit_interval(value, se, level, model.resting(name), freedom)
         return Estimate(value, *interval, se, "logit", freedom)
     return normal(value, se, level, freedom=freedom)
 
@@ -611,7 +618,7 @@ def paired(
     se, freedom = spread(difference, structure, sum(extra))
     if not math.isfinite(se):
         return unknown(value)
-    shown, method = se, "influence"
+    method = "influence"
     if not np.array_equal(models[0].columns, models[1].columns):
         least, least_freedom = floor(name, models)
         if se < least:
@@ -623,11 +630,10 @@ def paired(
     )
     if not bounded or se == 0:
         return normal(value, se, level, method, freedom)
-    rows = len(difference)
-    low_a, high_a = logit_interval(a, se_a, level, rows, freedom)
-    low_b, high_b = logit_interval(b, se_b, level, rows, freedom)
+    low_a, high_a = logit_interval(a, se_a, level, models[0].resting(name), freedom)
+    low_b, high_b = logit_interval(b, se_b, level, models[1].resting(name), freedom)
     scale = se_a * se_b
-    rho = (se_a**2 + se_b**2 - shown**2) / (2 * scale) if scale > 0 else 0.0
+    rho = (se_a**2 + se_b**2 - se**2) / (2 * scale) if scale > 0 else 0.0
     rho = min(max(rho, -1.0), 1.0)
     below = (a - low_a) ** 2 + (high_b - b) ** 2 - 2 * rho * (a - low_a) * (high_b - b)
     above = (high_a - a) ** 2 + (b - low_b) ** 2 - 2 * rho * (high_a - a) * (b - low_b)
