@@ -60,7 +60,7 @@ def test_paired_interval_matches_a_brute_force_bootstrap(kind):
     estimate = found[METRIC[kind]]
     slow = brute_force_interval(new, old, METRIC[kind])
     width = slow[1] - slow[0]
-    assert estimate.method == "influence"
+    assert estimate.method in ("influence", "floor")  # the larger of the two variances
     assert abs(estimate.low - slow[0]) < 0.1 * width
     assert abs(estimate.high - slow[1]) < 0.1 * width
 
@@ -328,7 +328,7 @@ def test_a_one_row_class_leaves_accuracy_its_binary_like_interval():
     [change] = differences(models[0], [models[1]], 0.95, 0)
     accuracy = change["accuracy"]
     half = (accuracy.high - accuracy.low) / 2
-    assert accuracy.method == "influence"
+    assert accuracy.method in ("influence", "floor")
     assert half / accuracy.se < 2.0  # t with 1 degree of freedom: 12.7
     assert all(estimate.method != "bootstrap" for estimate in change.values())  # fast
     assert models[0].small_classes == [0]

@@ -244,9 +244,10 @@ def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = (
     if comparison.small_classes:
         shown = ", ".join(code(label) for label in comparison.small_classes[:10])
         lines.append(
-            f"Too few rows to measure: class {shown} has one test row; its ROC AUC's "
-            "variance on that side is Hanley and McNeil's model, not measured (it still "
-            "counts in the macro averages, as scikit-learn's do)."
+            f"Too few rows to measure: class {shown} has one test row. It still counts in "
+            "the macro averages, as scikit-learn's do, but its share of their intervals is "
+            "modelled, not measured (its rates': Agresti and Min's; its ROC AUC's: Hanley "
+            "and McNeil's)."
         )
     lines += [f"{o.role.capitalize()}: {o.note}." for o in compared_or_noted(comparison)]
     for other in comparison.baselines:
@@ -443,8 +444,8 @@ def pr_commands(base: str, pull_request: str) -> list[str]:
 METHODS = {
     "influence": "Student's t with each metric's own degrees of freedom, from each row's "
     "influence (the delta method; DeLong's for ROC AUC)",
-    "floor": "where two models agree on every row a rate rests on, Agresti and Min's "
-    "paired adjustment as the least standard error",
+    "floor": "for rates, Agresti and Min's paired adjustment where it is wider (few or no "
+    "rows where the two models disagree, a class of one row)",
     "MOVER": "near 0 or 1, log-odds intervals combined (MOVER)",
     "logit": "near 0 or 1, on the log-odds scale",
     "bootstrap": f"without an influence, the paired Poisson bootstrap ({RESAMPLES:,} resamples)",

@@ -580,19 +580,39 @@ def single(
 
 def floor(name: str, models: tuple[Scored, Scored]) -> tuple[float, float]:
     """(the least standard error of a paired difference of a rate, its degrees of
-    freedom): where the two models agree on every row a rate rests on, the difference
-    of their influences is zero, yet k rows cannot rule out a difference. Agresti and
+    freedom). Where two models agree on every row a rate rests on, the difference of
+    their influences is zero, yet k rows cannot rule out a difference; and a rate on one
+    row (a class with one test row) has no variance the rows can show. Agresti and
     Min's (2005) adjustment for paired proportions adds half a row to each cell of the
-    2 x 2 table; with no discordant row it gives the standard error 1/(k+2) (per class,
-    averaged as the macro average is; k: the mean of the two models' denominators). It
-    applies as a floor: where the rows show discordance, their own variance is larger.
-    Zero for metrics other than accuracy, precision, recall and F1."""
+    2 x 2 table: with d discordant rows of k (split evenly, the widest case) its variance
+    is (d+1)/(k+2)², 1/(k+2)² with none. Per class, averaged as the macro average is; k:
+    the mean of the two models' denominators; d: for accuracy and recall (proportions of
+    the same rows), the rows one model gets right and the other not, for precision and
+    F1 (whose rows differ between the models) none. Degrees of freedom k-1 (a macro
+    average: Welch and Satterthwaite's over its classes; a class of one row adds its
+    share as known). It applies as a floor: where the rows show discordance, their own
+    variance is about d/k². Zero for metrics other than accuracy, precision, recall and
+    F1."""
     supports = [model.support.get(name) for model in models]
     if any(support is None for support in supports):
-        return 0.0, math.inf
+        return 0.0, 0.0
     rows = (supports[0] + supports[1]) / 2
-    se = math.sqrt(float(np.sum(1 / (rows + 2) ** 2))) / len(rows)
-    return se, max(float(np.min(rows)) - 1, 1.0)
+    new, old = (model.columns for model in models)
+    if name == "accuracy":
+        discordant = np.array([float(np.sum(new[:, 1] != old[:, 1]))])
+    elif name == "recall":  # a class's rows one model finds and the other misses
+        tp = [c[:, 2:-1].reshape(len(c), -1, 3)[:, :, 0] for c in (new, old)]
+        discordant = np.sum(tp[0] != tp[1], axis=0).astype(float)
+    else:  # precision and F1 rest on rows that differ between the models: none counted
+        discordant = np.zeros(len(rows))
+    shares = (discordant + 1) / (rows + 2) ** 2  # each class's variance
+    se = math.sqrt(float(np.sum(shares))) / len(rows)
+    # Welch-Satterthwaite over the classes, each with its rows less one; a class of one
+    # row has no variance to estimate: its share is the adjustment's alone, taken as known
+    measured = rows >= 2
+    spread_ = float(np.sum(shares[measured] ** 2 / (rows[measured] - 1)))
+    freedom = float(np.sum(shares)) ** 2 / spread_ if spread_ > 0 else math.inf
+    return se, max(freedom, 1.0)
 
 
 def paired(
@@ -622,7 +642,9 @@ def paired(
     if not np.array_equal(models[0].columns, models[1].columns):
         least, least_freedom = floor(name, models)
         if se < least:
-            se, freedom, method = least, least_freedom, "floor"
+            units = blocks(structure, len(difference))
+            cap = math.inf if units is None else max(int(units.max()), 1)  # groups less one
+            se, freedom, method = least, min(least_freedom, cap), "floor"
     se_a, _ = spread(effect_a, structure, extra[0])
     se_b, _ = spread(effect_b, structure, extra[1])
     bounded = near_bound(name, a, se_a, level, freedom) or near_bound(
