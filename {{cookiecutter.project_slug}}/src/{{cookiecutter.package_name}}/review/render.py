@@ -254,7 +254,9 @@ def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = (
         if other.left_out and other.rows is not None and other.same_as != "production":
             lines.append(
                 f"{other.name.capitalize()} compared on {len(other.rows):,} of these rows: "
-                f"{other.left_out:,} it trained on are left out (on both sides of its Δ)."
+                f"{other.left_out:,} it trained on are left out (on both sides of its Δ). "
+                f"Its column is on those {len(other.rows):,} rows, this PR's on all "
+                f"{rows:,}: the two differ by more than the Δ."
             )
     if comparison.positive is not None:
         positive = comparison.labels[comparison.positive]

@@ -16,13 +16,14 @@ multiclass: the macro average of the one-vs-rest AUCs, as scikit-learn's
   BLOCKS blocks of consecutive rows in time order (batch means: neighbours share their
   errors). A row-level variance is several times too small there (8x on a ratings
   table split by user).
-- Each metric's quantile is Student's t with its own degrees of freedom, matched to
-  the spread of its variance estimate (Satterthwaite, from the kurtosis of its
-  influences or group sums): a metric resting on a few rows (recall at 5% positives,
-  a rare class's share of a macro average) or on heavy-tailed terms (log loss, squared
-  errors) gets few; accuracy, resting on every row, keeps about every row whatever the
-  rarest class (a 17-class table whose rarest class has one row gave every metric t
-  with 1 degree of freedom before: accuracy ±0.055 where a bootstrap gives ±0.0085).
+- Each metric's quantile is Student's t with its own degrees of freedom: a rate or an
+  AUC (on a 0-1 scale), the rows it rests on less one (``Scored.resting``: recall at 5%
+  positives, its positives; a macro average, C² / Σ 1/k over its classes); a metric
+  with unbounded terms (log loss, squared errors), Satterthwaite's moment matching from
+  the kurtosis of its influences; at most groups less one. Accuracy, resting on every
+  row, keeps every row whatever the rarest class (a 17-class table whose rarest class
+  has one row gave every metric t with 1 degree of freedom before: accuracy ±0.055
+  where a bootstrap gives ±0.0085).
 - Where two models agree on every row a rate rests on (recall at 5% positives on 200
   rows: 18% of differences), the influences of the difference are all zero, yet the
   rows cannot rule a difference out: accuracy, precision, recall and F1 take Agresti
@@ -188,7 +189,10 @@ def blocks(structure: Structure, count: int) -> np.ndarray | None:
 
 
 def spread(
-    influence: np.ndarray, structure: Structure = ROWS, unmeasured: float = 0.0
+    influence: np.ndarray,
+    structure: Structure = ROWS,
+    unmeasured: float = 0.0,
+    resting: float | None = None,
 ) -> tuple[float, float]:
     """(the standard error of a metric whose rows have ``influence`` (scaled so that with
     independent rows its variance is the sum of their squares), its degrees of freedom).
@@ -204,11 +208,13 @@ def spread(
     95% intervals, as its AR(1) fit misses a slowly decaying part; 10 blocks, 96% and
     94%. Plus
     ``unmeasured``, a variance the rows cannot estimate, taken as known."""
-    se, freedom = measured(influence, structure)
+    se, freedom = measured(influence, structure, resting)
     return math.sqrt(se**2 + unmeasured), freedom
 
 
-def measured(influence: np.ndarray, structure: Structure) -> tuple[float, float]:
+def measured(
+    influence: np.ndarray, structure: Structure, resting: float | None = None
+) -> tuple[float, float]:
     """``spread`` without the unmeasured variance."""
     count = len(influence)
     units = blocks(structure, count)
@@ -219,8 +225,10 @@ def measured(influence: np.ndarray, structure: Structure) -> tuple[float, float]
         if groups < 2:
             return math.nan, 1.0
         variance = groups / (groups - 1) * float(np.sum(sums**2))
-        return math.sqrt(variance), min(satterthwaite(sums), groups - 1)
-    return float(np.sqrt(np.sum(influence**2))), satterthwaite(influence)
+        freedom = satterthwaite(sums) if resting is None else resting - 1
+        return math.sqrt(variance), max(min(freedom, groups - 1), 1.0)
+    freedom = satterthwaite(influence) if resting is None else resting - 1
+    return float(np.sqrt(np.sum(influence**2))), max(freedom, 1.0)
 
 
 # one model's predictions, as the statistics need them ---------------------------------
@@ -328,9 +336,12 @@ class Scored:
 
     def resting(self, name: str) -> float:
         """The rows a metric rests on: a rate's denominator (precision: the rows predicted
-        of the class; a macro average of C classes' rates resting on k rows each:
-        C² / Σ 1/k, whose binomial variance is the average's), else every row."""
+        of the class; a ROC AUC: the smaller side of its pairs; a macro average of C
+        classes' rates resting on k rows each: C² / Σ 1/k, whose binomial variance is the
+        average's), else every row."""
         support = self.support.get(name)
+        if name == "roc_auc" and self.rankings:  # the smaller side of each class's pairs
+            support = np.array([min(r.truth.sum(), (~r.truth).sum()) for r in self.rankings])
         if support is None:
             return float(self.rows)
         return len(support) ** 2 / float(np.sum(1 / np.maximum(support, 1)))
@@ -553,7 +564,7 @@ def logit_interval(
     score) taken as a proportion's, so that it still gets an interval (as Wilson's does);
     ``rows``: those the metric rests on (``Scored.resting``)."""
     edge = 0.5 / max(rows, 1)
-    inner = min(max(value, edge), 1 - edge)
+    inner = value if 0 < value < 1 else min(max(value, edge), 1 - edge)
     spread = inner * (1 - inner)
     se = se if se > 1e-12 else math.sqrt(spread / max(rows, 1))
     half = z_of(level, freedom) * se / spread
@@ -569,7 +580,8 @@ def single(
     log-odds scale near 0 or 1."""
     if influence is None or not math.isfinite(value):
         return unknown(value)
-    se, freedom = spread(influence, model.structure, model.unmeasured().get(name, 0.0))
+    resting = model.resting(name) if name in BOUNDED else None
+    se, freedom = spread(influence, model.structure, model.unmeasured().get(name, 0.0), resting)
     if not math.isfinite(se):
         return unknown(value)
     if near_bound(name, value, se, level, freedom):
@@ -586,9 +598,9 @@ def floor(name: str, models: tuple[Scored, Scored]) -> tuple[float, float]:
     Min's (2005) adjustment for paired proportions adds half a row to each cell of the
     2 x 2 table: with d discordant rows of k (split evenly, the widest case) its variance
     is (d+1)/(k+2)², 1/(k+2)² with none. Per class, averaged as the macro average is; k:
-    the mean of the two models' denominators; d: for accuracy and recall (proportions of
-    the same rows), the rows one model gets right and the other not, for precision and
-    F1 (whose rows differ between the models) none. Degrees of freedom k-1 (a macro
+    the mean of the two models' denominators; d counts in a class of one row only (for
+    accuracy and recall: the row one model gets right and the other not; for precision
+    and F1, whose rows differ between the models, none). Degrees of freedom k-1 (a macro
     average: Welch and Satterthwaite's over its classes; a class of one row adds its
     share as known). It applies as a floor: where the rows show discordance, their own
     variance is about d/k². Zero for metrics other than accuracy, precision, recall and
@@ -605,7 +617,10 @@ def floor(name: str, models: tuple[Scored, Scored]) -> tuple[float, float]:
         discordant = np.sum(tp[0] != tp[1], axis=0).astype(float)
     else:  # precision and F1 rest on rows that differ between the models: none counted
         discordant = np.zeros(len(rows))
-    shares = (discordant + 1) / (rows + 2) ** 2  # each class's variance
+    # each class's variance; discordance counts only in a class of one row, which has no
+    # variance of its own to show (elsewhere the +1 alone: the rows' own variance, about
+    # d/k², takes over as soon as they show any discordance)
+    shares = (np.where(rows < 2, discordant, 0.0) + 1) / (rows + 2) ** 2
     se = math.sqrt(float(np.sum(shares))) / len(rows)
     # Welch-Satterthwaite over the classes, each with its rows less one; a class of one
     # row has no variance to estimate: its share is the adjustment's alone, taken as known
@@ -635,7 +650,10 @@ def paired(
     difference = effect_a - effect_b
     structure = models[0].structure
     extra = [model.unmeasured().get(name, 0.0) for model in models]
-    se, freedom = spread(difference, structure, sum(extra))
+    resting = None
+    if name in BOUNDED:
+        resting = (models[0].resting(name) + models[1].resting(name)) / 2
+    se, freedom = spread(difference, structure, sum(extra), resting)
     if not math.isfinite(se):
         return unknown(value)
     method = "influence"
