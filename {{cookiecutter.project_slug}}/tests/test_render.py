@@ -167,9 +167,9 @@ def test_the_report_says_how_the_intervals_treat_the_rows():
     compared.structure = Structure.of("group", "user_id", pd.Series(np.arange(2_000) % 40))
     compared.small_classes = ["rare"]
     text = report(GATE, compared)
-    assert "Intervals by group: the rows of one user_id value move together (40 groups" in text
+    assert "Δ's intervals by group: the rows of one user_id value move together (40 groups" in text
     assert "class `rare` has one test row" in text
-    assert "Intervals by group" not in report(GATE, comparison(values, [production, base]))
+    assert "intervals by group" not in report(GATE, comparison(values, [production, base]))
 
 
 def test_a_baseline_on_fewer_rows_says_its_column_is_on_other_rows():

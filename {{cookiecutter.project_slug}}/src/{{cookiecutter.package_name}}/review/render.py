@@ -240,7 +240,9 @@ def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = (
             "number of test rows."
         )
     if comparison.structure.kind != "rows":
-        lines.append(f"Intervals {comparison.structure.describe()} (params.yaml: prepare.split).")
+        lines.append(
+            f"Δ's intervals {comparison.structure.describe()} (params.yaml: prepare.split)."
+        )
     if comparison.small_classes:
         shown = ", ".join(code(label) for label in comparison.small_classes[:10])
         lines.append(
