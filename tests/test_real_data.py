@@ -248,6 +248,24 @@ def test_a_time_split_tests_on_the_newest_rows(baked, project_env):
     assert pd.to_datetime(test["date"]).min() > pd.to_datetime(train["date"]).max()
 
 
+def test_a_group_split_gives_intervals_by_group(baked, project_env):
+    """palmerpenguins split by island (rows of one island stay on one side, the column
+    left out of the features): prepare keeps the column in the test table and the
+    report's intervals are by group, saying so."""
+    frame = pd.read_csv(PENGUINS / "penguins.csv").dropna()
+    frame["colony"] = frame.index % 60  # 60 colonies: each island's birds in groups
+    project = own_data(
+        baked, project_env, frame, "regression", target="body_mass_g", drop=["colony"],
+        split={"method": "group", "column": "colony"},
+    )  # fmt: skip
+    git(project, "checkout", "-q", "-b", "by-colony")
+    run(project, "dvc", "repro")
+    assert "colony" in pd.read_parquet(project / "data" / "prepared" / "test.parquet")
+    commit(project, "Train by colony")
+    text, _ = report_of(project)
+    assert "Δ's intervals by group: the rows of one colony value move together" in text
+
+
 def test_a_model_that_learned_nothing_fails_the_gate(baked, project_env):
     """A table with nothing to learn gives a model that predicts one class for every test
     row: the gate fails with that reason."""

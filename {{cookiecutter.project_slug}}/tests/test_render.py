@@ -151,3 +151,37 @@ def test_every_line_of_the_chart_fits_a_comment():
     assert names[0].startswith("balanced_accuracy") and names[0].endswith(
         "… ↓ vs production and base"
     )
+
+
+def test_the_report_says_how_the_intervals_treat_the_rows():
+    """After a group split the metrics table says the intervals are by group (and how
+    many), and it names a class with one test row, whose share of the intervals is
+    modelled, not measured."""
+    from {{ cookiecutter.package_name }}.review.stats import Structure
+
+    values = {"accuracy": 0.9010, "roc_auc": 0.9500, "log_loss": 0.3000}
+    deltas = {"accuracy": -0.0010, "roc_auc": 0.0040, "log_loss": 0.0060}
+    production = baseline("production", "v1.0.0", "p" * 40, values, deltas, same_as="base")
+    base = baseline("base", "a1b2c3d", "p" * 40, values, deltas, same_as="production")
+    compared = comparison(values, [production, base])
+    compared.structure = Structure.of("group", "user_id", pd.Series(np.arange(2_000) % 40))
+    compared.small_classes = ["rare"]
+    text = report(GATE, compared)
+    assert "Δ's intervals by group: the rows of one user_id value move together (40 groups" in text
+    assert "class `rare` has one test row" in text
+    assert "intervals by group" not in report(GATE, comparison(values, [production, base]))
+
+
+def test_a_baseline_on_fewer_rows_says_its_column_is_on_other_rows():
+    """When production trained on some of this PR's test rows (the test rows changed),
+    its column and Δ are on the rest, and the table says that this PR's column is on
+    all of them."""
+    values = {"accuracy": 0.9010, "roc_auc": 0.9500, "log_loss": 0.3000}
+    deltas = {"accuracy": -0.0010, "roc_auc": 0.0040, "log_loss": 0.0060}
+    production = baseline("production", "v1.0.0", "p" * 40, values, deltas, same_as="base")
+    base = baseline("base", "a1b2c3d", "p" * 40, values, deltas, same_as="production")
+    for other in (production, base):
+        other.rows, other.left_out = np.arange(1_500), 500
+    text = report(GATE, comparison(values, [production, base]))
+    assert "Production and base compared on 1,500 of these rows" in text
+    assert "Its column is on those 1,500 rows, this PR's on all 2,000" in text

@@ -1,5 +1,7 @@
 """The intervals the gate reads (review/stats.py): checked against textbook methods."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,10 +10,11 @@ from sklearn.metrics import roc_auc_score
 
 from {{ cookiecutter.package_name }}.review.stats import (
     Ranking,
+    Structure,
     alone,
     differences,
+    satterthwaite,
     scored,
-    tail_freedom,
     unpaired,
 )
 from {{ cookiecutter.package_name }}.scoring import scores
@@ -57,7 +60,7 @@ def test_paired_interval_matches_a_brute_force_bootstrap(kind):
     estimate = found[METRIC[kind]]
     slow = brute_force_interval(new, old, METRIC[kind])
     width = slow[1] - slow[0]
-    assert estimate.method == "influence"
+    assert estimate.method in ("influence", "floor")  # the larger of the two variances
     assert abs(estimate.low - slow[0]) < 0.1 * width
     assert abs(estimate.high - slow[1]) < 0.1 * width
 
@@ -145,7 +148,7 @@ def test_a_rarely_but_confidently_wrong_model_widens_the_log_loss_interval():
     """Log loss rests on unbounded per-row terms: two confident mistakes in 114 rows give
     its influences heavy tails, and the interval takes Student's t with the degrees of
     freedom that match the sample variance's spread (Satterthwaite, from the excess
-    kurtosis); accuracy, on a 0-1 scale, keeps the rarest class's rows less one."""
+    kurtosis); each metric has its own."""
     rng = np.random.default_rng(0)
     actual = pd.Series(np.arange(114) % 2)
     truth = actual.to_numpy()
@@ -164,8 +167,8 @@ def test_a_rarely_but_confidently_wrong_model_widens_the_log_loss_interval():
     estimate = change["log_loss"]
     half = (estimate.high - estimate.low) / 2
     assert half / estimate.se == pytest.approx(stats.t.ppf(0.975, matched), rel=1e-6)
-    accuracy = models[0].influences()["accuracy"] - models[1].influences()["accuracy"]
-    assert tail_freedom("accuracy", accuracy, 56) == 56
+    losses = models[0].influences()["log_loss"] - models[1].influences()["log_loss"]
+    assert satterthwaite(losses) == pytest.approx(matched, rel=1e-9)
 
 
 def test_light_tailed_terms_leave_the_interval_as_it_was():
@@ -208,19 +211,27 @@ def test_an_auc_near_one_gets_an_interval_inside_zero_to_one():
     assert change["roc_auc"].method == "MOVER" and change["roc_auc"].known
 
 
-def test_an_auc_with_one_positive_falls_back_to_the_bootstrap():
-    """DeLong's variance needs two rows of each class; the bootstrap still gives one."""
+def test_an_auc_with_one_positive_gets_an_interval_without_the_bootstrap():
+    """DeLong's variance needs two rows of each class: with one positive, the negatives'
+    side is DeLong's and the positive's is Hanley and McNeil's model of it, so the
+    interval is computed (no resampling) and wider than the negatives' side alone; the
+    class is named as too small to measure."""
     actual = pd.Series([True] + [False] * 199)
     rng = np.random.default_rng(0)
     models = []
     for _seed in (1, 2):
-        probability = np.clip(rng.random(200) * 0.5 + actual * 0.4, 0, 1)
+        probability = rng.random(200) * 0.5 + actual * 0.05
         probabilities = np.column_stack([1 - probability, probability])
         models.append(
             scored(actual, pd.Series(probability > 0.5), probabilities, [False, True], 1)
         )
     [change] = differences(models[0], [models[1]], 0.95, 0)
-    assert change["roc_auc"].method == "bootstrap" and change["roc_auc"].known
+    auc = change["roc_auc"]
+    assert 0.5 < models[0].point()["roc_auc"] < 1
+    assert auc.method != "bootstrap" and auc.known
+    negatives_only = models[0].influences()["roc_auc"] - models[1].influences()["roc_auc"]
+    assert auc.se > np.sqrt(np.sum(negatives_only**2))
+    assert models[0].small_classes == [True]
 
 
 def test_recorded_metrics_get_an_unpaired_interval_wider_than_the_paired_one():
@@ -232,3 +243,130 @@ def test_recorded_metrics_get_an_unpaired_interval_wider_than_the_paired_one():
     apart = unpaired(mine, theirs.value, theirs.se, 0.95)
     assert apart.method == "unpaired" and apart.value == pytest.approx(paired["accuracy"].value)
     assert apart.high - apart.low > paired["accuracy"].high - paired["accuracy"].low
+
+
+def grouped_regression(groups: int, per_group: int, seed: int):
+    """Two regression models on rows in ``groups`` groups whose errors share a group
+    effect (intra-group correlation 0.5 for each model's squared errors' drivers)."""
+    rng = np.random.default_rng(seed)
+    group = np.repeat(np.arange(groups), per_group)
+    actual = pd.Series(rng.normal(0, 1, len(group)))
+    models = []
+    for scale in (1.0, 1.3):
+        effect = rng.normal(0, scale, groups)[group]
+        predicted = actual + effect + rng.normal(0, scale, len(group))
+        models.append((actual, predicted))
+    return group, models
+
+
+def test_a_group_split_gives_the_interval_of_a_group_bootstrap():
+    """Rows of one group share their errors: the interval is computed by group (the
+    influences summed per group), as wide as a bootstrap that resamples whole groups,
+    and several times wider than the rows-as-independent one."""
+    group, outputs = grouped_regression(60, 20, seed=3)
+    structure = Structure.of("group", "user", pd.Series(group))
+    by_group = [scored(a, p, None, [], structure=structure) for a, p in outputs]
+    by_row = [scored(a, p, None, []) for a, p in outputs]
+    grouped = differences(by_group[0], [by_group[1]], 0.95, 0)[0]["rmse"]
+    rows = differences(by_row[0], [by_row[1]], 0.95, 0)[0]["rmse"]
+    rng = np.random.default_rng(1)
+    sums = [
+        np.stack([np.bincount(group, weights=m.columns[:, k]) for k in range(5)], 1)
+        for m in by_row
+    ]
+    draws = []
+    for _ in range(2_000):
+        chosen = rng.integers(0, 60, 60)
+        values = [
+            model.recipe(total[chosen].sum(axis=0, keepdims=True))["rmse"][0]
+            for model, total in zip(by_row, sums, strict=True)
+        ]
+        draws.append(values[0] - values[1])
+    assert grouped.se == pytest.approx(np.std(draws, ddof=1), rel=0.2)
+    assert grouped.se > 2 * rows.se
+
+
+def test_time_ordered_rows_get_an_interval_by_blocks_in_time():
+    """Errors that follow an AR(1) in time (rho = 0.9): the standard error of an MAE
+    difference is the long-run one (about sqrt((1 + rho) / (1 - rho)) ≈ 4.4 times the
+    row-level one), computed from the rows in time order, whatever order the table holds
+    them, with Student's t with the blocks less one."""
+    rng = np.random.default_rng(0)
+    rows, rho = 3_000, 0.9
+    noise = rng.normal(0, 1, rows)
+    shared = np.empty(rows)
+    shared[0] = noise[0]
+    for index in range(1, rows):
+        shared[index] = rho * shared[index - 1] + math.sqrt(1 - rho**2) * noise[index]
+    shuffled = rng.permutation(rows)  # the table's order is not time's
+    actual = pd.Series(np.zeros(rows))
+    errors = [shared[shuffled] + 1.5, rng.normal(0, 0.5, rows) + 1.5]
+    dates = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(shuffled, unit="h"))
+    structure = Structure.of("time", "when", dates)
+    timed = [scored(actual, pd.Series(e), None, [], structure=structure) for e in errors]
+    plain = [scored(actual, pd.Series(e), None, []) for e in errors]
+    in_time = differences(timed[0], [timed[1]], 0.95, 0)[0]["mae"]
+    as_rows = differences(plain[0], [plain[1]], 0.95, 0)[0]["mae"]
+    assert 2.0 < in_time.se / as_rows.se < 7.0  # 10 blocks: an estimate with 9 df
+    assert in_time.freedom <= 9
+
+
+def test_a_one_row_class_leaves_accuracy_its_binary_like_interval():
+    """17 classes, the rarest with one test row: accuracy rests on every row, and its
+    interval takes Student's t with about every row's degrees of freedom, not one."""
+    rng = np.random.default_rng(0)
+    labels = list(range(17))
+    truth = np.r_[rng.integers(1, 17, 1_999), 0]
+    actual = pd.Series(truth)
+    models = []
+    for seed in (1, 2):
+        noise = np.random.default_rng(seed).random((2_000, 17))
+        probabilities = noise + 0.5 * (truth[:, None] == np.arange(17))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        predicted = pd.Series(probabilities.argmax(axis=1))
+        models.append(scored(actual, predicted, probabilities, labels, None))
+    [change] = differences(models[0], [models[1]], 0.95, 0)
+    accuracy = change["accuracy"]
+    half = (accuracy.high - accuracy.low) / 2
+    assert accuracy.method in ("influence", "floor")
+    assert half / accuracy.se < 2.0  # t with 1 degree of freedom: 12.7
+    assert all(estimate.method != "bootstrap" for estimate in change.values())  # fast
+    assert models[0].small_classes == [0]
+
+
+def test_models_agreeing_on_every_positive_still_get_a_recall_interval():
+    """At 5% positives on 400 rows, two models that differ elsewhere but agree on every
+    positive: the rows cannot rule out a recall difference, and the interval is not of
+    zero width (Agresti and Min's floor); two identical models still get zero."""
+    truth = np.r_[np.ones(20, dtype=int), np.zeros(380, dtype=int)]
+    actual = pd.Series(truth)
+    first = np.r_[np.ones(10), np.zeros(10), np.zeros(380)].astype(int)
+    second = first.copy()
+    second[[30, 40, 50]] = 1  # other false positives: the models differ elsewhere
+    models = []
+    for guess in (first, second):
+        probability = np.where(guess == 1, 0.8, 0.2)
+        probabilities = np.column_stack([1 - probability, probability])
+        models.append(scored(actual, pd.Series(guess), probabilities, [0, 1], 1))
+    [change] = differences(models[0], [models[1]], 0.95, 0)
+    recall = change["recall"]
+    assert recall.value == 0 and recall.method == "floor"
+    assert recall.low < -0.05 and recall.high > 0.05
+    [same] = differences(models[0], [models[0]], 0.95, 0)
+    assert same["recall"].low == same["recall"].high == 0
+
+
+def test_the_report_reads_the_split_from_the_prepared_tables(tmp_path, monkeypatch):
+    """compare takes the rows' structure from data_profile.json's split and the split's
+    column, which prepare keeps in the test table."""
+    from {{ cookiecutter.package_name }} import paths
+    from {{ cookiecutter.package_name }}.outputs import write_json
+    from {{ cookiecutter.package_name }}.review.compare import structure_of
+
+    monkeypatch.chdir(tmp_path)
+    features = pd.DataFrame({"user": ["a", "b", "a", "c"], "x": [1.0, 2.0, 3.0, 4.0]})
+    assert structure_of(features).kind == "rows"  # no profile: independent rows
+    write_json({"split": {"method": "group", "column": "user"}}, paths.DATA_PROFILE)
+    found = structure_of(features)
+    assert found.kind == "group" and found.units == 3 and "3 groups" in found.describe()
+    assert list(found.on(np.array([1, 2])).codes) == [0, 1]

@@ -42,6 +42,8 @@ def main() -> None:
         positive = positive_class(labels, settings.positive_class)
     found = leaks(frame.iloc[train], schema, kind)
     kept = [settings.target, *settings.ids, *schema.features]
+    if column is not None and column not in kept:  # the report's intervals read it
+        kept.append(column)
     rows = describe(frame, schema)
     frame = frame[kept]
     frame.index = pd.Index(keys, name=index_name(list(map(str, frame.columns))))

@@ -10,7 +10,9 @@ predictions its own evaluate stage made when its test table is byte for byte thi
 (cache, then remote); when it cannot be had, or its rows cannot be matched with this
 PR's, its recorded metrics (eval/metrics.json in Git at its commit) are compared, and
 the report says so. Every difference gets an interval (stats.py) at the level the gate
-reads (gate.py): paired on the rows both were scored on; for recorded metrics,
+reads (gate.py), with the rows' structure the split declares (a group split: by group;
+a time split: in time order; the column is carried in the prepared tables, prepare.py):
+paired on the rows both were scored on; for recorded metrics,
 unpaired, with the baseline's standard error taken as this PR's model's at the
 baseline's number of test rows.
 """
@@ -28,12 +30,13 @@ import pandas as pd
 from .. import dvc, paths
 from ..dvc import metrics_at
 from ..evidence import compared, interval_level, regression_rules
+from ..outputs import read_json
 from ..pipeline.data import read_split
 from ..pipeline.model import Model, load, load_at
 from ..progress import Progress
 from ..scoring import predict, scores
 from .changes import data_profile
-from .stats import Estimate, alone, differences, scored, unpaired
+from .stats import ROWS, Estimate, Structure, alone, differences, scored, unpaired
 
 if TYPE_CHECKING:
     from ..config import Gate
@@ -99,6 +102,8 @@ class Comparison:
     level: float = 0.95  # of every interval: the gate's (evidence.interval_level)
     tests: int = 0  # the (metric, baseline) tests of the gate
     seed: int = 0  # of the intervals that resample
+    structure: Structure = ROWS  # how the test rows depend on each other (the split's)
+    small_classes: list = field(default_factory=list)  # one test row: AUC side modelled
 
     @property
     def rows(self) -> int:
@@ -215,6 +220,17 @@ def on_these_rows(
     return Predictions(*predict(other.model, features.iloc[rows]))
 
 
+def structure_of(features: pd.DataFrame) -> Structure:
+    """How the test rows depend on each other: the split that made them (data_profile's
+    ``split``), read from its column in the test table."""
+    split = (read_json(paths.DATA_PROFILE, "repro") if paths.DATA_PROFILE.exists() else {}).get(
+        "split", {}
+    )
+    column = split.get("column")
+    values = features[column] if column in features.columns else None
+    return Structure.of(split.get("method", "hash"), column, values)
+
+
 def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Comparison:
     """This checkout's model (after `dvc repro`) against production and the commit
     ``base``, on this checkout's test rows, with the intervals ``gate`` reads."""
@@ -263,6 +279,7 @@ def compare(base: str, production: Version | None, seed: int, gate: Gate) -> Com
         level=interval_level(gate, tests),
         tests=tests,
         seed=seed,
+        structure=structure_of(features),
     )
     with Progress("report", "the intervals", heartbeat=True):
         add_intervals(comparison, seed)
@@ -274,6 +291,7 @@ def add_intervals(comparison: Comparison, seed: int) -> None:
     intervals of this PR minus it (baselines scored on the same rows share the work);
     each baseline compared by its recorded metrics, the unpaired ones."""
     labels, positive, level = comparison.labels, comparison.positive, comparison.level
+    structure = comparison.structure
     groups: dict[bytes, list[Baseline]] = {}
     for other in comparison.baselines:
         if other.role in comparison.scored:
@@ -282,9 +300,11 @@ def add_intervals(comparison: Comparison, seed: int) -> None:
         actual = comparison.actual.iloc[others[0].rows]
         mine = comparison.predictions.on(others[0].rows)
         theirs = [comparison.scored[other.role] for other in others]
-        new = scored(actual, mine.predicted, mine.probabilities, labels, positive)
-        old = [scored(actual, t.predicted, t.probabilities, labels, positive) for t in theirs]
+        on = structure.on(others[0].rows)
+        new = scored(actual, mine.predicted, mine.probabilities, labels, positive, on)
+        old = [scored(actual, t.predicted, t.probabilities, labels, positive, on) for t in theirs]
         found = differences(new, old, level, seed)
+        comparison.small_classes = new.small_classes
         for other, predictions, model, intervals in zip(others, theirs, old, found, strict=True):
             other.intervals = intervals
             other.scores, other.mine = model.point(), new.point()  # scikit-learn's values
@@ -296,11 +316,11 @@ def add_intervals(comparison: Comparison, seed: int) -> None:
     ]
     if recorded:
         mine = comparison.predictions
-        own = alone(
-            scored(comparison.actual, mine.predicted, mine.probabilities, labels, positive),
-            level,
-            seed,
+        model = scored(
+            comparison.actual, mine.predicted, mine.probabilities, labels, positive, structure
         )
+        comparison.small_classes = model.small_classes
+        own = alone(model, level, seed)
         for other in recorded:
             scale = math.sqrt(comparison.rows / (other.test_rows or comparison.rows))
             other.intervals = {

@@ -239,12 +239,26 @@ def metrics_table(gate: Gate, comparison: Comparison, found: list[Criterion] = (
             "unpaired interval, its standard error taken as this PR's model's at its "
             "number of test rows."
         )
+    if comparison.structure.kind != "rows":
+        lines.append(
+            f"Δ's intervals {comparison.structure.describe()} (params.yaml: prepare.split)."
+        )
+    if comparison.small_classes:
+        shown = ", ".join(code(label) for label in comparison.small_classes[:10])
+        lines.append(
+            f"Too few rows to measure: class {shown} has one test row. It still counts in "
+            "the macro averages, as scikit-learn's do, but its share of their intervals is "
+            "modelled, not measured (its rates': Agresti and Min's; its ROC AUC's: Hanley "
+            "and McNeil's)."
+        )
     lines += [f"{o.role.capitalize()}: {o.note}." for o in compared_or_noted(comparison)]
     for other in comparison.baselines:
         if other.left_out and other.rows is not None and other.same_as != "production":
             lines.append(
                 f"{other.name.capitalize()} compared on {len(other.rows):,} of these rows: "
-                f"{other.left_out:,} it trained on are left out (on both sides of its Δ)."
+                f"{other.left_out:,} it trained on are left out (on both sides of its Δ). "
+                f"Its column is on those {len(other.rows):,} rows, this PR's on all "
+                f"{rows:,}: the two differ by more than the Δ."
             )
     if comparison.positive is not None:
         positive = comparison.labels[comparison.positive]
@@ -432,7 +446,10 @@ def pr_commands(base: str, pull_request: str) -> list[str]:
 
 
 METHODS = {
-    "influence": "normal, from each row's influence (the delta method; DeLong's for ROC AUC)",
+    "influence": "Student's t with each metric's own degrees of freedom, from each row's "
+    "influence (the delta method; DeLong's for ROC AUC)",
+    "floor": "for rates, Agresti and Min's paired adjustment where it is wider (few or no "
+    "rows where the two models disagree, a class of one row)",
     "MOVER": "near 0 or 1, log-odds intervals combined (MOVER)",
     "logit": "near 0 or 1, on the log-odds scale",
     "bootstrap": f"without an influence, the paired Poisson bootstrap ({RESAMPLES:,} resamples)",
