@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import HIGHER_IS_BETTER, Gate, validate
@@ -21,7 +23,14 @@ from {{ cookiecutter.package_name }}.review.gate import (
     reproducibility_criterion,
 )
 from {{ cookiecutter.package_name }}.review.lockcheck import stale_stages
-from {{ cookiecutter.package_name }}.review.stats import Estimate, unknown
+from {{ cookiecutter.package_name }}.review.proposal import (
+    intervals,
+    no_better_than_trivial,
+    propose,
+    refuse_leaks,
+    trivial_model,
+)
+from {{ cookiecutter.package_name }}.review.stats import Estimate, scored, unknown
 
 METRICS = ("accuracy", "rmse")  # one where larger is better, one where smaller is
 
@@ -244,3 +253,58 @@ def test_post_refuses_a_report_for_another_pull_request(tmp_path, capsys):
         (tmp_path / "pull-request.json").write_text(text, encoding="utf-8")
         assert post.main([str(tmp_path)]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_propose_gate_leaves_room_for_what_the_seed_alone_moves():
+    """A floor a model trained again with another seed passes: below every seed's value
+    and below the interval's end by the seed's spread too; the allowance at least the
+    seed margin. (An AUC floor 0.014 below its estimate failed a seed-only change.)"""
+    rule = Gate.model_validate({"metrics": {"roc_auc": {"min": 0.5, "max_regression": 0.01}}})
+    seeds = [{"roc_auc": value} for value in (0.715, 0.745, 0.735, 0.722)]
+    proposed = propose(rule, {"roc_auc": 0.73}, {"roc_auc": (0.72, 0.74)}, 5_000, seeds)
+    spread = 1.96 * 2**0.5 * np.std([0.73, 0.715, 0.745, 0.735, 0.722], ddof=1)
+    assert proposed["roc_auc"].min < 0.715
+    assert proposed["roc_auc"].min <= 0.73 - spread
+    assert proposed["roc_auc"].max_regression >= spread
+
+
+def test_propose_gate_gives_a_multiclass_auc_with_rare_classes_an_interval():
+    """17 classes, some with a single test row: the macro ROC AUC still gets an interval
+    (it had none, and its floor came from a proportion's interval)."""
+    rng = np.random.default_rng(0)
+    counts = [60] * 12 + [1, 1, 1, 2, 3]
+    labels = list(range(len(counts)))
+    truth = pd.Series(np.repeat(labels, counts))
+    logits = rng.normal(size=(len(truth), len(labels)))
+    logits[np.arange(len(truth)), truth] += 1.0
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    predicted = pd.Series(np.argmax(probabilities, axis=1))
+    model = scored(truth, predicted, probabilities, labels, None)
+    low, high = intervals(model, 0)["roc_auc"]
+    value = model.point()["roc_auc"]
+    assert np.isfinite(low) and np.isfinite(high)
+    assert low < value < high and high - low > 0.01
+
+
+def test_propose_gate_proposes_no_floor_for_a_model_no_better_than_the_mean():
+    """A model no better than predicting the mean gets no r2 floor (r2 ≥ -0.003 let it
+    pass): the gate's stays, and the metric is named with why."""
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.normal(size=400))
+    model = scored(actual, pd.Series(rng.normal(size=400) * 0.1), None, [])
+    useless = no_better_than_trivial(model, trivial_model(actual, [], None), 0)
+    assert "r2" in useless and "rmse" in useless
+    assert "ignores the features" in useless["r2"]
+    rule = Gate.model_validate({"metrics": {"r2": {"min": 0.3, "max_regression": 0.02}}})
+    proposed = propose(rule, {"r2": -0.01}, {"r2": (-0.05, 0.03)}, 400, [], useless)
+    assert proposed["r2"].min == 0.3
+    good = scored(actual, actual + pd.Series(rng.normal(size=400) * 0.3), None, [])
+    assert not no_better_than_trivial(good, trivial_model(actual, [], None), 0)
+
+
+def test_propose_gate_refuses_a_model_with_an_unacknowledged_leak():
+    """Gate values are not proposed from a leak's metrics (r2 ≥ 0.997 on a loans table)."""
+    leak = {"column": "sub_grade", "warning": "column 'sub_grade' alone predicts 'rate'"}
+    with pytest.raises(ProjectError, match=r"likely leak.*sub_grade"):
+        refuse_leaks([leak], {})
+    refuse_leaks([leak], {"sub_grade": "known at application time"})
