@@ -124,25 +124,41 @@ def test_the_tests_share_the_error_rate_over_metrics_and_baselines():
 def test_the_detectable_worsening_is_more_than_the_allowance_on_few_rows():
     """With a standard error of 0.1 and the interval the gate reads (four tests: each
     one-sided at 1.25%, z = 2.2414), the gate detects (80%) only worsenings of about
-    2.2414 x 0.1 + z(80%) x 0.1, far above an allowance of 0.02."""
+    0.02 + 2.2414 x 0.1 + z(80%) x 0.1, far above an allowance of 0.02."""
     rule = gate("f1", max_regression=0.02)
     estimate = Estimate(0.0, -0.22414, 0.22414, 0.1, "influence")
     smallest = detectable(rule, "f1", estimate, 0.02)
-    assert smallest == pytest.approx((2.2414 + 0.8416) * 0.1, rel=1e-3)
+    assert smallest == pytest.approx(0.02 + (2.2414 + 0.8416) * 0.1, rel=1e-3)
     assert detectable(rule, "f1", unknown(0.0), 0.02) is None
     tight = Estimate(0.0, -0.001, 0.001, 0.0005, "influence")
-    assert detectable(rule, "f1", tight, 0.02) == pytest.approx(0.02 + 0.8416 * 0.0005, rel=1e-3)
+    assert detectable(rule, "f1", tight, 0.02) == pytest.approx(
+        0.02 + 0.001 + 0.8416 * 0.0005, rel=1e-3
+    )
+
+
+def test_a_model_exactly_at_its_allowance_is_not_failed(metric):
+    """What is tested is "worsens by at most the allowance": a model 0.06 worse against
+    an allowance of 0.05, its interval [0.03, 0.09] excluding zero but not the
+    allowance, passes (the old rule, estimate over the allowance and interval excluding
+    zero, failed it); one shown beyond the allowance fails."""
+    rule = gate(metric, max_regression=0.05)
+    [inside] = judge(metric, rule, 0.06, change(metric, 0.06, 0.03))  # [0.03, 0.09]
+    [beyond] = judge(metric, rule, 0.09, change(metric, 0.09, 0.03))  # [0.06, 0.12]
+    assert inside.passed
+    assert not beyond.passed and "shown beyond its allowance" in beyond.reason
 
 
 def test_the_detectable_worsening_follows_the_interval_the_gate_reads(metric):
-    """The gate fails a worsening when its interval's lower end passes 0: the stated
-    detectable worsening uses that side's reach, so a Student-t interval (few degrees
-    of freedom) or a skewed one states what the test really detects."""
+    """The gate fails a worsening when its interval's lower end passes the allowance: the
+    stated detectable worsening uses that side's reach, so a Student-t interval (few
+    degrees of freedom) or a skewed one states what the test really detects."""
     rule = gate(metric, max_regression=0.02)
     # the worsening's interval reaches 0.30 below its estimate and 0.10 above
     low, high = (-0.10, 0.30) if metric in HIGHER_IS_BETTER else (-0.30, 0.10)
     skewed = Estimate(0.0, low, high, 0.1, "MOVER")
-    assert detectable(rule, metric, skewed, 0.02) == pytest.approx(0.30 + 0.8416 * 0.1, rel=1e-3)
+    assert detectable(rule, metric, skewed, 0.02) == pytest.approx(
+        0.02 + 0.30 + 0.8416 * 0.1, rel=1e-3
+    )
     # non-inferiority: a model as good as its baseline passes when its upper reach (0.10)
     # stays within the allowance: P(estimate <= 0.02 - 0.10) with an SE of 0.1
     assert passes_when_equal(metric, skewed, 0.02) == pytest.approx(0.2119, abs=1e-3)
