@@ -510,7 +510,8 @@ def proposal_section() -> None:
     print("|---|---:|---:|")
     frames = (
         ("binary, 2,000 rows", "classification", CLASSIFICATION_GATE, 2000, 0),
-        ("17 classes, rare ones, 3,000 rows", "classification", None, 3000, 17),
+        # 17 classes with rare ones ("...", "classification", None, 3000, 17) is left out
+        # until the multiclass report is fast: its paired bootstrap takes a minute a run
         ("regression, 2,000 rows", "regression", REGRESSION_GATE, 2000, 0),
     )
     tables, tries = runs(6, least=3), runs(8, least=4)
