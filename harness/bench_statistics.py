@@ -28,6 +28,7 @@ evidence = importlib.import_module(f"{package}.evidence")
 stats_module = importlib.import_module(f"{package}.review.stats")
 scoring = importlib.import_module(f"{package}.scoring")
 drift = importlib.import_module(f"{package}.operate.drift")
+proposal = importlib.import_module(f"{package}.review.proposal")
 
 CLASSIFICATION_GATE = config.Gate.model_validate(
     {
@@ -632,6 +633,28 @@ def main() -> None:
         )
 
     print(
+        "\nA model exactly at its allowance (its population metric worse than both baselines' "
+        "by the allowance), 1,000 rows, that criterion alone: it must fail at most 5%.\n"
+    )
+    print("| At the allowance | Fails the gate | Target |")
+    print("|---|---:|---:|")
+    for make, metric, base_noise, full_gate in (
+        (binary, "f1", 1.0, CLASSIFICATION_GATE),
+        (binary, "roc_auc", 1.0, CLASSIFICATION_GATE),
+        (regression, "r2", 0.3, REGRESSION_GATE),
+    ):
+        rule = full_gate.metrics[metric]
+        noise = noise_for(make, base_noise, metric, rule.max_regression)
+        gate = config.Gate.model_validate({"metrics": {metric: rule.model_dump()}})
+        failures, total, _ = gate_runs(
+            make, 1000, [noise, base_noise, base_noise], gate, False, runs(500), 8
+        )
+        name = f"{metric} worse by its allowance ({rule.max_regression:g})"
+        print(f"| {name} | {rate(failures, total)} | ≤ 5% |")
+
+    proposal_section()
+
+    print(
         "\nCoverage of the paired 95% interval of a difference (this model against one with "
         "twice its noise, 114 rows; target 95%, and ≈ 2.5% on each side):\n"
     )
@@ -788,6 +811,98 @@ def per_year(rng, limits) -> None:
         f"(at most {365 * limits.false_alarm_rate:.2f}, 365 × false_alarm_rate, by "
         f"construction); years with at least one: {sum(c > 0 for c in counts)}/{years}."
     )
+
+
+def trained_scores(frame, problem_type, seed):
+    """The project's default estimator (params.yaml's; 50 iterations to keep the bench
+    short, early stopping on so that the seed moves its validation rows, as it does on
+    tables over 10,000 rows) trained with ``seed`` on 70% of ``frame`` (stratified by
+    class), scored on the rest."""
+    features_module = importlib.import_module(f"{package}.pipeline.features")
+    train_module = importlib.import_module(f"{package}.pipeline.train")
+    schema = features_module.schema_of(frame, "target", [], [], {})
+    from sklearn.model_selection import train_test_split
+
+    stratify = frame["target"] if problem_type == "classification" else None
+    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=stratify)
+    test = test.reset_index(drop=True)
+    settings = {"learning_rate": 0.1, "max_iter": 50, "max_leaf_nodes": 31, "early_stopping": True}
+    model = train_module.train(
+        train.drop(columns="target"),
+        train["target"],
+        problem_type,
+        "hist_gradient_boosting",
+        settings,
+        seed,
+        schema,
+    )
+    actual = test["target"]
+    predicted, probabilities = scoring.predict(model, test.drop(columns="target"))
+    labels, positive = model.classes, model.positive_index
+    found = scoring.scores(actual, predicted, probabilities, labels, positive)
+    rows = stats_module.scored(actual, predicted, probabilities, labels, positive)
+    return rows, found, actual, compare.Predictions(predicted, probabilities), labels, positive
+
+
+def proposal_section() -> None:
+    """How often a model trained again with another seed passes the gate values
+    propose-gate wrote from the first (its floors and ceilings, and its allowances
+    against the first as production, on the same test rows)."""
+    data = importlib.import_module(f"{package}.pipeline.data")
+    print(
+        f"\npropose-gate: values proposed from a model (the project's gradient boosting, "
+        f"{proposal.SEEDS} other seeds to see what the seed moves), then a model trained "
+        "with yet another seed on the same rows is judged by them (floors, ceilings and "
+        "allowances against the first); target: passes ≥ 95%.\n"
+    )
+    print("| Table | Passes | Target |")
+    print("|---|---:|---:|")
+    frames = (
+        ("binary, 2,000 rows", "classification", CLASSIFICATION_GATE, 2000, 0),
+        # 17 classes with rare ones ("...", "classification", None, 3000, 17) is left out
+        # until the multiclass report is fast: its paired bootstrap takes a minute a run
+        ("regression, 2,000 rows", "regression", REGRESSION_GATE, 2000, 0),
+    )
+    tables, tries = runs(6, least=3), runs(8, least=4)
+    for name, problem_type, gate, rows, classes in frames:
+        passes = total = 0
+        for table in range(tables):
+            if classes:
+                from sklearn.datasets import make_classification
+
+                weights = [1.0] * 12 + [0.02, 0.02, 0.015, 0.01, 0.01]
+                weights = list(np.array(weights) / sum(weights))
+                x, y = make_classification(
+                    n_samples=rows, n_features=10, n_informative=8, n_classes=classes,
+                    n_clusters_per_class=1, weights=weights, random_state=table,
+                )  # fmt: skip
+                frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(10)])
+                frame["target"] = y
+                gate = config.Gate.model_validate(
+                    {"metrics": {"roc_auc": {"min": 0.5, "max_regression": 0.01},
+                                 "accuracy": {"min": 0.5, "max_regression": 0.01}}}
+                )  # fmt: skip
+            else:
+                frame = data.synthetic(problem_type, rows, 8, table)
+            first, found, actual, mine, labels, positive = trained_scores(frame, problem_type, 0)
+            bounds = proposal.intervals(first, 0)
+            seeds = range(1, 1 + proposal.SEEDS)
+            others = [trained_scores(frame, problem_type, s)[1] for s in seeds]
+            trivial = proposal.trivial_model(actual, labels, positive)
+            useless = proposal.no_better_than_trivial(first, trivial, 0)
+            proposed = config.Gate.model_validate(
+                {"metrics": {m: r.model_dump(exclude_none=True) for m, r in
+                             proposal.propose(gate, found, bounds, len(actual), others,
+                                              useless).items()}}
+            )  # fmt: skip
+            for attempt in range(tries):
+                seed = 100 + attempt
+                _, scores, _, theirs, _, _ = trained_scores(frame, problem_type, seed)
+                judged = comparison(actual, labels, positive, [theirs, mine], proposed, True)
+                criteria = gate_module.metric_criteria(proposed, scores, judged.baselines)
+                passes += all(c.passed for c in criteria)
+                total += 1
+        print(f"| {name} | {rate(passes, total)} | ≥ 95% |")
 
 
 def drift_section() -> None:

@@ -1,6 +1,7 @@
 """Data checks at prepare: bad data is refused with a message naming the column, the
 setting or the file; likely leaks are named."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -116,6 +117,34 @@ def test_an_id_used_as_a_feature_and_a_feature_that_is_the_target_are_flagged(pr
     assert "'leaked' alone predicts 'target'" in found["leaked"]
     declared = schema_of(frame.drop(columns="leaked"), "target", ["customer_id"], [], {})
     assert leaks(frame.drop(columns="leaked"), declared, problem_type) == []
+
+
+def test_a_category_whose_values_give_the_target_is_a_likely_leak(problem_type):
+    """A text column whose values alone give the target (a loan's sub-grade and its
+    interest rate; a status recorded after the outcome) is named, and so is a yes/no one;
+    a text column with a new value every two rows (ID-like) and an ordinary category
+    are not: their values are measured out of fold."""
+    rows = 600
+    frame = mixed_table(problem_type, rows=rows)
+    rng = np.random.default_rng(1)
+    if problem_type == "classification":
+        churned = frame["target"] == "churned"
+        grade = np.where(churned, rng.integers(0, 17, rows), rng.integers(17, 35, rows))
+        frame["flag"] = np.where(churned, "yes", "no")
+    else:
+        grade = pd.qcut(frame["target"], 60, labels=False).to_numpy()
+        frame["flag"] = np.where(frame["target"] > frame["target"].median(), "yes", "no")
+    frame["sub_grade"] = [f"G{code:02d}" for code in grade]
+    frame["ticket"] = [f"T{index // 2:04d}" for index in rng.permutation(rows)]
+    schema = schema_of(frame, "target", ["customer_id"], [], {})
+    assert schema.features["sub_grade"] == "categorical"
+    found = {leak["column"]: leak["warning"] for leak in leaks(frame, schema, problem_type)}
+    assert "'sub_grade' alone predicts 'target'" in found["sub_grade"]
+    measure = "R²" if problem_type == "regression" else "ROC AUC"
+    assert measure in found["sub_grade"]
+    if problem_type == "classification":
+        assert "flag" in found
+    assert "ticket" not in found and "plan" not in found and "newsletter" not in found
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path):

@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import HIGHER_IS_BETTER, Gate, validate
@@ -21,7 +23,14 @@ from {{ cookiecutter.package_name }}.review.gate import (
     reproducibility_criterion,
 )
 from {{ cookiecutter.package_name }}.review.lockcheck import stale_stages
-from {{ cookiecutter.package_name }}.review.stats import Estimate, unknown
+from {{ cookiecutter.package_name }}.review.proposal import (
+    intervals,
+    no_better_than_trivial,
+    propose,
+    refuse_leaks,
+    trivial_model,
+)
+from {{ cookiecutter.package_name }}.review.stats import Estimate, scored, unknown
 
 METRICS = ("accuracy", "rmse")  # one where larger is better, one where smaller is
 
@@ -115,25 +124,41 @@ def test_the_tests_share_the_error_rate_over_metrics_and_baselines():
 def test_the_detectable_worsening_is_more_than_the_allowance_on_few_rows():
     """With a standard error of 0.1 and the interval the gate reads (four tests: each
     one-sided at 1.25%, z = 2.2414), the gate detects (80%) only worsenings of about
-    2.2414 x 0.1 + z(80%) x 0.1, far above an allowance of 0.02."""
+    0.02 + 2.2414 x 0.1 + z(80%) x 0.1, far above an allowance of 0.02."""
     rule = gate("f1", max_regression=0.02)
     estimate = Estimate(0.0, -0.22414, 0.22414, 0.1, "influence")
     smallest = detectable(rule, "f1", estimate, 0.02)
-    assert smallest == pytest.approx((2.2414 + 0.8416) * 0.1, rel=1e-3)
+    assert smallest == pytest.approx(0.02 + (2.2414 + 0.8416) * 0.1, rel=1e-3)
     assert detectable(rule, "f1", unknown(0.0), 0.02) is None
     tight = Estimate(0.0, -0.001, 0.001, 0.0005, "influence")
-    assert detectable(rule, "f1", tight, 0.02) == pytest.approx(0.02 + 0.8416 * 0.0005, rel=1e-3)
+    assert detectable(rule, "f1", tight, 0.02) == pytest.approx(
+        0.02 + 0.001 + 0.8416 * 0.0005, rel=1e-3
+    )
+
+
+def test_a_model_exactly_at_its_allowance_is_not_failed(metric):
+    """What is tested is "worsens by at most the allowance": a model 0.06 worse against
+    an allowance of 0.05, its interval [0.03, 0.09] excluding zero but not the
+    allowance, passes (the old rule, estimate over the allowance and interval excluding
+    zero, failed it); one shown beyond the allowance fails."""
+    rule = gate(metric, max_regression=0.05)
+    [inside] = judge(metric, rule, 0.06, change(metric, 0.06, 0.03))  # [0.03, 0.09]
+    [beyond] = judge(metric, rule, 0.09, change(metric, 0.09, 0.03))  # [0.06, 0.12]
+    assert inside.passed
+    assert not beyond.passed and "shown beyond its allowance" in beyond.reason
 
 
 def test_the_detectable_worsening_follows_the_interval_the_gate_reads(metric):
-    """The gate fails a worsening when its interval's lower end passes 0: the stated
-    detectable worsening uses that side's reach, so a Student-t interval (few degrees
-    of freedom) or a skewed one states what the test really detects."""
+    """The gate fails a worsening when its interval's lower end passes the allowance: the
+    stated detectable worsening uses that side's reach, so a Student-t interval (few
+    degrees of freedom) or a skewed one states what the test really detects."""
     rule = gate(metric, max_regression=0.02)
     # the worsening's interval reaches 0.30 below its estimate and 0.10 above
     low, high = (-0.10, 0.30) if metric in HIGHER_IS_BETTER else (-0.30, 0.10)
     skewed = Estimate(0.0, low, high, 0.1, "MOVER")
-    assert detectable(rule, metric, skewed, 0.02) == pytest.approx(0.30 + 0.8416 * 0.1, rel=1e-3)
+    assert detectable(rule, metric, skewed, 0.02) == pytest.approx(
+        0.02 + 0.30 + 0.8416 * 0.1, rel=1e-3
+    )
     # non-inferiority: a model as good as its baseline passes when its upper reach (0.10)
     # stays within the allowance: P(estimate <= 0.02 - 0.10) with an SE of 0.1
     assert passes_when_equal(metric, skewed, 0.02) == pytest.approx(0.2119, abs=1e-3)
@@ -244,3 +269,58 @@ def test_post_refuses_a_report_for_another_pull_request(tmp_path, capsys):
         (tmp_path / "pull-request.json").write_text(text, encoding="utf-8")
         assert post.main([str(tmp_path)]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_propose_gate_leaves_room_for_what_the_seed_alone_moves():
+    """A floor a model trained again with another seed passes: below every seed's value
+    and below the interval's end by the seed's spread too; the allowance at least the
+    seed margin. (An AUC floor 0.014 below its estimate failed a seed-only change.)"""
+    rule = Gate.model_validate({"metrics": {"roc_auc": {"min": 0.5, "max_regression": 0.01}}})
+    seeds = [{"roc_auc": value} for value in (0.715, 0.745, 0.735, 0.722)]
+    proposed = propose(rule, {"roc_auc": 0.73}, {"roc_auc": (0.72, 0.74)}, 5_000, seeds)
+    spread = 1.96 * 2**0.5 * np.std([0.73, 0.715, 0.745, 0.735, 0.722], ddof=1)
+    assert proposed["roc_auc"].min < 0.715
+    assert proposed["roc_auc"].min <= 0.73 - spread
+    assert proposed["roc_auc"].max_regression >= spread
+
+
+def test_propose_gate_gives_a_multiclass_auc_with_rare_classes_an_interval():
+    """17 classes, some with a single test row: the macro ROC AUC still gets an interval
+    (it had none, and its floor came from a proportion's interval)."""
+    rng = np.random.default_rng(0)
+    counts = [60] * 12 + [1, 1, 1, 2, 3]
+    labels = list(range(len(counts)))
+    truth = pd.Series(np.repeat(labels, counts))
+    logits = rng.normal(size=(len(truth), len(labels)))
+    logits[np.arange(len(truth)), truth] += 1.0
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    predicted = pd.Series(np.argmax(probabilities, axis=1))
+    model = scored(truth, predicted, probabilities, labels, None)
+    low, high = intervals(model, 0)["roc_auc"]
+    value = model.point()["roc_auc"]
+    assert np.isfinite(low) and np.isfinite(high)
+    assert low < value < high and high - low > 0.01
+
+
+def test_propose_gate_proposes_no_floor_for_a_model_no_better_than_the_mean():
+    """A model no better than predicting the mean gets no r2 floor (r2 ≥ -0.003 let it
+    pass): the gate's stays, and the metric is named with why."""
+    rng = np.random.default_rng(0)
+    actual = pd.Series(rng.normal(size=400))
+    model = scored(actual, pd.Series(rng.normal(size=400) * 0.1), None, [])
+    useless = no_better_than_trivial(model, trivial_model(actual, [], None), 0)
+    assert "r2" in useless and "rmse" in useless
+    assert "ignores the features" in useless["r2"]
+    rule = Gate.model_validate({"metrics": {"r2": {"min": 0.3, "max_regression": 0.02}}})
+    proposed = propose(rule, {"r2": -0.01}, {"r2": (-0.05, 0.03)}, 400, [], useless)
+    assert proposed["r2"].min == 0.3
+    good = scored(actual, actual + pd.Series(rng.normal(size=400) * 0.3), None, [])
+    assert not no_better_than_trivial(good, trivial_model(actual, [], None), 0)
+
+
+def test_propose_gate_refuses_a_model_with_an_unacknowledged_leak():
+    """Gate values are not proposed from a leak's metrics (r2 ≥ 0.997 on a loans table)."""
+    leak = {"column": "sub_grade", "warning": "column 'sub_grade' alone predicts 'rate'"}
+    with pytest.raises(ProjectError, match=r"likely leak.*sub_grade"):
+        refuse_leaks([leak], {})
+    refuse_leaks([leak], {"sub_grade": "known at application time"})

@@ -76,15 +76,15 @@ def reach(metric: str, estimate: Estimate) -> tuple[float, float]:
 
 def detectable(gate: Gate, metric: str, estimate: Estimate, allowed: float) -> float | None:
     """The smallest true worsening these rows detect with POWER: the default test fails
-    when the estimate exceeds the allowance and its interval's lower end exceeds 0;
-    None when it has no interval, or in non-inferiority mode (see ``passes_when_equal``)."""
+    when its interval's lower end exceeds the allowance; None when it has no interval,
+    or in non-inferiority mode (see ``passes_when_equal``)."""
     if estimate is None or not estimate.known or gate.regression_test == "non_inferiority":
         return None
     z_power = NormalDist().inv_cdf(POWER)
     if gate.regression_test == "point":
         return allowed + z_power * estimate.se
     below, _ = reach(metric, estimate)
-    return max(allowed, below) + z_power * estimate.se
+    return allowed + below + z_power * estimate.se
 
 
 def passes_when_equal(metric: str, estimate: Estimate, allowed: float) -> float:

@@ -19,6 +19,7 @@ POSITIVE = {"1", "true", "yes", "y", "t", "positive", "pos"}  # names of a posit
 SEPARATES = 0.99  # a single feature this good (AUC, or |rank correlation|) is a likely leak
 MAX_LABELS = 50  # more distinct numeric labels than this: a continuous target
 LEAK_SAMPLE = 100_000  # rows a feature's separation of the target is measured on
+LEAK_FOLDS = 5  # a category's target means are measured on the other folds' rows
 # The names of the tables `prepare.source: sklearn` trains on, as messages show them.
 BUNDLED = {
     "classification": "scikit-learn's breast cancer dataset",
@@ -217,8 +218,9 @@ def positive_class(labels: pd.Series, declared: object) -> object:
 def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[dict[str, str]]:
     """What looks like a leak, in the training rows, as {"column", "warning"}: a column with
     a distinct value per row (an ID used as a feature), or one feature that alone all but
-    predicts the target. Each fails the gate until lifecycle.yaml acknowledges it
-    (review/gate.py)."""
+    predicts the target: a number or date by how well it orders the target, a category or
+    boolean by how well its values' target means (class shares) predict it out of fold.
+    Each fails the gate until lifecycle.yaml acknowledges it (review/gate.py)."""
     found = []
     rows = len(frame)
     sample = frame.sample(n=LEAK_SAMPLE, random_state=0) if rows > LEAK_SAMPLE else frame
@@ -234,11 +236,17 @@ def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[dict[s
             )
             found.append({"column": str(name), "warning": warning})
             continue
-        if kind == "categorical":
-            continue
-        score = separation(sample[name], kind, sample[schema.target], problem_type)
-        if score is not None and score >= SEPARATES:
+        if kind in ("categorical", "boolean"):
+            score = level_separation(sample[name], sample[schema.target], problem_type)
+            measure = (
+                "out-of-fold R² of its values' target means"
+                if problem_type == "regression"
+                else "ROC AUC of its values' out-of-fold class shares"
+            )
+        else:
+            score = separation(sample[name], kind, sample[schema.target], problem_type)
             measure = "rank correlation" if problem_type == "regression" else "ROC AUC"
+        if score is not None and score >= SEPARATES:
             warning = (
                 f"column {name!r} alone predicts {schema.target!r} ({measure} {score:.3f}): "
                 "check that it is not computed from the target, or known only after it"
@@ -275,6 +283,68 @@ def separation(values: pd.Series, kind: str, target: pd.Series, problem_type: st
         if target.nunique() == 2:
             break
     return float(np.mean(scores)) if scores else None
+
+
+def level_separation(values: pd.Series, target: pd.Series, problem_type: str):
+    """How well a category's (or boolean's) values alone predict the target: each row
+    scored by its value's target mean (regression) or class shares (classification)
+    measured on the other LEAK_FOLDS - 1 folds, then the R² of those means for
+    regression, the ROC AUC of those shares (averaged over classes, as ``separation``)
+    for classification. Out of fold, so that a value seen once (an ID-like column with
+    a level per row) predicts nothing: its row gets the overall mean. Missing values are
+    a value of their own. None when not known (fewer than 10 rows)."""
+    from scipy import stats
+
+    rows = len(values)
+    if rows < 10:
+        return None
+    levels = pd.factorize(values, use_na_sentinel=False)[0]  # missing: a value of its own
+    if levels.max() < 1:
+        return None
+    fold = np.random.default_rng(0).permutation(rows) % LEAK_FOLDS
+    if problem_type == "regression":
+        truth = target.to_numpy(dtype="float64")
+        truth = truth - truth.mean()  # R² needs the spread of values far from 0
+        encoded = out_of_fold(levels, truth, fold)
+        spread = float(np.sum(truth**2))
+        return 1 - float(np.sum((truth - encoded) ** 2)) / spread if spread > 0 else None
+    scores = []
+    classes = target.unique()
+    for label in classes:
+        truth = (target == label).to_numpy()
+        if truth.all() or not truth.any():
+            continue
+        share = out_of_fold(levels, truth.astype("float64"), fold)
+        ranks = stats.rankdata(share)
+        positives = truth.sum()
+        auc = (ranks[truth].sum() - positives * (positives + 1) / 2) / (
+            positives * (len(truth) - positives)
+        )
+        scores.append(max(auc, 1 - auc))
+        if len(classes) == 2:
+            break
+    return float(np.mean(scores)) if scores else None
+
+
+def out_of_fold(levels: np.ndarray, values: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Each row's level's mean of ``values`` over the rows of the other folds (the mean of
+    those rows, for a level they do not hold)."""
+    width = int(levels.max()) + 1
+    sums = np.zeros((LEAK_FOLDS, width))
+    counts = np.zeros((LEAK_FOLDS, width))
+    np.add.at(sums, (fold, levels), values)
+    np.add.at(counts, (fold, levels), 1)
+    encoded = np.empty(len(values))
+    for part in range(LEAK_FOLDS):
+        own = fold == part
+        other_sums, other_counts = sums.sum(0) - sums[part], counts.sum(0) - counts[part]
+        prior = values[~own].mean() if (~own).any() else 0.0
+        level = levels[own]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            encoded[own] = np.where(
+                other_counts[level] > 0, other_sums[level] / other_counts[level], prior
+            )
+    return encoded
 
 
 def read_split(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:

@@ -5,12 +5,14 @@ predictions that vary; test rows unseen in training; no likely leak (prepare's) 
 ``gate.acknowledged_leaks`` does not name; each metric's floor or ceiling; and its largest
 worsening against production and base, judged by ``gate.regression_test``:
 
-- significant (the default): a worsening beyond the allowance fails only when its
-  interval shows it: the test of each (metric, baseline) is one-sided at
-  ``error_rate`` / (the number of such tests), so that a model as good as its baselines
-  fails the whole gate at most ``error_rate`` of the time, however many criteria and
-  baselines (Bonferroni; production and base at one commit count once). A worsening
-  with no interval is not tested, and the report says so: absence is not evidence.
+- significant (the default): a worsening fails only when its interval shows it beyond
+  the allowance (the interval's lower end of the worsening above it): the test of each
+  (metric, baseline) is one-sided, of "worsens by at most the allowance", at
+  ``error_rate`` / (the number of such tests), so that a model exactly at its
+  allowances (or better) fails the whole gate at most ``error_rate`` of the time, however
+  many criteria and baselines (Bonferroni; production and base at one commit count
+  once). A worsening with no interval is not tested, and the report says so: absence is
+  not evidence. Floors and ceilings are judged on the estimate, outside that error rate.
 - non_inferiority: it passes only when the interval shows the worsening within the
   allowance (each test at ``error_rate``: every one must pass, so none is adjusted).
 - point: the estimate alone decides.
@@ -118,8 +120,11 @@ def regression_criterion(
         level = f"{interval_level(gate, tests):.1%}".replace(".0%", "%")
         shown = f"{level} interval of Δ [{estimate.low:+.4f}, {estimate.high:+.4f}]"
         if gate.regression_test == "significant":
-            failed = worse > allowed and low > 0
-            reason = f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label}); {shown}"
+            failed = low > allowed  # shown to worsen by more than the allowance
+            reason = (
+                f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label}), shown "
+                f"beyond its allowance; {shown}"
+            )
         else:
             failed = not high <= allowed
             reason = (

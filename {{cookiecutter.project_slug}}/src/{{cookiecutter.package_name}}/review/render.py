@@ -112,10 +112,10 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
     tests = comparison.tests
     if gate.regression_test == "significant":
         head = (
-            f"A worsening beyond its allowance fails when its {level} interval excludes "
-            f"zero: each of the gate's {tests} comparisons is tested at "
-            f"{percent_text((1 - comparison.level) / 2)}, so a model as good as its "
-            f"baselines fails at most {percent_text(gate.error_rate)} of the time "
+            f"A worsening fails when its {level} interval shows it beyond its allowance: "
+            f"each of the gate's {tests} comparisons is tested at "
+            f"{percent_text((1 - comparison.level) / 2)}, so a model exactly at its "
+            f"allowances fails at most {percent_text(gate.error_rate)} of the time "
             f"(`gate.error_rate`). With {POWER:.0%} power, these "
             f"{comparison.rows:,} test rows detect a worsening of:"
         )
