@@ -222,7 +222,7 @@ def as_yaml(proposed: dict[str, MetricGate]) -> list[str]:
     lines = ["  metrics:"]
     for metric, rule in proposed.items():
         settings = rule.model_dump(exclude_none=True)
-        lines.append(f"    {metric}:" if settings else f"    {metric}: {{}}")
+        lines.append(f"    {metric}:" + ("" if settings else " {}"))
         for key, value in settings.items():
             lines.append(f"      {key}: {value:g}")
     return lines
