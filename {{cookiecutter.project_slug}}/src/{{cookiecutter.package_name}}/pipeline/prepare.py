@@ -10,7 +10,15 @@ from .. import paths
 from ..config import load_params
 from ..markdown import table
 from ..outputs import write_json, write_table
-from .data import check_split, leaks, load_source, positive_class, validate, without_target
+from .data import (
+    check_sides,
+    check_split,
+    leaks,
+    load_source,
+    positive_class,
+    validate,
+    without_target,
+)
 from .features import describe, schema_of
 from .split import row_keys, split
 
@@ -35,10 +43,11 @@ def main() -> None:
     stratify_by = settings.target if kind == "classification" else None
     method, column = settings.split.method, settings.split.column
     train, test = split(frame, hashes, method, column, settings.test_size, seed, stratify_by)
+    check_sides(frame, train, test, method, column)
     labels = frame[settings.target]
     positive = None
     if kind == "classification":
-        check_split(labels, train, test, method)
+        check_split(labels, train, test, method, column)
         positive = positive_class(labels, settings.positive_class)
     found = leaks(frame.iloc[train], schema, kind)
     kept = [settings.target, *settings.ids, *schema.features]
