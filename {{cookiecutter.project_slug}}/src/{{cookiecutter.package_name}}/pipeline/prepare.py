@@ -19,7 +19,7 @@ from .data import (
     validate,
     without_target,
 )
-from .features import describe, schema_of
+from .features import describe, notes, schema_of
 from .split import row_keys, split
 
 
@@ -50,6 +50,7 @@ def main() -> None:
         check_split(labels, train, test, method, column)
         positive = positive_class(labels, settings.positive_class)
     found = leaks(frame.iloc[train], schema, kind)
+    noted = notes(frame.iloc[train], schema)
     kept = [settings.target, *settings.ids, *schema.features]
     if column is not None and column not in kept:  # the report's intervals read it
         kept.append(column)
@@ -67,6 +68,7 @@ def main() -> None:
         "split": {"method": method, "column": column, "test_size": settings.test_size},
         "positive_class": None if positive is None else str(positive),
         "leaks": found,
+        "notes": noted,  # warnings only: the gate reads "leaks", not these
     }
     table_ = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
@@ -79,6 +81,8 @@ def main() -> None:
         print(f"prepare: positive class {positive!r} (params.yaml: prepare.positive_class)")
     if unlabelled:
         print(f"prepare: {unlabelled} row(s) without a target left out")
+    for note in noted:
+        print(f"prepare: warning: {note['note']}")
     for leak in found:
         print(f"prepare: warning: {leak['warning']}")
     if found:
