@@ -9,6 +9,8 @@ from {{ cookiecutter.package_name }}.config import PrepareParams
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.pipeline.data import (
     bundled_dataset,
+    check_sides,
+    check_split,
     leaks,
     positive_class,
     read_table,
@@ -66,6 +68,30 @@ def test_too_few_rows_for_the_split(table, problem_type):
     """It refuses a table too small to give both splits enough rows."""
     with pytest.raises(ProjectError, match=r"too few to split with test_size 0.2"):
         validate(table.head(3), settings(), "data.csv", problem_type)
+
+
+def test_too_few_rows_says_which_side_and_which_way_to_move_test_size(table, problem_type):
+    """Too few training rows needs a smaller test_size, too few test rows a larger one; a
+    larger test_size is never the advice for a short training side (issue 27)."""
+    split = {"method": "time", "column": "x00"}
+    with pytest.raises(ProjectError, match=r"training side gets 1 row.*smaller test_size"):
+        validate(table.head(8), settings(test_size=0.85, split=split), "data.csv", problem_type)
+    with pytest.raises(ProjectError, match=r"test side gets 1 row.*larger test_size"):
+        validate(table.head(8), settings(test_size=0.1), "data.csv", problem_type)
+
+
+def test_a_split_side_short_of_rows_or_classes_gets_advice_for_its_method():
+    """A class only in the latest rows of a time split needs a smaller test_size; a group
+    split with every group on one side needs more groups, not another test_size."""
+    labels = pd.Series([0, 0, 0, 0, 1, 1], name="target")
+    train, test = np.arange(4), np.arange(4, 6)
+    with pytest.raises(ProjectError, match=r"no training rows.*time.*smaller test_size"):
+        check_split(labels, train, test, "time", "when")
+    with pytest.raises(ProjectError, match=r"no test rows.*larger test_size"):
+        check_split(labels, np.arange(6), np.arange(0), "hash")
+    frame = pd.DataFrame({"user": ["a", "a", "b", "b"]})
+    with pytest.raises(ProjectError, match=r"test side 0 row\(s\) \(2 groups.*more groups"):
+        check_sides(frame, np.arange(4), np.arange(0), "group", "user")
 
 
 def test_a_class_with_one_row_is_refused():

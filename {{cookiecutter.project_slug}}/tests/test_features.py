@@ -5,12 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.operate import drift
 from {{ cookiecutter.package_name }}.operate.drift import schema_changes
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 from {{ cookiecutter.package_name }}.pipeline.features import (
     MAX_CATEGORIES,
     encoder,
+    free_text,
     infer_kind,
+    notes,
     problems,
     schema_of,
     unseen,
@@ -154,3 +157,23 @@ def test_booleans_from_get_dummies_train_score_and_are_one_kind_everywhere():
     known = {*model.features, *model.ids, model.target}
     for written in (as_numbers, as_text):
         assert schema_changes(model.features, known, written)["retyped"] == []
+
+
+def test_free_text_and_constant_columns_are_noted_not_leaks(problem_type):
+    """prepare names a free-text column (its words are not used: encoded as a category)
+    and a column with one value or none (it teaches nothing); notes are not leaks, so
+    they do not fail the gate. Drift's free text is the same rule (issue 27)."""
+    frame = mixed_table(problem_type, rows=200)
+    frame["comment"] = [f"call {row % 120} about the bill" for row in range(len(frame))]
+    frame["city"] = np.where(np.arange(len(frame)) % 2, "Paris", "Lyon")
+    frame["country"] = "France"
+    frame["unused"] = np.nan
+    schema = schema_of(frame, "target", [], [], {})
+    found = {note["column"]: note["note"] for note in notes(frame, schema)}
+    assert set(found) == {"comment", "country", "unused"}
+    assert "free text (120 distinct values in 200 training rows)" in found["comment"]
+    assert "its words are not used; drop it (params.yaml: prepare.drop)" in found["comment"]
+    assert "a single value ('France') in the 200 training rows" in found["country"]
+    assert "no values (all missing)" in found["unused"]
+    assert "teaches the model nothing" in found["country"]
+    assert drift.free_text is free_text

@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_l
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
 from {{ cookiecutter.package_name }}.operate.drift_report import markdown
-from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, read_batch
+from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, read_batch, trained_on
 from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
@@ -335,6 +335,29 @@ def test_realized_performance_from_the_batchs_target(production):
     result = run_check(production, batch, outcomes=scrambled)
     assert result.drift and "realized" in result.summary
     assert any(item.dropped for item in result.performance)
+
+
+def test_outcomes_of_rows_the_model_trained_on_are_left_out_and_counted(production):
+    """Realized metrics on training rows would be optimistic: those rows are left out of
+    them, counted, and the report says so (issue 27)."""
+    reference, batch, _ = production
+    mixed = pd.concat([reference.training.head(700), batch], ignore_index=True)
+    result = run_check(production, mixed, outcomes=mixed["target"])
+    assert result.trained_rows == 700
+    assert result.outcome_rows == len(batch)
+    assert "700 batch row(s) with outcomes are rows the model trained on" in markdown(
+        result, "package"
+    )
+    alone = run_check(production, batch, outcomes=batch["target"])
+    assert [item.value for item in result.performance] == [
+        item.value for item in alone.performance
+    ]
+
+    model = SimpleNamespace(ids=("customer",), features={"x": "numeric"}, target="churn")
+    training = pd.DataFrame({"customer": [1, 2, 3], "x": [0.1, 0.2, 0.3], "churn": [0, 1, 0]})
+    batch = pd.DataFrame({"customer": [2.0, 5.0], "x": [9.0, 0.1]})  # by ID, not by values
+    found = trained_on(batch, pd.Series([1, 0]), SimpleNamespace(model=model, training=training))
+    assert found.tolist() == [True, False]
 
 
 CUSTOMER = SimpleNamespace(target="churn", ids=("customer",))  # a model's IDs: a tuple

@@ -9,10 +9,10 @@ that holds 5% of the reference or more getting a bin of its own; booleans, categ
 and numbers with few distinct values get one bin per value (values too rare for the
 batch's size grouped, so that every bin expects EXPECTED batch rows) and a chi-square
 test of the two samples' counts (with more than FEW_VALUES values, bins chosen from one
-random half of the reference and the other half tested: split_counts). Free text (at
-least TEXT of its values distinct) by its length; dates by their weekday and hour of the
-day (dated), not their position. Its share of missing values: Fisher's exact test that
-it rose.
+random half of the reference and the other half tested: split_counts). Free text (half
+its values distinct or more: pipeline/features.py's free_text) by its length; dates by
+their weekday and hour of the day (dated), not their position. Its share of missing
+values: Fisher's exact test that it rose.
 
 The tests of a batch share ``false_alarm_rate`` (Bonferroni): half of it between the
 features' tests, half between the model's (its predictions, and its realized metrics
@@ -36,7 +36,7 @@ from scipy import optimize, stats
 
 from ..config import DriftThresholds
 from ..markdown import percent
-from ..pipeline.features import as_booleans, parse_dates, problems
+from ..pipeline.features import as_booleans, free_text, parse_dates, problems
 
 BINS = 10  # PSI bins of a continuous column: the reference's deciles
 MASS = 0.05  # a value holding this share of the reference gets a bin of its own
@@ -48,7 +48,6 @@ EXPECTED = 10
 FLOOR = 1e-4  # smallest share of a bin, so that an empty bin keeps the PSI finite
 POWER = 0.8  # the detectable shift each column states
 SEED = 0
-TEXT = 0.5  # a category with at least this share of distinct values is free text
 DAY, HOUR, WEEK = pd.Timedelta(days=1), pd.Timedelta(hours=1), pd.Timedelta(days=7)
 TESTS_PER_COLUMN = 2  # its values, its share of missing values
 
@@ -361,14 +360,6 @@ def judged(column: Column, limits: DriftThresholds, alpha: float) -> Column:
 
 
 # text and dates -----------------------------------------------------------------------
-
-
-def free_text(values: pd.Series) -> bool:
-    """Whether a category is free text (or names, or codes): at least TEXT of its values
-    distinct, so that a fresh batch holds mostly values the reference never had and
-    its values say nothing; its length is compared instead."""
-    distinct = values.nunique()
-    return distinct > FEW_VALUES and distinct >= TEXT * len(values)
 
 
 def lengths(values: pd.Series) -> np.ndarray:

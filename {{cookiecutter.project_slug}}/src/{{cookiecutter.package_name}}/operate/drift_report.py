@@ -27,7 +27,8 @@ class Result:
     model_tests: int = 0  # the predictions' and realized metrics' tests, the other half
     model_alpha: float = 0.0
     too_few: bool = False  # fewer rows than monitoring.thresholds.min_rows
-    outcome_rows: int = 0  # rows whose outcome is known
+    outcome_rows: int = 0  # rows whose outcome is known (but for trained_rows)
+    trained_rows: int = 0  # rows with outcomes that the model trained on: left out
     joined: Joined | None = None  # how a file of outcomes met the batch's rows
     performance: list[Realized] | None = None  # with outcomes
     drift: bool = False
@@ -94,6 +95,14 @@ def performance_table(result: Result) -> list[str]:
     return lines + table(header, cells, "lrrll")
 
 
+def trained_line(rows: int) -> str:
+    return (
+        f"⚠️ {rows:,} batch row(s) with outcomes are rows the model trained on (the same "
+        "IDs, or without IDs the same feature values and outcome): left out of the "
+        "realized metrics, which would be optimistic on them."
+    )
+
+
 def joined_line(joined: Joined) -> str:
     """How many outcomes of a file found their batch row, and how IDs were read."""
     notes = "".join(f" ID {code(name)}: {note}." for name, note in joined.notes.items())
@@ -136,6 +145,8 @@ def markdown(result: Result, package: str) -> str:
             lines.append(f"- ❌ retyped: {code(item['problem'])}")  # holds a batch's value
     if result.joined is not None:
         lines += ["", joined_line(result.joined)]
+    if result.trained_rows:
+        lines += ["", trained_line(result.trained_rows)]
     if result.performance is not None:
         lines += performance_table(result)
     elif result.outcome_rows:

@@ -151,6 +151,10 @@ def check(
     comparable = [name for name in model.features if name in batch.columns and name not in retyped]
     scorable = not schema["missing"] and not schema["retyped"]
     known_rows = outcomes.notna() if outcomes is not None and scorable else None
+    trained = None
+    if known_rows is not None:
+        trained = known_rows & trained_on(batch, outcomes, reference)
+        known_rows = known_rows & ~trained
     judged = known_rows is not None and int(known_rows.sum()) >= limits.min_rows
     count = TESTS_PER_COLUMN * len(comparable)
     model_count = TESTS_PER_COLUMN * scorable
@@ -190,6 +194,7 @@ def check(
             )
     if known_rows is not None:
         result.outcome_rows = int(known_rows.sum())
+        result.trained_rows = int(trained.sum())
     if judged and gate is not None:
         rows = known_rows.to_numpy()
         actual = outcomes[known_rows]
@@ -209,6 +214,22 @@ def check(
         )
     summarise(result, limits)
     return result
+
+
+def trained_on(batch: pd.DataFrame, outcomes: pd.Series, reference: Reference) -> pd.Series:
+    """Whether each batch row is one the model trained on: by its ID columns (what keys
+    the prepared training rows), or without IDs by its feature values and outcome (an
+    example the model has seen, whatever its source). Realized metrics on such rows
+    would be optimistic."""
+    from ..pipeline.split import row_hash
+
+    model, training = reference.model, reference.training
+    rows = batch.assign(**{model.target: outcomes})
+    columns = list(model.ids)
+    if not columns or any(name not in rows or name not in training for name in columns):
+        columns = [*model.features, model.target]
+    seen = row_hash(training, columns)
+    return pd.Series(row_hash(rows, columns), index=batch.index).isin(seen)
 
 
 def summarise(result: Result, limits: DriftThresholds) -> None:
@@ -309,6 +330,11 @@ def main(
         load_params().base.seed,
         joined,
     )
+    if result.trained_rows:
+        print(
+            f"monitor: warning: {result.trained_rows:,} batch row(s) with outcomes are rows "
+            "the model trained on: left out of the realized metrics (optimistic on them)"
+        )
     text = markdown(result, PACKAGE)
     data = as_json(result)
     data["retrain"] = result.drift and settings.retrain_on_drift

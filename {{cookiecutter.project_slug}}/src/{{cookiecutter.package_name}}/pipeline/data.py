@@ -138,11 +138,19 @@ def validate(frame: pd.DataFrame, params: PrepareParams, source: str, problem_ty
         raise ProjectError(f"{source}: target column {params.target!r} has no values")
     rows = len(target)
     test_rows = int(np.ceil(rows * params.test_size))
-    if min(test_rows, rows - test_rows) < MIN_ROWS_PER_SPLIT:
+    sides = {"test": test_rows, "training": rows - test_rows}
+    short = [side for side, count in sides.items() if count < MIN_ROWS_PER_SPLIT]
+    if short:
+        fix = (
+            "use more data"
+            if rows < 2 * MIN_ROWS_PER_SPLIT
+            else remedy(short[0], params.split.method, params.split.column)
+        )
         raise ProjectError(
             f"{source}: {rows} rows are too few to split with test_size {params.test_size} "
-            f"(params.yaml: prepare.test_size); each split needs at least "
-            f"{MIN_ROWS_PER_SPLIT} rows"
+            f"(params.yaml: prepare.test_size): the {short[0]} side gets "
+            f"{sides[short[0]]} row(s) and each side needs at least {MIN_ROWS_PER_SPLIT}; "
+            f"{fix}"
         )
     if problem_type == "regression":
         if not types.is_numeric_dtype(target) or types.is_bool_dtype(target):
@@ -181,16 +189,58 @@ def check_labels(labels: pd.Series, source: str) -> None:
         )
 
 
-def check_split(labels: pd.Series, train: np.ndarray, test: np.ndarray, method: str) -> None:
+def remedy(side: str, method: str, column: str | None) -> str:
+    """What gives the short side of a split more rows, by split method: a larger
+    test_size grows the test side and shrinks the training side (a time split's test side
+    is its latest rows, so rows only in the latest dates need a smaller one), and a group
+    split moves whole groups, so its sides come in groups, not rows."""
+    if method == "group":
+        return (
+            f"the group split puts whole groups of {column!r} on one side, so it needs "
+            "more groups (or split.method: hash, if rows of a group may be on both sides)"
+        )
+    change = "larger" if side == "test" else "smaller"
+    return f"use more data, or a {change} test_size (grows the {side} side)"
+
+
+def check_sides(
+    frame: pd.DataFrame, train: np.ndarray, test: np.ndarray, method: str, column: str | None
+) -> None:
+    """Both sides of the split made hold enough rows (a hash or group split only
+    approximates test_size: with few rows or groups, a side can be empty)."""
+    for side, rows in (("test", test), ("training", train)):
+        if len(rows) < MIN_ROWS_PER_SPLIT:
+            groups = ""
+            if method == "group":
+                groups = f" ({frame[column].nunique(dropna=False)} groups in all)"
+            raise ProjectError(
+                f"the {method} split (params.yaml: prepare.split) gives the {side} side "
+                f"{len(rows)} row(s){groups}; each side needs at least {MIN_ROWS_PER_SPLIT}: "
+                f"{remedy(side, method, column)}"
+            )
+
+
+def check_split(
+    labels: pd.Series,
+    train: np.ndarray,
+    test: np.ndarray,
+    method: str,
+    column: str | None = None,
+) -> None:
     """Every class on both sides of the split (else a metric or a class is lost)."""
-    for side, rows in (("training", train), ("test", test)):
+    for side, other, rows in (("training", "test", train), ("test", "training", test)):
         present = set(labels.iloc[rows].unique())
         absent = [label for label in labels.unique() if label not in present]
         if absent:
+            where = {
+                "time": f"all its rows are on the {other} side of the cut in time; ",
+                "group": f"all its rows are in groups of {column!r} on the {other} side; ",
+            }.get(method, "")
             raise ProjectError(
                 f"class {absent[0]!r} of {labels.name!r} has no {side} rows with the "
-                f"{method} split (params.yaml: prepare.split); use more data, a larger "
-                "test_size, or split.method: random (stratified by class)"
+                f"{method} split (params.yaml: prepare.split): {where}"
+                f"{remedy(side, method, column)}, or split.method: random (stratified by "
+                "class)"
             )
 
 

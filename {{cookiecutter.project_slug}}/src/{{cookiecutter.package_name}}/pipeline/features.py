@@ -33,6 +33,10 @@ DATE_PARTS = ("year", "month", "day", "weekday", "days")
 # float32, so a number beyond means nothing to them (scoring would fail on it).
 LARGEST = float(np.finfo(np.float32).max)
 SHOWN = 40  # characters of a value quoted in a message
+# Free text (or names, or codes): a category with more than TEXT_VALUES distinct values,
+# at least TEXT of its values distinct. Its values say little as categories (drift
+# compares its lengths; prepare warns that its words are not used).
+TEXT, TEXT_VALUES = 0.5, 20
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,58 @@ def describe(frame: pd.DataFrame, schema: Schema) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def free_text(values: pd.Series) -> bool:
+    """Whether a category's values (missing left out) are free text: more than
+    TEXT_VALUES distinct and at least TEXT of them distinct, so that most values are
+    rare and a fresh batch holds mostly values never seen in training."""
+    distinct = values.nunique()
+    return distinct > TEXT_VALUES and distinct >= TEXT * len(values)
+
+
+def notes(frame: pd.DataFrame, schema: Schema) -> list[dict[str, str]]:
+    """What a person should know about the features in the training rows ``frame``, as
+    {"column", "note"}: a column with a single value or none (it teaches the model
+    nothing), a column that is free text (encoded as a category, its words unused).
+    Warnings only: unlike a leak, a note does not fail the gate."""
+    found = []
+    for name, kind in schema.features.items():
+        values = frame[name].dropna()
+        if frame[name].nunique(dropna=False) <= 1:
+            held = (
+                "no values (all missing)"
+                if values.empty
+                else f"a single value ({str(values.iloc[0])[:SHOWN]!r})"
+            )
+            found.append(
+                {
+                    "column": name,
+                    "note": (
+                        f"column {name!r} has {held} in the {len(frame):,} training rows: "
+                        "it teaches the model nothing; drop it (params.yaml: prepare.drop)"
+                    ),
+                }
+            )
+        elif (
+            kind == "categorical"
+            and free_text(values.astype(str))
+            and values.nunique() < len(frame)  # one value a row: named as a likely ID (leaks)
+        ):
+            found.append(
+                {
+                    "column": name,
+                    "note": (
+                        f"column {name!r} looks like free text ({values.nunique():,} "
+                        f"distinct values in {len(values):,} training rows): it is encoded "
+                        f"as a category, where only its {MAX_CATEGORIES - 1} most frequent "
+                        "values keep their own code, so its words are not used; drop it "
+                        "(params.yaml: prepare.drop) or make features of its words "
+                        "(pipeline/features.py)"
+                    ),
+                }
+            )
+    return found
 
 
 def unseen(frame: pd.DataFrame, known: dict[str, list]) -> dict[str, int]:

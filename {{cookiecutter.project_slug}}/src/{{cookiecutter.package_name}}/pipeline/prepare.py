@@ -10,8 +10,16 @@ from .. import paths
 from ..config import load_params
 from ..markdown import table
 from ..outputs import write_json, write_table
-from .data import check_split, leaks, load_source, positive_class, validate, without_target
-from .features import describe, schema_of
+from .data import (
+    check_sides,
+    check_split,
+    leaks,
+    load_source,
+    positive_class,
+    validate,
+    without_target,
+)
+from .features import describe, notes, schema_of
 from .split import row_keys, split
 
 
@@ -35,12 +43,14 @@ def main() -> None:
     stratify_by = settings.target if kind == "classification" else None
     method, column = settings.split.method, settings.split.column
     train, test = split(frame, hashes, method, column, settings.test_size, seed, stratify_by)
+    check_sides(frame, train, test, method, column)
     labels = frame[settings.target]
     positive = None
     if kind == "classification":
-        check_split(labels, train, test, method)
+        check_split(labels, train, test, method, column)
         positive = positive_class(labels, settings.positive_class)
     found = leaks(frame.iloc[train], schema, kind)
+    noted = notes(frame.iloc[train], schema)
     kept = [settings.target, *settings.ids, *schema.features]
     if column is not None and column not in kept:  # the report's intervals read it
         kept.append(column)
@@ -58,6 +68,7 @@ def main() -> None:
         "split": {"method": method, "column": column, "test_size": settings.test_size},
         "positive_class": None if positive is None else str(positive),
         "leaks": found,
+        "notes": noted,  # warnings only: the gate reads "leaks", not these
     }
     table_ = pa.Table.from_pandas(frame, preserve_index=True)
     del frame
@@ -70,6 +81,8 @@ def main() -> None:
         print(f"prepare: positive class {positive!r} (params.yaml: prepare.positive_class)")
     if unlabelled:
         print(f"prepare: {unlabelled} row(s) without a target left out")
+    for note in noted:
+        print(f"prepare: warning: {note['note']}")
     for leak in found:
         print(f"prepare: warning: {leak['warning']}")
     if found:
