@@ -7,6 +7,7 @@ machine (``LAPTOP``: two threads) and the runner (``RUNNER``: one) apart on purp
 """
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -463,32 +464,45 @@ class Repository:
 @pytest.fixture(scope="session")
 def trained_once(tmp_path_factory, project_env):
     """Classification projects trained on main and pushed to a bare origin, built once per
-    session for each set of answers: ``promoted`` ones also have `v1.0.0` in production
-    (GTO tags on origin) and stand on a branch `proposal`. Tests get copies (``trained``,
-    ``on_main``), never these."""
-    built: dict[str, Path] = {}
+    session for each set of answers: ``promoted`` ones (a copy of the unpromoted one) also
+    have `v1.0.0` in production (GTO tags on origin); all stand on a branch `proposal`.
+    The parallel workers (pytest-xdist) share them: the first to need one builds it while
+    the other waits for it. Tests get copies (``trained``, ``on_main``), never these."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # The session's folder, every worker's (without workers, this process's own).
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
 
     def make(promoted: bool, **answers: str) -> Path:
         key = json.dumps([promoted, answers], sort_keys=True)
-        if key not in built:
-            root = tmp_path_factory.mktemp("trained")
-            project = bake(root / "out", problem_type="classification", **answers)
-            project_env_module.install(project, project_env)
-            gh = GitHub(root / "github")
-            git(project, "remote", "add", "origin", str(gh.origin))
-            run(project, "dvc", "repro")
-            git(project, "add", "--all")
-            git(project, "commit", "-q", "-m", "Train the first model")
-            git(project, "push", "-q", "origin", "main")
-            if promoted:
-                register_by_hand(project, "churn-model", "main", "v1.0.0", "prod")
-                git(project, "push", "-q", "origin", "--tags")
-            git(project, "fetch", "-q", "origin")
-            git(project, "checkout", "-q", "-b", "proposal")
-            built[key] = root
-        return built[key]
+        root = shared / f"trained-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+        done = root.with_name(f"{root.name}.done")
+        with root.with_name(f"{root.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # held while building: the other worker waits
+            if not done.is_file():
+                shutil.rmtree(root, ignore_errors=True)
+                if promoted:
+                    project, _ = copy_of(make(False, **answers), root, project_env)
+                    register_by_hand(project, "churn-model", "main", "v1.0.0", "prod")
+                    git(project, "push", "-q", "origin", "--tags")
+                else:
+                    build_trained(root, project_env, answers)
+                done.touch()
+        return root
 
     return make
+
+
+def build_trained(root: Path, project_env: Path, answers: dict[str, str]) -> None:
+    project = bake(root / "out", problem_type="classification", **answers)
+    project_env_module.install(project, project_env)
+    gh = GitHub(root / "github")
+    git(project, "remote", "add", "origin", str(gh.origin))
+    run(project, "dvc", "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", "Train the first model")
+    git(project, "push", "-q", "origin", "main")
+    git(project, "fetch", "-q", "origin")
+    git(project, "checkout", "-q", "-b", "proposal")
 
 
 def copy_of(built: Path, where: Path, project_env: Path) -> tuple[Path, GitHub]:
