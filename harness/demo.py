@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from .bake import TEMPLATE, bake
-from .env import signing_key
+from .env import env_dir_now, project_env, signing_key
 from .runner import Environment, GitHub, run_workflow
 
 IDENTITY = ["-c", "user.name=Demo", "-c", "user.email=demo@example.com"]
@@ -54,10 +54,18 @@ print('{"rows": ' + row.to_json(orient="records") + '}')
 
 
 def runner_env(demo: Path) -> dict[str, str]:
-    """The jobs' environment: one virtual environment kept between jobs (`make install`
-    creates it once, then only installs the checked-out project into it), as a
-    self-hosted runner's tool cache would."""
+    """The jobs' environment: one virtual environment kept between jobs (each job's
+    `make install` only installs the checked-out project into it), as a self-hosted
+    runner's tool cache would."""
     return {"VENV": str(demo / "runner-venv")}
+
+
+def runner_venv(project: Path, demo: Path) -> None:
+    """The runner's tool cache: a copy of the environment the template's tests and
+    benchmark run generated projects in (build/project-env-base: what this uv.lock pins,
+    every extra; built on the first run, reused while the lock does not change), instead
+    of a second full install beside the project's own .venv."""
+    project_env(project, demo / "runner-venv", base=env_dir_now().with_name("project-env-base"))
 
 
 def step(title: str) -> None:
@@ -98,6 +106,7 @@ def main() -> None:
     sh(project, "git", "remote", "add", "origin", str(gh.origin))
     sh(project, "git", "push", "--quiet", "origin", "main")
     workflows = project / ".github" / "workflows"
+    runner_venv(project, demo)
     promote(gh, project, demo, gh.push_event("main"))
 
     step("Propose a change in a pull request: a lower learning rate")

@@ -70,11 +70,12 @@ def uv(*args: str, **env: str) -> None:
     subprocess.run([str(UV), *args, "--quiet"], check=True, env={**os.environ, **env})
 
 
-def project_env(project: Path, env_dir: Path | None = None) -> Path:
+def project_env(project: Path, env_dir: Path | None = None, base: Path | None = None) -> Path:
     """A virtual environment with what a baked project's uv.lock pins, every extra. It is
-    built once (relocatable, byte-compiled) in build/project-env-base, and each other
-    environment (one per parallel test worker) is a copy of it: copying is some seconds,
-    building about a minute. One process works while the others wait."""
+    built once (relocatable, byte-compiled) in ``base`` (project-env-base beside
+    ``env_dir``), and each other environment (one per parallel test worker, the demo's
+    runner) is a copy of it: copying is some seconds, building about a minute. One
+    process works while the others wait."""
     env_dir = env_dir or env_dir_now()
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(
@@ -82,7 +83,8 @@ def project_env(project: Path, env_dir: Path | None = None) -> Path:
         + (project / "pyproject.toml").read_bytes()
         + sys.version.encode()
     ).hexdigest()
-    base = env_dir.with_name("project-env-base")
+    base = base or env_dir.with_name("project-env-base")
+    base.parent.mkdir(parents=True, exist_ok=True)
     with Path(f"{base}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not current(base, digest):
