@@ -28,7 +28,7 @@ from ..evidence import (
 from ..markdown import MISSING, code, codes, cut, number, signed, table
 from .changes import Changes
 from .compare import Baseline, Comparison
-from .gate import Criterion, rule_text, ungated_worsenings
+from .gate import Criterion, percent_text, rule_text, ungated_worsenings
 from .stats import RESAMPLES
 
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
@@ -112,12 +112,16 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
     tests = comparison.tests
     if gate.regression_test == "significant":
         head = (
-            f"A worsening fails when its {level} interval shows it beyond its allowance: "
-            f"each of the gate's {tests} comparisons is tested at "
-            f"{percent_text((1 - comparison.level) / 2)}, so a model exactly at its "
-            f"allowances fails at most {percent_text(gate.error_rate)} of the time "
-            f"(`gate.error_rate`). With {POWER:.0%} power, these "
-            f"{comparison.rows:,} test rows detect a worsening of:"
+            f"A worsening fails when its interval shows it beyond its allowance. The "
+            f"gate's {tests} comparisons share `gate.error_rate` "
+            f"({percent_text(gate.error_rate)}) by Holm's step-down: the one most clearly "
+            f"beyond its allowance is tested at {percent_text((1 - comparison.level) / 2)} "
+            f"(the table's {level} intervals), the next at "
+            f"{percent_text(gate.error_rate)} / {max(tests - 1, 1)}, and so on; a failed "
+            "criterion states its level and its interval there. A model exactly at its "
+            f"allowances fails at most {percent_text(gate.error_rate)} of the time. With "
+            f"{POWER:.0%} power, these {comparison.rows:,} test rows detect a worsening "
+            "of (a model that much worse, with the spread of its own errors):"
         )
     elif gate.regression_test == "non_inferiority":
         head = (
@@ -143,7 +147,8 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
                 items.append(f"`{metric}` vs {other.name}: {share:.0%} of the time")
                 short |= share < POWER
                 continue
-            smallest = detectable(gate, metric, estimate, allowed)
+            rows = comparison.rows if other.rows is None else len(other.rows)
+            smallest = detectable(gate, metric, estimate, allowed, old, rows)
             beyond = smallest > 2 * allowed
             short |= beyond
             items.append(
@@ -168,11 +173,6 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
             "(params.yaml: `prepare.test_size`)."
         )
     return "\n".join(lines).strip("\n")
-
-
-def percent_text(share: float) -> str:
-    """A share as a percentage with the digits it needs: 95%, 97.5%, 1.25%."""
-    return f"{share * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def delta_cell(metric: str, new: float, other: Baseline) -> str:
