@@ -148,6 +148,8 @@ def test_holm_leaves_redundant_metrics_the_whole_error_rate():
     assert "95% interval of Δ [-0.2196, -0.1804]" in r2.reason
     assert not rmse.passed and "(Holm: tested at 5%)" in rmse.reason
     assert "90% interval of Δ [+0.0516, +0.0844]" in rmse.reason  # 0.068 ± 1.645 x 0.01
+    assert rmse.level == pytest.approx(0.90)  # the report's chart draws it at that level
+    assert rmse.interval == pytest.approx((0.068 - 0.016449, 0.068 + 0.016449), abs=1e-5)
 
 
 def test_holm_stops_at_the_first_comparison_not_shown_beyond_its_allowance():
@@ -191,9 +193,7 @@ def test_the_detectable_worsening_takes_the_spread_of_a_model_that_much_worse():
     rule = gate("r2", max_regression=0.02)
     estimate = Estimate(0.0, -0.0196, 0.0196, 0.01, "influence", freedom=400)
     stated = detectable(rule, "r2", estimate, 0.02, old=0.8, rows=1000)
-    root = brentq(
-        lambda d: d - 0.02 - spread * np.sqrt(1e-4 + (0.8 * d + 2 * d * d) / 1000), 0, 1
-    )
+    root = brentq(lambda d: d - 0.02 - spread * np.sqrt(1e-4 + (0.8 * d + 2 * d * d) / 1000), 0, 1)
     assert stated == pytest.approx(root, rel=1e-6)
 
 

@@ -64,6 +64,8 @@ class Criterion:
     reason: str  # why it fails; empty when it passes
     metric: str = ""  # the metric it is about, if any
     note: str = ""  # what it could not judge, when it passes for want of evidence
+    level: float = 0.0  # significant: the two-sided level of its Holm step
+    interval: tuple[float, float] | None = None  # and the interval of Δ at that level
 
     def __post_init__(self):
         if self.passed:
@@ -145,6 +147,10 @@ def regression_criterion(
             f"`{metric}` is {worse:.4f} worse than {other.name} ({other.label}), shown "
             f"beyond its allowance; {percent_text(1 - 2 * share)} interval of Δ "
             f"[{low:+.4f}, {high:+.4f}] (Holm: tested at {percent_text(share)})"
+        )
+        reason = f"{reason}; at most {text} is allowed"
+        return Criterion(
+            name, not failed, reason, metric, level=1 - 2 * share, interval=(low, high)
         )
     else:
         low, high = worsening_interval(metric, estimate)

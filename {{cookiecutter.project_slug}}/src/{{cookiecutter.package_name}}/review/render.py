@@ -356,14 +356,20 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             unit = allowed or estimate.se or 1.0
             delta = change(metric, comparison.scores[metric], other)
             bound = -allowed if higher else allowed
-            passed = all(c.passed for c in found if c.name == f"{metric} vs {other.name}")
+            judged = [c for c in found if c.name == f"{metric} vs {other.name}"]
+            passed = all(c.passed for c in judged)
+            low, high = estimate.low, estimate.high
+            if judged and judged[0].interval:  # drawn at the level its Holm step tested it
+                low, high = judged[0].interval
             limit = f"{'≥ -' if higher else '≤ +'}{text}" if allowed else ("≤ 0", "≥ 0")[higher]
             numbers = [
-                f"{'✅' if passed else '❌'} Δ {delta_text(delta, estimate)};",
+                f"{'✅' if passed else '❌'} Δ {signed(delta)} [{signed(low)}, {signed(high)}]"
+                + (f" ({percent_text(judged[0].level)})" if judged and judged[0].level else "")
+                + ";",
                 f"allowed Δ {limit}",
             ]
             name = chart_name(metric, higher, other.name)
-            scaled = (delta / unit, estimate.low / unit, estimate.high / unit, bound / unit)
+            scaled = (delta / unit, low / unit, high / unit, bound / unit)
             bars.append((name, *scaled, numbers))
     if not bars:
         return ""
@@ -397,7 +403,8 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             lines += ["    " + numbers[0], "      " + numbers[1]]
     level = percent_text(comparison.level)
     how = {
-        "significant": "fails when ● is past │ and the whole interval is past ┆",
+        "significant": "fails when the whole interval is past │ (each drawn at the level of "
+        "its Holm step: the strictest for the one most clearly past, then less strict)",
         "non_inferiority": "passes only when the whole interval is short of │",
         "point": "fails when ● is past │",
     }[gate.regression_test]
@@ -405,8 +412,8 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
         [
             "### The gate's comparisons",
             "",
-            f"Each Δ of the metrics table (this PR minus the baseline) with its {level} "
-            "interval, in units of its allowance: ● is Δ, ┆ no change, │ the allowance. For a "
+            f"Each Δ of the metrics table (this PR minus the baseline) with its interval "
+            f"(the table's: {level}), in units of its allowance: ● is Δ, ┆ no change, │ the allowance. For a "
             "metric where higher is better (↑), worse is left and │ is left of ┆; where lower "
             f"is better (↓), worse is right. A criterion {how} (on the worse side).",
             "",
