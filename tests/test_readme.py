@@ -233,7 +233,8 @@ def test_make_bench_on_small_data():
         r"\| binary, 5% positives \| 2,000 \| roc_auc \| [\d.]+ \| [\d.]+% ", statistics
     )
     assert re.search(
-        r"\| as good as both baselines: fails \| [\d.]+% .* \| [\d.]+% .* \| ≤ 5% a push \|",
+        r"\| as good as both baselines: fails \| 1,000 \| [\d.]+% .* \| [\d.]+% .* "
+        r"\| ≤ 5% a push \|",
         statistics,
     )
     for problem, metric in (("binary, AUC ≈ 0.99", "log_loss"), ("regression", "r2")):

@@ -111,17 +111,22 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
     level = percent_text(comparison.level)
     tests = comparison.tests
     if gate.regression_test == "significant":
-        head = (
-            f"A worsening fails when its interval shows it beyond its allowance. The "
-            f"gate's {tests} comparisons share `gate.error_rate` "
+        shared = (
+            f"The gate's {tests} comparisons share `gate.error_rate` "
             f"({percent_text(gate.error_rate)}) by Holm's step-down: the one most clearly "
             f"beyond its allowance is tested at {percent_text((1 - comparison.level) / 2)} "
             f"(the table's {level} intervals), the next at "
-            f"{percent_text(gate.error_rate)} / {max(tests - 1, 1)}, and so on; a failed "
-            "criterion states its level and its interval there. A model exactly at its "
-            f"allowances fails at most {percent_text(gate.error_rate)} of the time. With "
-            f"{POWER:.0%} power, these {comparison.rows:,} test rows detect a worsening "
-            "of (a model that much worse, with the spread of its own errors):"
+            f"{percent_text(gate.error_rate)} / {tests - 1}, and so on; a failed criterion "
+            "states its level and its interval there."
+            if tests > 1
+            else f"It is tested at {percent_text(gate.error_rate)} (`gate.error_rate`)."
+        )
+        head = (
+            f"A worsening fails when its interval shows it beyond its allowance. {shared} "
+            f"A model exactly at its allowances fails at most {percent_text(gate.error_rate)} "
+            f"of the time. With {POWER:.0%} power, these {comparison.rows:,} test rows "
+            "detect a worsening of (a model that much worse, with the spread of its own "
+            "errors):"
         )
     elif gate.regression_test == "non_inferiority":
         head = (
@@ -413,9 +418,10 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             "### The gate's comparisons",
             "",
             f"Each Δ of the metrics table (this PR minus the baseline) with its interval "
-            f"(the table's: {level}), in units of its allowance: ● is Δ, ┆ no change, │ the allowance. For a "
-            "metric where higher is better (↑), worse is left and │ is left of ┆; where lower "
-            f"is better (↓), worse is right. A criterion {how} (on the worse side).",
+            f"(the table's: {level}), in units of its allowance: ● is Δ, ┆ no change, │ the "
+            "allowance. For a metric where higher is better (↑), worse is left and │ is left "
+            "of ┆; where lower is better (↓), worse is right. A criterion "
+            f"{how} (on the worse side).",
             "",
             "```text",
             *lines,
