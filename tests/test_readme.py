@@ -224,5 +224,18 @@ def test_make_bench_on_small_data():
     assert re.search(r"\| 20 \| 1,000 \| 10,000 \| [\d.]+% ", statistics)
     assert re.search(r"\| 20 \| 200,000 \| 200,000 \| [\d.]+% ", statistics)  # sampled
     assert "Coverage of the paired 95% interval" in statistics
+    assert re.search(
+        r"\| binary, AUC ≈ 0.98 \| 1,000 \| f1 \| [\d.]+ \| [\d.]+% \(\d+/\d+; ≥ [\d.]+%; "
+        r"missed ≤ [\d.]+%\) \| ≥ 80% \|",
+        statistics,
+    )
+    assert re.search(
+        r"\| binary, 5% positives \| 2,000 \| roc_auc \| [\d.]+ \| [\d.]+% ", statistics
+    )
+    assert re.search(
+        r"\| as good as both baselines: fails \| 1,000 \| [\d.]+% .* \| [\d.]+% .* "
+        r"\| ≤ 5% a push \|",
+        statistics,
+    )
     for problem, metric in (("binary, AUC ≈ 0.99", "log_loss"), ("regression", "r2")):
         assert re.search(rf"\| {problem} \| {metric} \| [\d.]+% \| [\d.]+% \|", statistics)

@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.evidence import (
     compared,
     detectable,
+    holm,
     interval_level,
     passes_when_equal,
 )
@@ -119,6 +120,81 @@ def test_the_tests_share_the_error_rate_over_metrics_and_baselines():
     assert interval_level(rule.model_copy(update={"regression_test": "non_inferiority"}), 4) == (
         pytest.approx(0.90)
     )
+
+
+def two_metrics(r2_worse: float, rmse_worse: float) -> list:
+    """R² and RMSE (the same squared errors) against one baseline, each with an interval
+    of standard error 0.01 at the gate's level (two tests: 95%, z = 1.96)."""
+    rule = Gate.model_validate(
+        {"metrics": {"r2": {"max_regression": 0.02}, "rmse": {"max_regression": 0.05}}}
+    )
+    other = Baseline("production", "v1.0.0", "abc", {"r2": 0.8, "rmse": 1.0})
+    other.scores = {"r2": 0.8, "rmse": 1.0}
+    other.intervals = {
+        "r2": Estimate(-r2_worse, -r2_worse - 0.0196, -r2_worse + 0.0196, 0.01, "influence"),
+        "rmse": Estimate(rmse_worse, rmse_worse - 0.0196, rmse_worse + 0.0196, 0.01, "influence"),
+    }
+    scores = {"r2": 0.8 - r2_worse, "rmse": 1.0 + rmse_worse}
+    return metric_criteria(rule, scores, [other])
+
+
+def test_holm_leaves_redundant_metrics_the_whole_error_rate():
+    """R² clearly beyond its allowance (p ≈ 0) and RMSE 0.068 worse against 0.05, z = 1.8
+    (one-sided p = 3.6%): Bonferroni tested each at 2.5% and passed RMSE; Holm's second
+    step tests it at 5%, fails it, and shows its interval at that level (90%), whose
+    worse end is beyond the allowance, as the verdict says."""
+    r2, rmse = two_metrics(0.2, 0.068)
+    assert not r2.passed and "(Holm: tested at 2.5%)" in r2.reason
+    assert "95% interval of Δ [-0.2196, -0.1804]" in r2.reason
+    assert not rmse.passed and "(Holm: tested at 5%)" in rmse.reason
+    assert "90% interval of Δ [+0.0516, +0.0844]" in rmse.reason  # 0.068 ± 1.645 x 0.01
+    assert rmse.level == pytest.approx(0.90)  # the report's chart draws it at that level
+    assert rmse.interval == pytest.approx((0.068 - 0.016449, 0.068 + 0.016449), abs=1e-5)
+
+
+def test_holm_stops_at_the_first_comparison_not_shown_beyond_its_allowance():
+    """Both at p = 3.6%: neither is below 2.5%, so the step-down stops at once and both
+    pass (a model exactly at its allowances still fails at most 5%)."""
+    r2, rmse = two_metrics(0.038, 0.068)
+    assert r2.passed and rmse.passed
+    # the step-down itself: the smallest p at 5%/3, the next at 5%/2, then 5%
+    assert holm([0.001, 0.02, 0.04], 0.05, 3) == [
+        (pytest.approx(0.05 / 3), True),
+        (pytest.approx(0.025), True),
+        (pytest.approx(0.05), True),
+    ]
+    assert holm([0.03, 0.001, 0.04], 0.05, 3) == [
+        (pytest.approx(0.025), False),  # not below 5%/2: it and later ones pass, at 2.5%
+        (pytest.approx(0.05 / 3), True),
+        (pytest.approx(0.025), False),
+    ]
+    assert holm([0.02, 0.001], 0.05, 3) == [
+        (pytest.approx(0.025), True),
+        (pytest.approx(0.05 / 3), True),
+    ]
+
+
+def test_the_detectable_worsening_takes_the_spread_of_a_model_that_much_worse():
+    """A model d worse in accuracy on k = 1,000 rows gets d x k more rows wrong where the
+    baseline is right: the variance of the difference grows by d / k (McNemar's), so the
+    stated d solves d = 0.02 + (1.96 + 0.8416) x sqrt(0.01² + d / 1000), about 0.0549,
+    not the 0.0480 of equal models' standard error (caught about 74% of the time in the
+    bench's population before). R²: extra noise in each error adds
+    (4 (1 - R²) d + 2 d²) / n."""
+    from scipy.optimize import brentq
+
+    rule = gate("accuracy", max_regression=0.02)
+    estimate = Estimate(0.0, -0.0196, 0.0196, 0.01, "influence", freedom=999)
+    stated = detectable(rule, "accuracy", estimate, 0.02, old=0.9, rows=1000)
+    spread = 1.96 + 0.841621
+    root = brentq(lambda d: d - 0.02 - spread * np.sqrt(1e-4 + d / 1000), 0, 1)
+    assert stated == pytest.approx(root, rel=1e-6)
+    assert stated > 1.1 * (0.02 + spread * 0.01)
+    rule = gate("r2", max_regression=0.02)
+    estimate = Estimate(0.0, -0.0196, 0.0196, 0.01, "influence", freedom=400)
+    stated = detectable(rule, "r2", estimate, 0.02, old=0.8, rows=1000)
+    root = brentq(lambda d: d - 0.02 - spread * np.sqrt(1e-4 + (0.8 * d + 2 * d * d) / 1000), 0, 1)
+    assert stated == pytest.approx(root, rel=1e-6)
 
 
 def test_the_detectable_worsening_is_more_than_the_allowance_on_few_rows():

@@ -28,7 +28,7 @@ from ..evidence import (
 from ..markdown import MISSING, code, codes, cut, number, signed, table
 from .changes import Changes
 from .compare import Baseline, Comparison
-from .gate import Criterion, rule_text, ungated_worsenings
+from .gate import Criterion, percent_text, rule_text, ungated_worsenings
 from .stats import RESAMPLES
 
 COMMENT_LIMIT = 65_536  # GitHub's limit for a comment body, in characters
@@ -111,13 +111,22 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
     level = percent_text(comparison.level)
     tests = comparison.tests
     if gate.regression_test == "significant":
+        shared = (
+            f"The gate's {tests} comparisons share `gate.error_rate` "
+            f"({percent_text(gate.error_rate)}) by Holm's step-down: the one most clearly "
+            f"beyond its allowance is tested at {percent_text((1 - comparison.level) / 2)} "
+            f"(the table's {level} intervals), the next at "
+            f"{percent_text(gate.error_rate)} / {tests - 1}, and so on; a failed criterion "
+            "states its level and its interval there."
+            if tests > 1
+            else f"It is tested at {percent_text(gate.error_rate)} (`gate.error_rate`)."
+        )
         head = (
-            f"A worsening fails when its {level} interval shows it beyond its allowance: "
-            f"each of the gate's {tests} comparisons is tested at "
-            f"{percent_text((1 - comparison.level) / 2)}, so a model exactly at its "
-            f"allowances fails at most {percent_text(gate.error_rate)} of the time "
-            f"(`gate.error_rate`). With {POWER:.0%} power, these "
-            f"{comparison.rows:,} test rows detect a worsening of:"
+            f"A worsening fails when its interval shows it beyond its allowance. {shared} "
+            f"A model exactly at its allowances fails at most {percent_text(gate.error_rate)} "
+            f"of the time. With {POWER:.0%} power, these {comparison.rows:,} test rows "
+            "detect a worsening of (a model that much worse, with the spread of its own "
+            "errors):"
         )
     elif gate.regression_test == "non_inferiority":
         head = (
@@ -143,7 +152,8 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
                 items.append(f"`{metric}` vs {other.name}: {share:.0%} of the time")
                 short |= share < POWER
                 continue
-            smallest = detectable(gate, metric, estimate, allowed)
+            rows = comparison.rows if other.rows is None else len(other.rows)
+            smallest = detectable(gate, metric, estimate, allowed, old, rows)
             beyond = smallest > 2 * allowed
             short |= beyond
             items.append(
@@ -168,11 +178,6 @@ def evidence(gate: Gate, comparison: Comparison) -> str:
             "(params.yaml: `prepare.test_size`)."
         )
     return "\n".join(lines).strip("\n")
-
-
-def percent_text(share: float) -> str:
-    """A share as a percentage with the digits it needs: 95%, 97.5%, 1.25%."""
-    return f"{share * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def delta_cell(metric: str, new: float, other: Baseline) -> str:
@@ -356,14 +361,20 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             unit = allowed or estimate.se or 1.0
             delta = change(metric, comparison.scores[metric], other)
             bound = -allowed if higher else allowed
-            passed = all(c.passed for c in found if c.name == f"{metric} vs {other.name}")
+            judged = [c for c in found if c.name == f"{metric} vs {other.name}"]
+            passed = all(c.passed for c in judged)
+            low, high = estimate.low, estimate.high
+            if judged and judged[0].interval:  # drawn at the level its Holm step tested it
+                low, high = judged[0].interval
             limit = f"{'≥ -' if higher else '≤ +'}{text}" if allowed else ("≤ 0", "≥ 0")[higher]
             numbers = [
-                f"{'✅' if passed else '❌'} Δ {delta_text(delta, estimate)};",
+                f"{'✅' if passed else '❌'} Δ {signed(delta)} [{signed(low)}, {signed(high)}]"
+                + (f" ({percent_text(judged[0].level)})" if judged and judged[0].level else "")
+                + ";",
                 f"allowed Δ {limit}",
             ]
             name = chart_name(metric, higher, other.name)
-            scaled = (delta / unit, estimate.low / unit, estimate.high / unit, bound / unit)
+            scaled = (delta / unit, low / unit, high / unit, bound / unit)
             bars.append((name, *scaled, numbers))
     if not bars:
         return ""
@@ -397,7 +408,8 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
             lines += ["    " + numbers[0], "      " + numbers[1]]
     level = percent_text(comparison.level)
     how = {
-        "significant": "fails when ● is past │ and the whole interval is past ┆",
+        "significant": "fails when the whole interval is past │ (each drawn at the level of "
+        "its Holm step: the strictest for the one most clearly past, then less strict)",
         "non_inferiority": "passes only when the whole interval is short of │",
         "point": "fails when ● is past │",
     }[gate.regression_test]
@@ -405,10 +417,11 @@ def chart(gate: Gate, comparison: Comparison, found: list[Criterion]) -> str:
         [
             "### The gate's comparisons",
             "",
-            f"Each Δ of the metrics table (this PR minus the baseline) with its {level} "
-            "interval, in units of its allowance: ● is Δ, ┆ no change, │ the allowance. For a "
-            "metric where higher is better (↑), worse is left and │ is left of ┆; where lower "
-            f"is better (↓), worse is right. A criterion {how} (on the worse side).",
+            f"Each Δ of the metrics table (this PR minus the baseline) with its interval "
+            f"(the table's: {level}), in units of its allowance: ● is Δ, ┆ no change, │ the "
+            "allowance. For a metric where higher is better (↑), worse is left and │ is left "
+            "of ┆; where lower is better (↓), worse is right. A criterion "
+            f"{how} (on the worse side).",
             "",
             "```text",
             *lines,
