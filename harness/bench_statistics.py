@@ -941,16 +941,17 @@ def proposal_section() -> None:
         "with yet another seed on the same rows is judged by them (floors, ceilings and "
         "allowances against the first); target: passes ≥ 95%.\n"
     )
-    print("| Table | Passes | Target |")
-    print("|---|---:|---:|")
+    print("| Table | Passes | Fails (95% upper bound) | Target |")
+    print("|---|---:|---:|---:|")
     frames = (
         ("binary, 2,000 rows", "classification", CLASSIFICATION_GATE, 2000, 0),
-        # 17 classes with rare ones ("...", "classification", None, 3000, 17) is left out
-        # until the multiclass report is fast: its paired bootstrap takes a minute a run
+        ("17 classes, five rare, 3,000 rows", "classification", None, 3000, 17),
         ("regression, 2,000 rows", "regression", REGRESSION_GATE, 2000, 0),
     )
     tables, tries = runs(6, least=3), runs(8, least=4)
     for name, problem_type, gate, rows, classes in frames:
+        if SMOKE and classes:  # 17 classes train 17 times the trees: the same code path
+            continue
         passes = total = 0
         for table in range(tables):
             if classes:
@@ -988,7 +989,8 @@ def proposal_section() -> None:
                 criteria = gate_module.metric_criteria(proposed, scores, judged.baselines)
                 passes += all(c.passed for c in criteria)
                 total += 1
-        print(f"| {name} | {rate(passes, total)} | ≥ 95% |")
+        shown = f"{passes / total:.1%} ({passes}/{total})"
+        print(f"| {name} | {shown} | {rate(total - passes, total)} | passes ≥ 95% |")
 
 
 def drift_section() -> None:

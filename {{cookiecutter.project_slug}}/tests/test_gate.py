@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.review.gate import (
 from {{ cookiecutter.package_name }}.review.lockcheck import stale_stages
 from {{ cookiecutter.package_name }}.review.proposal import (
     intervals,
+    measured,
     no_better_than_trivial,
     propose,
     refuse_leaks,
@@ -376,6 +377,34 @@ def test_propose_gate_gives_a_multiclass_auc_with_rare_classes_an_interval():
     value = model.point()["roc_auc"]
     assert np.isfinite(low) and np.isfinite(high)
     assert low < value < high and high - low > 0.01
+
+
+def test_propose_gate_takes_its_intervals_by_group_after_a_group_split(tmp_path, monkeypatch):
+    """The split the data profile declares (a group split: users whose rows share their
+    errors) gives the proposal's intervals, and its comparison with a trivial model, by
+    group, as the gate's comparison has them: several times wider than by row."""
+    from types import SimpleNamespace
+
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    group = np.repeat(np.arange(40), 25)
+    features = pd.DataFrame({"x": rng.normal(size=len(group)), "user": group})
+    actual = pd.Series(features["x"] + rng.normal(0, 1, 40)[group] + rng.normal(0, 0.5, 1000))
+    estimator = LinearRegression().fit(features[["x"]], actual)
+    model = SimpleNamespace(
+        problem_type="regression", classes=[], positive_index=None,
+        estimator=SimpleNamespace(predict=lambda rows: estimator.predict(rows[["x"]])),
+    )  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "eval").mkdir()
+    widths = {}
+    for method in ("hash", "group"):
+        split = {"split": {"method": method, "column": "user", "test_size": 0.2}}
+        (tmp_path / "eval" / "data.json").write_text(json.dumps(split))
+        _, bounds, _ = measured(model, features, actual, 0)
+        widths[method] = bounds["rmse"][1] - bounds["rmse"][0]
+    assert widths["group"] > 2 * widths["hash"]
 
 
 def test_propose_gate_proposes_no_floor_for_a_model_no_better_than_the_mean():

@@ -4,6 +4,7 @@ command against the registry, the issue it opens and its exit status are tested 
 template's tests, on a real repository.)"""
 
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,9 +17,10 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
 from {{ cookiecutter.package_name }}.operate.drift_report import markdown
 from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, read_batch, trained_on
-from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of
+from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of, realized
 from {{ cookiecutter.package_name }}.pipeline.data import synthetic
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
+from {{ cookiecutter.package_name }}.review.stats import Structure
 
 from .conftest import PROBLEM_TYPES, ROOT, fit
 
@@ -335,6 +337,40 @@ def test_realized_performance_from_the_batchs_target(production):
     result = run_check(production, batch, outcomes=scrambled)
     assert result.drift and "realized" in result.summary
     assert any(item.dropped for item in result.performance)
+
+
+def test_realized_intervals_are_by_group_after_a_group_split():
+    """Outcomes of users whose rows share their errors (40 users of 25 rows): after a
+    group split the realized intervals are by group, several times wider than rows taken
+    as independent (issue 27)."""
+    rng = np.random.default_rng(0)
+    group = np.repeat(np.arange(40), 25)
+    actual = pd.Series(rng.normal(size=len(group)))
+    predicted = actual + rng.normal(0, 1, 40)[group] + rng.normal(0, 0.5, len(group))
+    model = SimpleNamespace(classes=[], positive_index=None)
+    gate = Gate.model_validate({"metrics": {"rmse": {"max": 5.0}}})
+    args = (model, actual, predicted, None, gate, {}, None, 0.005, 0)
+    widths = [
+        {item.metric: item.high - item.low for item in found}["rmse"]
+        for found in (
+            realized(*args),
+            realized(*args, Structure.of("group", "user", pd.Series(group))),
+        )
+    ]
+    assert widths[1] > 2 * widths[0]
+
+
+def test_monitor_takes_the_models_split_from_its_data_profile(production):
+    """The model's split column in the batch is no new column, and the realized
+    intervals say they are by group."""
+    reference, batch, _ = production
+    grouped = replace(reference, split={"method": "group", "column": "user"})
+    batch = batch.assign(user=np.arange(len(batch)) // 40)
+    result = run_check((grouped, batch, production[2]), batch, outcomes=batch["target"])
+    assert not result.schema["new"] and result.performance
+    assert "Intervals by group: the rows of one user value move together (50 groups" in (
+        markdown(result, "package")
+    )
 
 
 def test_outcomes_of_rows_the_model_trained_on_are_left_out_and_counted(production):

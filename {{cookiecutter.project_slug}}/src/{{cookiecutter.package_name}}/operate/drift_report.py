@@ -31,6 +31,7 @@ class Result:
     trained_rows: int = 0  # rows with outcomes that the model trained on: left out
     joined: Joined | None = None  # how a file of outcomes met the batch's rows
     performance: list[Realized] | None = None  # with outcomes
+    structure: str = ""  # how the realized metrics' intervals treat the rows
     drift: bool = False
     summary: str = ""
 
@@ -81,6 +82,8 @@ def performance_table(result: Result) -> list[str]:
         "ceilings and the metrics on the model's test rows (its model card).",
         "",
     ]
+    if result.structure and result.structure != "rows taken as independent":
+        lines[-1:] = [f"Intervals {result.structure} (the model's split).", ""]
     cells = [
         [
             code(item.metric),

@@ -15,9 +15,10 @@ opens one issue, or updates the open one, with the GitHub CLI.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import dvc, paths
@@ -62,7 +63,7 @@ def fetch(path: Path, newest: bool) -> None:
 
 def reference_of(name: str, stage: str, version: str | None):
     """(the registered version, its model, its training rows, its test predictions, its
-    recorded test metrics, its number of test rows)."""
+    recorded test metrics, its number of test rows, its split: data_profile's)."""
     from ..dvc import metrics_at
     from ..pipeline.model import load_at
     from ..registry import chosen
@@ -78,8 +79,9 @@ def reference_of(name: str, stage: str, version: str | None):
             f"{name} {found.version}: {error}; `dvc pull` needs the remote"
         ) from None
     recorded = metrics_at(found.commit) or {}
-    test_rows = ((data_profile(found.commit) or {}).get("rows") or {}).get("test")
-    return found, model, training, predictions, recorded, test_rows
+    profile = data_profile(found.commit) or {}
+    test_rows = (profile.get("rows") or {}).get("test")
+    return found, model, training, predictions, recorded, test_rows, profile.get("split") or {}
 
 
 # predictions --------------------------------------------------------------------------
@@ -126,6 +128,18 @@ class Reference:
     predictions: pd.DataFrame
     recorded: dict[str, float]  # its test metrics (the model card's)
     test_rows: int | None
+    split: dict = field(default_factory=dict)  # how its rows were split (data_profile's)
+
+
+def structure_of(batch: pd.DataFrame, split: dict):
+    """How the batch's rows depend on each other, by the split the model declares (a
+    group split: the rows of one group move together; a time split: neighbours in time
+    share their errors), from its column in the batch; independent rows without it."""
+    from ..review.stats import Structure
+
+    column = split.get("column")
+    values = batch[column].reset_index(drop=True) if column in batch.columns else None
+    return Structure.of(split.get("method", "hash"), column, values)
 
 
 def check(
@@ -145,7 +159,8 @@ def check(
     from ..scoring import predict_counted
 
     model = reference.model
-    known = {*model.features, *model.ids, model.target}
+    # the split's column (a group split's users, a time split's dates) is the model's too
+    known = {*model.features, *model.ids, model.target, reference.split.get("column")}
     schema = schema_changes(model.features, known, batch)
     retyped = {item["column"] for item in schema["retyped"]}
     comparable = [name for name in model.features if name in batch.columns and name not in retyped]
@@ -201,6 +216,7 @@ def check(
         if model.classes:
             actual = as_classes(actual, model.classes, "the outcomes")
         predicted, probabilities = predictions
+        structure = structure_of(batch, reference.split).on(np.flatnonzero(rows))
         result.performance = realized(
             model,
             actual,
@@ -211,7 +227,9 @@ def check(
             reference.test_rows,
             model_alpha,
             seed,
+            structure,
         )
+        result.structure = structure.describe()
     summarise(result, limits)
     return result
 

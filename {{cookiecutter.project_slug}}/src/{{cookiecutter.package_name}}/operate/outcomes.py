@@ -21,7 +21,7 @@ from pandas.api import types
 from ..config import HIGHER_IS_BETTER, Gate
 from ..errors import ProjectError
 from ..evidence import tolerance, worsening, worsening_interval
-from ..review.stats import Estimate, alone, scored, unpaired
+from ..review.stats import ROWS, Estimate, Structure, alone, scored, unpaired
 
 
 @dataclass
@@ -217,12 +217,15 @@ def realized(
     test_rows: int | None,
     alpha: float,
     seed: int,
+    structure: Structure = ROWS,
 ) -> list[Realized]:
     """Each metric on the rows with outcomes, its interval at 1 - 2 x ``alpha`` (each
-    side one test at ``alpha``), and whether the gated ones dropped."""
+    side one test at ``alpha``) with the rows' ``structure`` (the model's split: by group,
+    or in time order), and whether the gated ones dropped."""
     labels, positive = model.classes, model.positive_index
     level = 1 - 2 * alpha
-    found = alone(scored(actual, predicted, probabilities, labels, positive), level, seed)
+    rows = scored(actual, predicted, probabilities, labels, positive, structure)
+    found = alone(rows, level, seed)
     scale = math.sqrt(len(actual) / (test_rows or len(actual)))
     results = []
     for metric, estimate in found.items():

@@ -4,7 +4,8 @@ written into lifecycle.yaml on request.
 
 For each metric the gate names: a floor below the metric's value (a ceiling above it,
 for a metric where smaller is better) by the root of the sum of squares of two margins,
-the interval's side (other test rows) and 1.96 * √2 * the spread of the metric over the
+the interval's side (other test rows; by group or in time order after such a split, as
+the comparison's) and 1.96 * √2 * the spread of the metric over the
 model trained with SEEDS other seeds (another seed: early stopping's rows, the trees'
 draws), and never above the lowest of those models; and the largest worsening allowed at
 the larger of the interval's half-width and that seed margin (as a fraction of the value
@@ -46,7 +47,16 @@ from ..pipeline.data import read_split
 from ..pipeline.model import load
 from ..scoring import predict, scores
 from .gate import rule_text
-from .stats import Scored, alone, differences, poisson_table, scored
+from .stats import (
+    ROWS,
+    Scored,
+    Structure,
+    alone,
+    differences,
+    poisson_table,
+    resampled_units,
+    scored,
+)
 
 BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}  # on a 0-1 scale
 SEEDS = 4  # the other seeds the model is trained with, to see what the seed alone moves
@@ -77,15 +87,19 @@ def refuse_leaks(leaks: list[dict[str, str]], acknowledged: dict[str, str]) -> N
         )
 
 
-def trivial_model(actual: pd.Series, labels: list, positive: int | None) -> Scored:
-    """The model that ignores the features, scored on the same rows: the rows' class shares
-    as probabilities (their most frequent class predicted), or their mean."""
+def trivial_model(
+    actual: pd.Series, labels: list, positive: int | None, structure: Structure = ROWS
+) -> Scored:
+    """The model that ignores the features, scored on the same rows (with their
+    ``structure``): the rows' class shares as probabilities (their most frequent class
+    predicted), or their mean."""
     if not labels:
-        return scored(actual, pd.Series(np.full(len(actual), float(actual.mean()))), None, [])
+        mean = pd.Series(np.full(len(actual), float(actual.mean())))
+        return scored(actual, mean, None, [], structure=structure)
     shares = np.array([(actual == label).mean() for label in labels], dtype=float)
     predicted = pd.Series([labels[int(np.argmax(shares))]] * len(actual), index=actual.index)
     probabilities = np.repeat(shares[None, :], len(actual), axis=0)
-    return scored(actual, predicted, probabilities, labels, positive)
+    return scored(actual, predicted, probabilities, labels, positive, structure)
 
 
 def no_better_than_trivial(model: Scored, trivial: Scored, seed: int) -> dict[str, str]:
@@ -109,9 +123,12 @@ def no_better_than_trivial(model: Scored, trivial: Scored, seed: int) -> dict[st
 def macro_auc_bounds(model: Scored, seed: int) -> tuple[float, float]:
     """The 95% interval of a multiclass ROC AUC where a class has too few rows for an
     influence: the Poisson bootstrap of the macro average over the classes each resample
-    holds (a rare class counts when it is drawn)."""
+    holds (a rare class counts when it is drawn); by group (a group split) or by blocks in
+    time order (a time split), as the comparison's bootstrap."""
     rng = np.random.default_rng(seed)
-    draws = np.take(poisson_table(), rng.integers(0, 2**16, size=(model.rows, RESAMPLES)))
+    units = resampled_units(model.structure, model.rows)
+    draws = rng.integers(0, 2**16, size=(int(units.max()) + 1, RESAMPLES))
+    draws = np.take(poisson_table(), draws)[units]
     each = np.array([ranking.auc(draws) for ranking in model.rankings])
     with np.errstate(invalid="ignore"):
         series = np.nanmean(np.where(np.isfinite(each), each, np.nan), axis=0)
@@ -137,12 +154,23 @@ def current(seed: int):
     metrics it is not shown better on than a trivial model, and the test rows."""
     model = load(paths.MODEL)
     features, actual = read_split(paths.TEST, model.target)
+    found, bounds, useless = measured(model, features, actual, seed)
+    return found, bounds, len(actual), useless, (features, actual)
+
+
+def measured(model, features: pd.DataFrame, actual: pd.Series, seed: int):
+    """``model``'s metrics on these test rows, their 95% intervals and the metrics it is not
+    shown better on than a trivial model: with the rows' structure the split declares (a
+    group split: by group; a time split: in time order), as the comparison's."""
+    from .compare import structure_of
+
     labels, positive = model.classes, model.positive_index
     predicted, probabilities = predict(model, features)
     found = scores(actual, predicted, probabilities, labels, positive)
-    model_rows = scored(actual, predicted, probabilities, labels, positive)
-    useless = no_better_than_trivial(model_rows, trivial_model(actual, labels, positive), seed)
-    return found, intervals(model_rows, seed), len(actual), useless, (features, actual)
+    structure = structure_of(features)
+    model_rows = scored(actual, predicted, probabilities, labels, positive, structure)
+    trivial = trivial_model(actual, labels, positive, structure)
+    return found, intervals(model_rows, seed), no_better_than_trivial(model_rows, trivial, seed)
 
 
 def reseeded(params: Params, features: pd.DataFrame, actual: pd.Series) -> list[dict]:
