@@ -14,7 +14,7 @@ import yaml
 
 from {{ cookiecutter.package_name }}.config import DriftThresholds, Gate, load_lifecycle
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi
+from {{ cookiecutter.package_name }}.operate.drift import compare, continuous_bins, psi, trending
 from {{ cookiecutter.package_name }}.operate.drift_report import markdown
 from {{ cookiecutter.package_name }}.operate.monitor import Reference, check, read_batch, trained_on
 from {{ cookiecutter.package_name }}.operate.outcomes import Joined, outcomes_of, realized
@@ -251,18 +251,79 @@ def test_a_long_tail_from_the_same_source_is_not_drift():
     assert shifted.drift
 
 
-def test_free_text_is_compared_by_its_length():
-    """Text with every value distinct: its length is compared, not its values."""
+def test_free_text_is_compared_by_its_length_and_its_new_words():
+    """Text with every value distinct: its length is compared, and its share of words
+    new to the reference against the reference's own, not its values. A clean batch is
+    not drift; longer text is; text of the same length in another language is."""
     rng = np.random.default_rng(0)
+    shares = 1 / np.arange(1, 3_001)
 
-    def texts(rows: int, words: float) -> pd.Series:
+    def texts(rows: int, words: float, language: str = "w") -> pd.Series:
         counts = rng.poisson(words, rows) + 1
-        return pd.Series([" ".join(f"w{rng.integers(10**6)}" for _ in range(n)) for n in counts])
+        drawn = rng.choice(3_000, counts.sum(), p=shares / shares.sum())
+        tokens = np.char.add(language, drawn.astype(str))
+        return pd.Series([" ".join(t) for t in np.split(tokens, np.cumsum(counts)[:-1])])
 
     reference = texts(5_000, 8)
     clean = compare("review", reference, texts(1_000, 8), LIMITS, "categorical", 1e-4)
-    assert not clean.drift and clean.test == "KS" and clean.compared == "length"
+    assert not clean.drift and clean.test == "KS" and clean.compared == "length and new words"
+    assert 0 < clean.unseen < 0.2
+    assert clean.unseen == pytest.approx(clean.unseen_reference, abs=0.02)
     assert compare("review", reference, texts(1_000, 16), LIMITS, "categorical", 1e-4).drift
+    other = compare("review", reference, texts(1_000, 8, "x"), LIMITS, "categorical", 1e-4)
+    assert other.drift and other.unseen == 1.0
+    assert any("words new to the reference: 100.0%" in reason for reason in other.reasons)
+    assert not any("(length)" in reason for reason in other.reasons)
+
+
+def test_a_number_that_trends_with_time_is_not_compared_by_its_values():
+    """An order counter and a running total rise with the date: a later batch's values are
+    beyond the reference's by design (every batch drifted by its values), so they are
+    compared by their missing values only, and say so; a number that does not trend is
+    compared."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "at": pd.date_range("2024-01-01", periods=3_000, freq="h"),
+            "order": np.arange(3_000),
+            "total": rng.poisson(1, 3_000).cumsum(),
+            "price": rng.normal(size=3_000),
+        }
+    )
+    kinds = {"at": "datetime", "order": "numeric", "total": "numeric", "price": "numeric"}
+    reference, later = frame.iloc[:2_000], frame.iloc[2_000:]
+    found = trending(reference, kinds, ["at"])
+    assert found == {
+        "order": "trends with `at` (rank correlation 1.00 in the reference)",
+        "total": "trends with `at` (rank correlation 1.00 in the reference)",
+    }
+    assert compare("order", reference["order"], later["order"], LIMITS, alpha=1e-4).drift
+    for name in ("order", "total"):
+        column = compare(name, reference[name], later[name], LIMITS, "numeric", 1e-4, found[name])
+        assert not column.drift and column.p_value is None
+        assert column.compared == "not compared: " + found[name]
+    assert not compare("price", reference["price"], later["price"], LIMITS, alpha=1e-4).drift
+
+
+def test_rows_of_one_user_are_tested_as_one_draw(production):
+    """A batch of 20 users with 50 rows each, every user's rows alike: taken as 1,000
+    independent rows its features look drifted; with the model's group split, each side
+    is tested on one row per user, the batch is not drift, and the report says so."""
+    reference, _, gate = production
+    users = new_rows(production).iloc[:20]
+    batch = users.loc[users.index.repeat(50)].reset_index(drop=True)
+    batch["user"] = np.repeat(np.arange(20), 50)
+    training = reference.training.assign(user=np.arange(len(reference.training)) // 3)
+    plain = check(batch, "batch.csv", replace(reference, training=training), LIMITS, INFO, gate)
+    assert plain.drifted() and plain.grouped is None
+    split = {"method": "group", "column": "user"}
+    grouped = replace(reference, training=training, split=split)
+    result = check(batch, "batch.csv", grouped, LIMITS, INFO, gate)
+    assert not result.drifted(), markdown(result, "package")
+    assert result.grouped == {"column": "user", "reference": 1_000, "batch": 20}
+    assert "one random row per value, 1,000 in the reference and 20 in the batch" in (
+        markdown(result, "package")
+    )
 
 
 def test_dates_after_the_training_window_are_not_drift():

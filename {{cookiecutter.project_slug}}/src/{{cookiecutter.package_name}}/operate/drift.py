@@ -10,7 +10,8 @@ and numbers with few distinct values get one bin per value (values too rare for 
 batch's size grouped, so that every bin expects EXPECTED batch rows) and a chi-square
 test of the two samples' counts (with more than FEW_VALUES values, bins chosen from one
 random half of the reference and the other half tested: split_counts). Free text (half
-its values distinct or more: pipeline/features.py's free_text) by its length; dates by
+its values distinct or more: pipeline/features.py's free_text) by its length and by the
+share of its words new to the reference (text); dates by
 their weekday and hour of the day (dated), not their position. Its share of missing
 values: Fisher's exact test that it rose.
 
@@ -35,7 +36,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..config import DriftThresholds
-from ..markdown import percent
+from ..markdown import code, percent
 from ..pipeline.features import as_booleans, free_text, parse_dates, problems
 
 BINS = 10  # PSI bins of a continuous column: the reference's deciles
@@ -50,6 +51,10 @@ POWER = 0.8  # the detectable shift each column states
 SEED = 0
 DAY, HOUR, WEEK = pd.Timedelta(days=1), pd.Timedelta(hours=1), pd.Timedelta(days=7)
 TESTS_PER_COLUMN = 2  # its values, its share of missing values
+WORD = r"\w+"  # a word of free text (any script)
+# a number whose ranks correlate this much with a date's in the reference trends with time
+# (an ID counter, a cumulative count): a later batch's values move by design
+TREND = 0.9
 
 
 @dataclass
@@ -58,6 +63,7 @@ class Column:
     test: str = ""  # "KS" or "χ²"; empty when there is nothing to test
     compared: str = ""  # what the test compares when not the values: "length", "weekday"…
     unseen: float | None = None  # many values: the batch's share new to half the reference
+    unseen_reference: float | None = None  # free text: the other half's share of new words
     psi: float | None = None
     statistic: float | None = None
     p_value: float | None = None
@@ -286,9 +292,11 @@ def compare(
     limits: DriftThresholds,
     kind: str = "numeric",
     alpha: float = 0.01,
+    trend: str = "",
 ) -> Column:
     """One column of the batch against the reference, each test at ``alpha``, with why it
-    drifted."""
+    drifted; with ``trend`` (why its values move by design: trending), by its share of
+    missing values only."""
     column = Column(name, missing_reference=float(reference.isna().mean()))
     column.missing_batch = float(batch.isna().mean())
     column.missing_p_value = missing_rise(reference, batch)
@@ -298,6 +306,9 @@ def compare(
             f"missing {percent(column.missing_reference)} → {percent(column.missing_batch)}"
         )
     old, new = reference.dropna(), batch.dropna()
+    if trend:
+        column.compared = f"not compared: {trend}"
+        return column
     if old.empty or new.empty:
         return column
     if kind == "datetime":
@@ -305,8 +316,7 @@ def compare(
     if kind in ("boolean", "categorical"):
         old, new = as_values(old, kind), as_values(new, kind)
         if kind == "categorical" and free_text(old):
-            column.compared = "length"
-            return numbers(column, lengths(old), lengths(new), limits, alpha)
+            return text(column, old, new, limits, alpha)
         return values(column, old, new, limits, alpha)
     return numbers(column, as_numbers(old), as_numbers(new), limits, alpha)
 
@@ -366,6 +376,50 @@ def lengths(values: pd.Series) -> np.ndarray:
     return values.str.len().to_numpy(dtype="float64")
 
 
+def new_words(values: pd.Series, known: set[str]) -> np.ndarray:
+    """Per value with words, the share of its words (WORD, lower-cased) not in ``known``."""
+    words = values.str.lower().str.findall(WORD).explode().dropna()
+    return (~words.isin(known)).groupby(level=0).mean().to_numpy(dtype="float64")
+
+
+def text(
+    column: Column, old: pd.Series, new: pd.Series, limits: DriftThresholds, alpha: float
+) -> Column:
+    """Free text by what can drift in it, two tests at half the column's ``alpha`` each:
+    its length, and its vocabulary: per value, the share of its words new to a random
+    half of the reference, the other half's shares (what the reference itself predicts
+    for words it has not seen, as a fresh batch's are) against the batch's. Text in
+    another language or on another topic is mostly new words; a clean batch's share is
+    the reference's own. The column shows the figures of the test with the smaller
+    p-value, that p-value doubled (Bonferroni)."""
+    chooser, counted = halves(old.reset_index(drop=True))
+    known = set(chooser.str.lower().str.findall(WORD).explode().dropna())
+    tried = []
+    for what, left, right in (
+        ("length", lengths(old), lengths(new)),
+        ("new words", new_words(counted, known), new_words(new.reset_index(drop=True), known)),
+    ):
+        part = Column(column.name, compared=what)
+        if left.size and right.size:
+            numbers(part, left, right, limits, alpha / 2)
+        tried.append(part)
+        if what == "new words" and right.size:
+            column.unseen = float(right.mean())
+            column.unseen_reference = float(left.mean()) if left.size else None
+    shown = min(tried, key=lambda part: 1.0 if part.p_value is None else part.p_value)
+    column.test, column.psi, column.statistic = shown.test, shown.psi, shown.statistic
+    column.p_value = None if shown.p_value is None else min(1.0, 2 * shown.p_value)
+    column.detectable = shown.detectable
+    column.compared = "length and new words"
+    column.reasons += [reason for part in tried for reason in part.reasons]
+    if column.unseen is not None and any(p.compared == "new words" and p.drift for p in tried):
+        column.reasons.append(
+            f"words new to the reference: {percent(column.unseen)} of a value's (the "
+            f"reference's own: {percent(column.unseen_reference or 0.0)})"
+        )
+    return column
+
+
 def spacing(values: pd.Series) -> pd.Timedelta:
     """The median gap between a column's distinct values (NaT with fewer than two)."""
     distinct = np.sort(values.unique())
@@ -382,15 +436,16 @@ def whole(dates: pd.Series, period: pd.Timedelta) -> pd.Series:
 
 
 def weekday(dates: pd.Series) -> pd.Series:
-    return dates.dt.day_name().str[:3]
+    """0 (Monday) to 6: labels are only counted, and numbers count fastest."""
+    return dates.dt.dayofweek
 
 
 def hour(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Hh")
+    return dates.dt.hour
 
 
 def weekday_hour(dates: pd.Series) -> pd.Series:
-    return weekday(dates) + " " + hour(dates)
+    return dates.dt.dayofweek * 24 + dates.dt.hour
 
 
 def dated(
@@ -419,6 +474,39 @@ def dated(
         )
         return column
     return values(column, label(whole(old, period)), label(whole(new, period)), limits, alpha)
+
+
+# rows that are not independent draws -------------------------------------------------
+
+
+def trending(reference: pd.DataFrame, features: dict[str, str], times: list[str]) -> dict:
+    """The numeric features that trend with time in the reference (an ID counter, a
+    cumulative count): their Spearman rank correlation with one of the date columns
+    ``times``, in absolute value, at least TREND. Their position in a later batch moves
+    by design, so a test of their values would call every batch drifted: name -> why
+    they are not compared by their values.
+    (Their differences are no remedy: a batch's gaps depend on how densely it samples.)"""
+    found = {}
+    for time in (name for name in times if name in reference):
+        order = parse_dates(reference[time]).rank()
+        if order.notna().sum() < 3:
+            continue
+        for name, kind in features.items():
+            if kind != "numeric" or name in found or name == time or name not in reference:
+                continue
+            rho = order.corr(pd.to_numeric(reference[name], errors="coerce").rank())
+            if abs(rho) >= TREND:
+                found[name] = (
+                    f"trends with {code(time)} (rank correlation {rho:.2f} in the reference)"
+                )
+    return found
+
+
+def one_per_group(frame: pd.DataFrame, group: str) -> pd.DataFrame:
+    """A seeded random row of each ``group`` value: the rows of one user (a group split's
+    column) are not independent draws, and the tests take them to be."""
+    shuffled = frame.iloc[np.random.default_rng(SEED).permutation(len(frame))]
+    return shuffled[~shuffled[group].duplicated()]
 
 
 def as_numbers(values: pd.Series) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..markdown import code, codes, number, p_value, percent, table
-from .drift import FEW_VALUES, Column
+from .drift import FEW_VALUES, TREND, Column
 from .outcomes import Joined, Realized
 
 TABLE_ROWS = 50  # feature rows in the report; the rest are counted
@@ -27,6 +27,7 @@ class Result:
     model_tests: int = 0  # the predictions' and realized metrics' tests, the other half
     model_alpha: float = 0.0
     too_few: bool = False  # fewer rows than monitoring.thresholds.min_rows
+    grouped: dict | None = None  # a group split: {"column", "reference", "batch"} rows
     outcome_rows: int = 0  # rows whose outcome is known (but for trained_rows)
     trained_rows: int = 0  # rows with outcomes that the model trained on: left out
     joined: Joined | None = None  # how a file of outcomes met the batch's rows
@@ -168,6 +169,15 @@ def markdown(result: Result, package: str) -> str:
         )
     else:
         lines += table(["", *HEADER], [row(result.predictions)], ALIGN)
+    if result.grouped:
+        group = result.grouped
+        lines += [
+            "",
+            f"Rows of one {code(group['column'])} are not independent draws (the model's "
+            f"group split): each feature is tested on one random row per value, "
+            f"{group['reference']:,} in the reference and {group['batch']:,} in the batch; "
+            "the predictions on every row, taken as independent.",
+        ]
     drifted = sorted(result.drifted(), key=lambda c: -(c.psi or 0.0))
     steady = [column for column in result.features if not column.drift]
     lines += ["", "### Features", ""]
@@ -205,11 +215,17 @@ def markdown(result: Result, package: str) -> str:
         "booleans, categories and numbers with few values; a column with more than "
         f"{FEW_VALUES} values in bins chosen from a random half of the reference and tested "
         "on the other half (values new to a long tail are then expected, as they are in a "
-        "clean batch); free text (at least half its values distinct) by its length; dates "
+        "clean batch); free text (at least half its values distinct) by its length and by "
+        "its share of words new to half the reference against the other half's, each at "
+        "half the column's level; dates "
         "by their weekday and hour of the day over whole weeks or days, not by their "
-        "position (a batch comes after the training data by design). Rows are taken as "
-        "independent draws: where they share a user or follow a trend, the rate is not "
-        "kept. A significant shift drifts when "
+        "position (a batch comes after the training data by design); a number whose ranks "
+        f"follow a date's in the reference (a Spearman correlation of ±{TREND} or beyond: "
+        "a counter, a cumulative "
+        "count) by its missing values only. Rows are taken as independent draws (with a "
+        "group split, one row per group): where they share a user the split does not "
+        "name, or follow a trend no date shows, the rate is not kept. A significant shift "
+        "drifts when "
         f"its PSI reaches {limits['psi']:g}; a significant rise in missing values when it "
         f'exceeds {percent(limits["missing_increase"], 0)}. "Detects" is the shift each '
         "test finds 80% of the time at this batch's size (lifecycle.yaml: "

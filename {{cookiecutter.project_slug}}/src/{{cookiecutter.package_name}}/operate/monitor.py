@@ -28,7 +28,15 @@ from ..github import gh, job_summary, run_url, step_outputs
 from ..markdown import code
 from ..outputs import read_json, write_json, write_text
 from ..progress import Progress
-from .drift import TESTS_PER_COLUMN, Column, compare, levels, schema_changes
+from .drift import (
+    TESTS_PER_COLUMN,
+    Column,
+    compare,
+    levels,
+    one_per_group,
+    schema_changes,
+    trending,
+)
 from .drift_report import Result, described, markdown
 from .outcomes import Joined, as_classes, outcomes_of, realized, tests
 
@@ -190,12 +198,13 @@ def check(
         too_few=len(batch) < limits.min_rows,
         joined=joined,
     )
+    old, new, trends = independent(reference, batch, model.features, result)
     with Progress("monitor", "testing the batch", heartbeat=True) as progress:
         if not result.too_few:
             progress.step("testing the batch's columns", len(comparable), "features")
             for name in comparable:
-                reference_values, kind = reference.training[name], model.features[name]
-                found = compare(name, reference_values, batch[name], limits, kind, alpha)
+                kind, trend = model.features[name], trends.get(name, "")
+                found = compare(name, old[name], new[name], limits, kind, alpha, trend)
                 result.features.append(found)
                 progress.advance()
         predictions = None
@@ -232,6 +241,24 @@ def check(
         result.structure = structure.describe()
     summarise(result, limits)
     return result
+
+
+def independent(
+    reference: Reference, batch: pd.DataFrame, features: dict[str, str], result: Result
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """What the features' tests compare, so that their rows are independent draws: with
+    a group split, one random row per group on either side (result.grouped says so);
+    numbers that trend with a date of the reference (the time split's column, a date
+    feature) by their missing values only (drift.trending)."""
+    split, old, new = reference.split, reference.training, batch
+    group = split.get("column") if split.get("method") == "group" else None
+    if group and group in old and group in new:
+        old, new = one_per_group(old, group), one_per_group(new, group)
+        result.grouped = {"column": group, "reference": len(old), "batch": len(new)}
+    times = [name for name, kind in features.items() if kind == "datetime"]
+    if split.get("method") == "time" and split.get("column"):
+        times.append(split["column"])
+    return old, new, trending(reference.training, features, times)
 
 
 def trained_on(batch: pd.DataFrame, outcomes: pd.Series, reference: Reference) -> pd.Series:

@@ -35,7 +35,8 @@ LARGEST = float(np.finfo(np.float32).max)
 SHOWN = 40  # characters of a value quoted in a message
 # Free text (or names, or codes): a category with more than TEXT_VALUES distinct values,
 # at least TEXT of its values distinct. Its values say little as categories (drift
-# compares its lengths; prepare warns that its words are not used).
+# compares its lengths and its words new to the training data; prepare warns that the
+# model does not use its words).
 TEXT, TEXT_VALUES = 0.5, 20
 
 
