@@ -419,9 +419,12 @@ def main(
     if limits.workers == 1:
         uvicorn.run(app(served, model, limits), **options)
         return
-    # Each worker (a process of its own) loads and checks the model itself.
+    # Each worker (a process of its own) loads and checks the model itself; uvicorn's
+    # health check of a worker waits 5 s by default, less than a loaded machine takes to
+    # import the stack and load a model (it would restart the worker again and again).
     os.environ[ARGUMENTS] = json.dumps(
         {"model": [stage, version, bundle_dir], "limits": asdict(limits)}
     )
     del model
+    options["timeout_worker_healthcheck"] = 120
     uvicorn.run(f"{__name__}:worker", factory=True, workers=limits.workers, **options)
