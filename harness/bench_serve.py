@@ -2,12 +2,17 @@
 `python bench_serve.py PACKAGE REQUESTS` in a trained project.
 
 A bounded load test of `serve` over real HTTP on loopback: REQUESTS single-row
-requests, then REQUESTS / 10 requests of 100 rows, from CLIENTS concurrent clients
-(one persistent connection each), against the same scoring function called in this
-process, one call after the other (the baseline: the model's own cost, without HTTP
-and JSON). Prints throughput and latency percentiles, and the ratios to the baseline.
+requests, then REQUESTS / 10 requests of 100 rows, from one client (latency: each
+request's round trip) and from CLIENTS concurrent clients (throughput; one persistent
+connection each), against the same scoring function called in this process, one call
+after the other (the baseline: the model's own cost, without HTTP and JSON). Twice:
+with the model library's thread pools at the CPUs this process may use (as they were
+before `serve` limited them: SCORING_THREADS set to that number), and at one thread
+(`serve`'s default, one scoring thread per worker). Prints throughput and latency
+percentiles, the ratios to the baseline, and the single-row p99 overhead of HTTP.
 """
 
+import contextlib
 import hashlib
 import http.client
 import importlib
@@ -33,19 +38,33 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     return {f"p{q}": float(values.quantile(q / 100)) for q in (50, 95, 99)}
 
 
-def in_process(scored, model, bodies: list[list[dict]]) -> tuple[float, list[float]]:
-    """(wall seconds, each call's seconds) of scoring every body here, one by one."""
-    latencies = []
-    start = time.perf_counter()
-    for rows in bodies:
-        begin = time.perf_counter()
-        scored(model, rows)
-        latencies.append(time.perf_counter() - begin)
-    return time.perf_counter() - start, latencies
+def in_process(
+    scored, model, bodies: list[list[dict]], threads: int, limit
+) -> tuple[float, list[float]]:
+    """(wall seconds, each call's seconds) of scoring every body here, one by one, in a
+    thread of its own whose thread pools are limited to ``threads``."""
+    found: list = []
+
+    def run() -> None:
+        limit(threads)
+        scored(model, bodies[0])  # warm
+        latencies = []
+        start = time.perf_counter()
+        for rows in bodies:
+            begin = time.perf_counter()
+            scored(model, rows)
+            latencies.append(time.perf_counter() - begin)
+        found.append((time.perf_counter() - start, latencies))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    return found[0]
 
 
-def over_http(port: int, bodies: list[list[dict]]) -> tuple[float, list[float]]:
-    """(wall seconds, each request's seconds) of POSTing every body, CLIENTS at a time."""
+def over_http(port: int, bodies: list[list[dict]], clients: int) -> tuple[float, list[float]]:
+    """(wall seconds, each request's seconds) of POSTing every body, ``clients`` at a
+    time."""
     payloads = [json.dumps({"rows": rows}).encode() for rows in bodies]
     latencies: list[float] = []
     failures: list[str] = []
@@ -67,8 +86,8 @@ def over_http(port: int, bodies: list[list[dict]]) -> tuple[float, list[float]]:
             latencies.extend(mine)
 
     threads = [
-        threading.Thread(target=client, args=(payloads[index::CLIENTS],))
-        for index in range(CLIENTS)
+        threading.Thread(target=client, args=(payloads[index::clients],))
+        for index in range(clients)
     ]
     start = time.perf_counter()
     for thread in threads:
@@ -99,14 +118,65 @@ def main() -> None:
         [records[(index * BATCH + row) % len(records)] for row in range(BATCH)]
         for index in range(max(1, requests // 10))
     ]
+    cpus = importlib.import_module(f"{package}.threads").available()
+    limit = importlib.import_module(f"{package}.threads").limit
+    results = []
+    for threads in dict.fromkeys((cpus, 1)):
+        for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
+            seconds, latency = in_process(serve.scored, model, bodies, threads, limit)
+            results.append((threads, label, "in-process", len(bodies), seconds, latency))
+        with serving(package, folder, threads) as port:
+            for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
+                for clients in (1, CLIENTS):
+                    seconds, latency = over_http(port, bodies, clients)
+                    how = f"HTTP, {clients} client{'s' if clients > 1 else ''}"
+                    results.append((threads, label, how, len(bodies), seconds, latency))
+    print(
+        f"\nServing: `serve` over HTTP on loopback (one worker; one client, then {CLIENTS} "
+        f"concurrent clients, one persistent connection each) against the same scoring "
+        f"function called in-process one call at a time (baseline); {len(model.features)} "
+        f"features; the model library's thread pools at {cpus} thread(s) (this process's "
+        f"CPUs, as before `serve` limited them) and at 1 (`serve`'s default).\n"
+    )
+    print(
+        "| threads | request | how | requests | requests/s | rows/s | p50 | p95 | p99 "
+        "| time ratio |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    base: dict = {}
+    p99: dict = {}
+    for threads, label, how, count, seconds, latency in results:
+        base.setdefault((threads, label), seconds)
+        size = 1 if label == "1 row" else BATCH
+        p = percentiles(latency)
+        p99[(threads, label, how)] = p["p99"]
+        print(
+            f"| {threads} | {label} | {how} | {count:,} | {count / seconds:,.0f} | "
+            f"{count * size / seconds:,.0f} | {p['p50']:.2f} ms | {p['p95']:.2f} ms | "
+            f"{p['p99']:.2f} ms | {seconds / base[(threads, label)]:.2f}× |"
+        )
+    for threads in dict.fromkeys((cpus, 1)):
+        single = (threads, "1 row")
+        over = p99[(*single, "HTTP, 1 client")] - p99[(*single, "in-process")]
+        print(
+            f"\nSingle-row p99 overhead of HTTP (one client), {threads} thread(s): {over:.2f} ms"
+        )
+
+
+@contextlib.contextmanager
+def serving(package: str, folder: Path, threads: int):
+    """`serve --bundle folder` on a free port of loopback, its thread pools at
+    ``threads``; its port once /health answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", package, "serve", "--bundle", str(folder)]
-    log = folder / "serve.log"
+    log = folder / f"serve-{threads}.log"
+    environment = {**os.environ, "SCORING_THREADS": str(threads)}
     server = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
+        [*command, "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env=environment,
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 180  # a loaded machine imports the stack slowly
         while True:
@@ -120,33 +190,10 @@ def main() -> None:
                     stopped = f"serve did not answer in 180 s: {log.read_text()[-2000:]}"
                     raise SystemExit(stopped) from None
                 time.sleep(0.2)
-        rows_out = []
-        for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
-            base_seconds, base_latency = in_process(serve.scored, model, bodies)
-            http_seconds, http_latency = over_http(port, bodies)
-            rows_out.append((label, len(bodies), base_seconds, base_latency, "in-process"))
-            rows_out.append((label, len(bodies), http_seconds, http_latency, "HTTP"))
+        yield port
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(
-        f"\nServing: `serve` over HTTP on loopback ({CLIENTS} concurrent clients, one "
-        f"persistent connection each; one uvicorn process) against the same scoring "
-        f"function called in-process one call at a time (baseline); "
-        f"{len(model.features)} features.\n"
-    )
-    print("| request | how | requests | requests/s | rows/s | p50 | p95 | p99 | time ratio |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    base = {}
-    for label, count, seconds, latency, how in rows_out:
-        base.setdefault(label, seconds)
-        size = 1 if label == "1 row" else BATCH
-        p = percentiles(latency)
-        print(
-            f"| {label} | {how} | {count:,} | {count / seconds:,.0f} | "
-            f"{count * size / seconds:,.0f} | {p['p50']:.1f} ms | {p['p95']:.1f} ms | "
-            f"{p['p99']:.1f} ms | {seconds / base[label]:.2f}× |"
-        )
 
 
 if __name__ == "__main__":

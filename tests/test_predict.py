@@ -2,17 +2,23 @@
 load the version at the production stage (GTO tags) or an explicit version, through DVC
 at its commit; the container image serves a version's bundle."""
 
+import concurrent.futures
 import contextlib
 import hashlib
+import http.client
 import json
 import os
 import pty
 import re
 import shlex
 import shutil
+import socket
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -147,25 +153,162 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
         text = {**records[0], "mean radius": "large"}
         nested = {**records[0], "mean radius": [1.0]}
         refused = {
-            "missing mean radius": {"rows": [missing]},
-            "column mean radius: expected numbers, found 'large'": {"rows": [text]},
+            "rows: missing mean radius in every row": {"rows": [missing]},
+            "rows[1]: column mean radius: expected numbers, found 'large'": {
+                "rows": [records[0], text]
+            },
             "rows[0]: column mean radius: expected a number": {"rows": [nested]},
-            "column mean radius: expected a number, found true": {
+            "rows[0]: column mean radius: expected a number, found true": {
                 "rows": [{**records[0], "mean radius": True}]
             },
-            "at least 1 item": {"rows": []},
-            "rows": {"records": records},
-            "JSON decode error": b"{not json",
+            "rows: expected at least 1 row, found none": {"rows": []},
+            'expected an object {"rows": [{column: value, ...}, ...]}': {"records": records},
+            "the body is not JSON: Expecting property name": b"{not json",
         }
         for expected_text, body in refused.items():
             status, answer = post(f"{url}/predict", body)
-            assert status == 422, (expected_text, answer)
-            assert expected_text in json.dumps(answer["detail"]), (expected_text, answer)
+            assert status == (400 if b"not json" in body else 422), (expected_text, answer)
+            assert answer["detail"].startswith(expected_text), (expected_text, answer)
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
     # The README's second line: another registered version (v1.1.0 here), another port.
     with serving(project, ["make", "serve"], tmp_path / "v11.log", PORT="{port}",
                  VERSION="v1.1.0") as url:  # fmt: skip
         assert get(f"{url}/metadata")["version"] == "v1.1.0"
+
+
+def rss_kb(pid: int, field: str) -> int:
+    """A process's resident memory from /proc: VmRSS (now) or VmHWM (its peak), in kB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1))
+
+
+def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[int, dict]:
+    """(status, JSON answer) of a request written as is; the server may answer before the
+    whole body it announces has been sent (a refusal by Content-Length)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(head + body)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        return answer.status, json.loads(answer.read())
+
+
+def closed(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (it reads the end), in at most 60 s: a timeout
+    is an open connection."""
+    sock.settimeout(60)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_serve_refuses_abuse_with_its_memory_bounded(registry, tmp_path):
+    """The server's limits, each a request an attacker could send, over real HTTP: a body
+    over the cap (announced, or streamed in chunks), concurrent ones, a row of a million
+    extra columns, too many rows, a 400-digit number, a huge string: each a 4xx naming
+    the row and column without echoing the input, and the server's peak RSS within a
+    bound of its idle RSS; while requests are scored and a scoring slot is held, /health
+    answers and a request beyond the slots is a 503; slow headers, a slow body and
+    connections beyond the cap are closed."""
+    project, batch = registry
+    port = free_port()
+    command = [
+        "python", "-m", "churn_model", "serve", "--port", str(port), "--max-concurrent", "2",
+        "--header-timeout", "3", "--body-timeout", "3", "--max-connections", "20",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    records = json.loads(pd.read_csv(batch).to_json(orient="records"))
+    row = records[0]
+    log = tmp_path / "serve.log"
+    with server(command, f"{url}/health", "serve", log, cwd=project, env=environ()) as process:
+        assert post(f"{url}/predict", {"rows": records[:5]})[0] == 200
+        idle = rss_kb(process.pid, "VmRSS")
+
+        # Over the cap by Content-Length: refused before a byte of the body is read.
+        # (the size of a row of 1,000,000 extra columns: 19 MB)
+        head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 19000000\r\n\r\n"
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: raw_request(port, head.encode()), range(8)))
+        for status, answer in answers:
+            assert status == 413, answer
+            assert answer["detail"] == "the body is over 1,048,576 bytes (serve --max-body-bytes)"
+        # Streamed in chunks (no length): refused once the cap is passed.
+        chunk = b"x" * 65_536
+        chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(40))
+        head = b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        assert raw_request(port, head, chunked)[0] == 413
+
+        # Within the cap: a row of extra columns, too many rows, numbers and text too big.
+        extra = {**row, **{f"c{i}": 1 for i in range(60_000)}, "x" * 500: 1}
+        status, answer = post(f"{url}/predict", {"rows": [row, extra]})
+        assert status == 422
+        assert answer["detail"].startswith(
+            "rows[1]: column(s) the model does not read: 'c0', 'c1', 'c2', 'c3', 'c4' and "
+            "59,996 more (GET /metadata lists its features and ID columns)"
+        ), answer
+        status, answer = post(f"{url}/predict", {"rows": [row] * 1_001})
+        assert status == 422 and answer["detail"] == (
+            "rows: at most 1,000 rows per request, found 1,001"
+        )
+        digits = json.dumps({"rows": [row, {**row, "mean radius": "@"}]})
+        status, answer = post(f"{url}/predict", digits.replace('"@"', "9" * 400).encode())
+        assert status == 422 and answer["detail"] == (
+            "rows[1]: column mean radius: expected a number within ±3.4e+38, found a number of "
+            "400 digits"
+        ), answer
+        status, answer = post(f"{url}/predict", b'{"rows": [' + b"9" * 5_000 + b"]}")
+        assert status == 422 and answer["detail"] == "the body holds a number of over 4,300 digits"
+        status, answer = post(f"{url}/predict", {"rows": [{**row, "mean radius": "z" * 900_000}]})
+        assert status == 422 and len(json.dumps(answer)) < 300, answer
+        assert answer["detail"].startswith("rows[0]: column mean radius: expected numbers, found")
+
+        # Scoring in flight (two clients, 1,000 rows each): /health still answers.
+        stop = threading.Event()
+
+        def scoring() -> list[int]:
+            statuses = []
+            while not stop.is_set():
+                statuses.append(post(f"{url}/predict", {"rows": (records * 10)[:900]})[0])
+            return statuses
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            clients = [pool.submit(scoring) for _ in range(2)]
+            for _ in range(5):
+                assert get(f"{url}/health") == {"status": "ok"}
+            stop.set()
+            assert {status for client in clients for status in client.result()} <= {200, 503}
+
+        # Both scoring slots held by bodies arriving slowly: a third request is a 503,
+        # /health answers; the slow bodies' connections are closed (--body-timeout).
+        slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+        for sock in slow:
+            sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        for _ in range(100):  # until both reach the server (a loaded machine: later)
+            status, answer = post(f"{url}/predict", {"rows": [row]})
+            if status != 200:
+                break
+            time.sleep(0.02)
+        assert status == 503 and answer["detail"].startswith("busy: 2 requests in flight")
+        assert get(f"{url}/health") == {"status": "ok"}
+        assert all(closed(sock) for sock in slow)
+        # Headers that never end, and an idle connection, are closed (--header-timeout);
+        # beyond 20 open connections, a new one is closed at once.
+        partial = socket.create_connection(("127.0.0.1", port))
+        partial.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        idle_ones = [socket.create_connection(("127.0.0.1", port)) for _ in range(25)]
+        assert closed(partial) and all(closed(sock) for sock in idle_ones)
+        assert log.read_text().count("over 20 open connections: one closed") >= 5
+        for sock in [*slow, partial, *idle_ones]:
+            sock.close()
+        assert get(f"{url}/health") == {"status": "ok"}
+        assert post(f"{url}/predict", {"rows": records[:5]})[0] == 200
+        peak = rss_kb(process.pid, "VmHWM")
+    # Generous (a 1 MiB body costs tens of MB parsed), far below the 790 MB that one
+    # request of a million columns took without limits.
+    assert peak < idle + 200_000, (idle, peak)
+    assert "Traceback" not in log.read_text()
 
 
 def image_command(project, bundle) -> list[str]:

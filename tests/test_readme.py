@@ -210,7 +210,14 @@ def test_make_bench_on_small_data():
     assert "Batch scoring, 5,000 rows" in result.stdout
     assert re.search(r"\| `predict` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "Serving: `serve` over HTTP on loopback" in result.stdout
-    assert re.search(r"\| 100 rows \| HTTP \| 2 \| [\d,]+ \| [\d,]+ \| [\d.]+ ms ", result.stdout)
+    assert re.search(
+        r"\| 1 \| 100 rows \| HTTP, 4 clients \| 2 \| [\d,]+ \| [\d,]+ \| [\d.]+ ms ",
+        result.stdout,
+    )
+    assert re.search(
+        r"Single-row p99 overhead of HTTP \(one client\), 1 thread\(s\): -?[\d.]+ ms",
+        result.stdout,
+    )
     assert "Drift monitoring, 3,000 rows × 20 features" in result.stdout
     assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "A table with text: 2,000 rows, 15 numeric and 5 text columns" in result.stdout

@@ -2,4 +2,5 @@
 
 from .cli import main
 
-raise SystemExit(main(prog=f"python -m {__package__}"))
+if __name__ == "__main__":  # not when `serve --workers` starts a worker (it imports this)
+    raise SystemExit(main(prog=f"python -m {__package__}"))

@@ -52,6 +52,22 @@ def port(text: str) -> int:
     return int(text)
 
 
+def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argument's type: a positive number of ``kind`` (int or float)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def pull_request(text: str) -> str:
     """A pull request's number, or empty outside one (the Makefile passes PR_NUMBER only
     when CI sets it)."""
@@ -259,13 +275,47 @@ def predict(
     ),
     argument("--host", default="127.0.0.1", help="the address to listen on (%(default)s)"),
     argument("--port", type=port, default=8000, help="the port, 1 to 65535 (%(default)s)"),
-)
+    argument("--workers", type=positive(int), default=1, help="processes (%(default)s)"),
+    argument(
+        "--max-body-bytes", type=positive(int), default=1_048_576,
+        help="a request's body at most, else 413 (%(default)s)",
+    ),
+    argument(
+        "--max-rows", type=positive(int), default=1_000,
+        help="rows per request at most, else 422 (%(default)s)",
+    ),
+    argument(
+        "--max-concurrent", type=positive(int), default=4,
+        help="scoring requests in flight per worker, else 503 (%(default)s)",
+    ),
+    argument(
+        "--max-connections", type=positive(int), default=256,
+        help="open connections per worker; more are closed (%(default)s)",
+    ),
+    argument(
+        "--header-timeout", type=positive(float), default=10.0,
+        help="seconds for a request's headers, else closed (%(default)s)",
+    ),
+    argument(
+        "--body-timeout", type=positive(float), default=30.0,
+        help="seconds for a request's body, else closed (%(default)s)",
+    ),
+    argument(
+        "--keep-alive", type=positive(float), default=5.0,
+        help="seconds an idle connection stays open (%(default)s)",
+    ),
+)  # fmt: skip
 def serve(
-    stage: str | None, version: str | None, bundle_dir: str | None, host: str, port: int
+    stage: str | None,
+    version: str | None,
+    bundle_dir: str | None,
+    host: str,
+    port: int,
+    **limits: Any,
 ) -> None:
-    from .operate.serve import main
+    from .operate.serve import Limits, main
 
-    main(stage, version, bundle_dir, host, port)
+    main(stage, version, bundle_dir, host, port, Limits(**limits))
 
 
 @command(

@@ -14,13 +14,16 @@ from sklearn import metrics
 
 from .pipeline.model import Model
 from .progress import Progress
+from .threads import limit
 
 SCORE_ROWS = 100_000  # rows scored at once where progress is counted
 
 
 def predict(model: Model, features: pd.DataFrame) -> tuple[pd.Series, np.ndarray | None]:
     """(predictions, class probabilities in the order of ``model.classes``); regression
-    has no probabilities (None)."""
+    has no probabilities (None). The model library's thread pools are limited first
+    (threads.py: SCORING_THREADS, by default the CPUs this process may use)."""
+    limit()
     if model.problem_type == "regression":
         return pd.Series(model.estimator.predict(features), index=features.index), None
     probabilities = model.estimator.predict_proba(features)

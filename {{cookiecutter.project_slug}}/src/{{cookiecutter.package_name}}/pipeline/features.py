@@ -148,7 +148,9 @@ def typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     columns = {}
     for name, kind in schema.features.items():
         values = frame[name]
-        if kind == "numeric":
+        if kind == "numeric" and values.dtype == "float64":
+            columns[name] = values  # already as the model reads it (serving's rows)
+        elif kind == "numeric":
             columns[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif kind == "boolean":
             booleans = as_booleans(values)
@@ -358,10 +360,13 @@ def unseen(frame: pd.DataFrame, known: dict[str, list]) -> dict[str, int]:
     return counts
 
 
-def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, str]]:
+def problems(
+    frame: pd.DataFrame, features: dict[str, str], rows: str | None = None
+) -> list[tuple[str, str]]:
     """What in ``frame`` a model with these features cannot read: (column, what is wrong)
     for each column holding a value that is not of its kind (a category can be anything;
-    a boolean can also be 0 or 1)."""
+    a boolean can also be 0 or 1). With ``rows`` (e.g. "rows"), each message starts with
+    the first such row's position, e.g. ``rows[3]: ``."""
     found = []
     for name, kind in features.items():
         values = frame[name]
@@ -383,10 +388,11 @@ def problems(frame: pd.DataFrame, features: dict[str, str]) -> list[tuple[str, s
             first = values[bad].iloc[0]
             first = repr(first.item() if isinstance(first, np.generic) else first)
             first = first if len(first) <= SHOWN else first[:SHOWN] + "…"
+            where = f"{rows}[{int(np.flatnonzero(bad.to_numpy())[0])}]: " if rows else ""
             found.append(
                 (
                     name,
-                    f"column {name}: expected {expected[kind]}, found "
+                    f"{where}column {name}: expected {expected[kind]}, found "
                     f"{first} ({int(bad.sum())} row(s))",
                 )
             )

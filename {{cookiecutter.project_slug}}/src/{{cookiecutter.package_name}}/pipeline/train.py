@@ -32,6 +32,7 @@ from .. import paths
 from ..config import Params, load_params
 from ..errors import ProjectError
 from ..progress import Progress
+from ..threads import available
 from .data import read_split
 from .features import Schema, encoder, typed
 from .model import Model, save
@@ -185,6 +186,14 @@ def fitted(params: Params) -> tuple[Model, pd.DataFrame, pd.Series]:
 
 def main() -> None:
     params = load_params()
+    cpus = available()
+    if params.train.threads > cpus:
+        print(
+            f"train: warning: params.yaml's train.threads is {params.train.threads}, more "
+            f"than the {cpus} CPU(s) this process may use: the fit shares them (slower), "
+            f"and trains with {params.train.threads} all the same (the model's bytes "
+            "depend on it)"
+        )
     model, features, target = fitted(params)
     save(model, paths.MODEL)
     with threadpool_limits(limits=params.train.threads):
