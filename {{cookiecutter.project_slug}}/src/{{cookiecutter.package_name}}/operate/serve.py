@@ -30,6 +30,7 @@ from ..errors import ProjectError
 from ..pipeline.features import LARGEST, unseen
 from ..pipeline.model import Model
 from ..scoring import predict
+from . import auth, inference_protocol, metrics
 from .bundle import Served, from_bundle
 from .predict import checked, from_bytes, registered
 
@@ -89,6 +90,7 @@ def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
     # would otherwise turn a column of 1 and null into 1.0 and NaN, and 1 into "1.0").
     frame = checked(pd.DataFrame(rows, dtype=object), model, Path("rows"))
     predicted, probabilities = predict(model, frame)
+    metrics.rows_scored(len(frame))
     labels = [str(label) for label in model.classes]
     ids = [name for name in model.ids if name in frame.columns]
     id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records")
@@ -130,6 +132,11 @@ def app(served: Served, model: Model):
             raise HTTPException(status_code=422, detail=str(error)) from None
         return {"model": served.model, "version": served.version, **result}
 
+    service.include_router(inference_protocol.router(served, model, scored, MAX_ROWS))
+    token = auth.configured_token()
+    if token:
+        service.add_middleware(auth.BearerToken, token=token)
+    service.add_middleware(metrics.Observed, model=served.model, version=served.version)
     return service
 
 
@@ -148,4 +155,5 @@ def main(
     held = f", {served.stage}" if served.stage else ""
     commit = f" ({served.commit[:7]}{held})" if served.commit else ""
     print(f"serve: {served.model} {served.version}{commit} on http://{host}:{port}", flush=True)
-    uvicorn.run(app(served, model), host=host, port=port, log_level="info")
+    service = app(served, model)  # reads the token (auth.py) before listening
+    uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
