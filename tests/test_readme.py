@@ -172,7 +172,8 @@ def test_make_demo(tmp_path):
     assert "The issue it would open: #2 'Drift: churn-model v1.1.0 (prod)'" in operate
     assert "labels: model-drift" in operate
     served = out.split("Serve the production version over HTTP")[1]
-    answer = json.loads(served[served.index("\n{") : served.index("\n}") + 2])
+    start = served.index("\n{\n")  # the answer, indented (the server logs JSON lines too)
+    answer = json.loads(served[start : served.index("\n}", start) + 2])
     assert answer["model"] == "churn-model" and answer["version"] == "v1.1.0"
     [prediction] = answer["predictions"]
     assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
