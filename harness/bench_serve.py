@@ -99,6 +99,48 @@ def over_http(port: int, bodies: list[list[dict]], clients: int) -> tuple[float,
     return time.perf_counter() - start, latencies
 
 
+def protocol_overhead(port: int, model_name: str, records: list[dict], requests: int) -> str:
+    """The Open Inference Protocol's cost against /predict: ``requests`` single-row
+    requests of each, one client, one persistent connection, taken in turns (the same
+    rows, the same moments of the machine). A Markdown table of their p50/p99."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", f"/v2/models/{model_name}")
+    metadata = json.loads(connection.getresponse().read())
+    datatypes = {tensor["name"]: tensor["datatype"] for tensor in metadata["inputs"]}
+    latencies: dict[str, list[float]] = {"/predict": [], "infer": []}
+    for index in range(requests):
+        row = records[index % len(records)]
+        inputs = [
+            {"name": name, "shape": [1], "datatype": datatype, "data": [row[name]]}
+            for name, datatype in datatypes.items()
+        ]
+        for route, path, body in (
+            ("/predict", "/predict", {"rows": [row]}),
+            ("infer", f"/v2/models/{model_name}/infer", {"inputs": inputs}),
+        ):
+            payload = json.dumps(body).encode()
+            begin = time.perf_counter()
+            connection.request("POST", path, payload, {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            latencies[route].append(time.perf_counter() - begin)
+            if answer.status != 200:
+                raise SystemExit(f"serve answered {path} with HTTP {answer.status}")
+    connection.close()
+    predict, infer = percentiles(latencies["/predict"]), percentiles(latencies["infer"])
+    lines = [
+        f"\nThe Open Inference Protocol against /predict: {requests:,} single-row requests "
+        "of each, taken in turns by one client on one persistent connection.\n",
+        "| route | p50 | p99 |",
+        "|---|---:|---:|",
+        f"| `/predict` | {predict['p50']:.2f} ms | {predict['p99']:.2f} ms |",
+        f"| `/v2/models/{model_name}/infer` | {infer['p50']:.2f} ms | {infer['p99']:.2f} ms |",
+        f"| difference | {infer['p50'] - predict['p50']:+.2f} ms | "
+        f"{infer['p99'] - predict['p99']:+.2f} ms |",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     package, requests = sys.argv[1], int(sys.argv[2])
     serve = importlib.import_module(f"{package}.operate.serve")
@@ -131,6 +173,8 @@ def main() -> None:
                     seconds, latency = over_http(port, bodies, clients)
                     how = f"HTTP, {clients} client{'s' if clients > 1 else ''}"
                     results.append((threads, label, how, len(bodies), seconds, latency))
+            if threads == 1:  # serve's default
+                overhead = protocol_overhead(port, "bench", records, min(requests, 500))
     print(
         f"\nServing: `serve` over HTTP on loopback (one worker; one client, then {CLIENTS} "
         f"concurrent clients, one persistent connection each) against the same scoring "
@@ -161,6 +205,7 @@ def main() -> None:
         print(
             f"\nSingle-row p99 overhead of HTTP (one client), {threads} thread(s): {over:.2f} ms"
         )
+    print(overhead)
 
 
 @contextlib.contextmanager

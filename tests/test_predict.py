@@ -20,8 +20,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import tritonclient.http
 
 from harness.bake import bake
 from harness.env import assign_by_hand, environ, install, register_by_hand, run
@@ -114,8 +116,9 @@ def serving(project, command: list[str], log, **env: str):
 
 def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
     """`serve` (production's model by default) on loopback, real HTTP: the scores equal
-    `predict`'s; /health and /metadata; a missing column, text in a numeric column, a
-    list for a value, no rows and a body that is not JSON are each a 422 naming it."""
+    `predict`'s, and a client of the Open Inference Protocol (tritonclient) gets /predict's
+    answer; /health and /metadata; a missing column, text in a numeric column, a list for
+    a value, no rows and a body that is not JSON are each a 422 naming it."""
     project, batch = registry
     rows = pd.read_csv(batch)
     records = json.loads(rows.head(25).to_json(orient="records"))
@@ -131,6 +134,11 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
         shown_answer = json.loads(subprocess.run(curl, cwd=project, capture_output=True,
                                                  text=True, check=True).stdout)  # fmt: skip
         assert len(shown_answer["predictions"]) == 2
+        # The README's protocol metadata and metrics.
+        shown_metadata = json.loads(shell(project, shown[3], url))
+        assert shown_metadata["name"] == "churn-model" and shown_metadata["inputs"]
+        assert 'serve_rows_scored_total{model="churn-model",route="/predict",version="v1.0.0"}' \
+            in shell(project, shown[4], url)  # fmt: skip
         metadata = get(f"{url}/metadata")
         head = git(project, "rev-parse", "HEAD~1")
         assert {key: metadata[key] for key in ("model", "version", "stage", "commit")} == {
@@ -148,6 +156,7 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
         ].tolist()
         status, one = post(f"{url}/predict", {"rows": records[:1]})
         assert status == 200 and one["predictions"] == answer["predictions"][:1]
+        assert protocol_client_scores(url, records[0]) == one["predictions"][0]
 
         missing = {key: value for key, value in records[0].items() if key != "mean radius"}
         text = {**records[0], "mean radius": "large"}
@@ -170,10 +179,53 @@ def test_serve_answers_like_predict_and_names_what_is_wrong(registry, tmp_path):
             assert status == (400 if b"not json" in body else 422), (expected_text, answer)
             assert answer["detail"].startswith(expected_text), (expected_text, answer)
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
-    # The README's second line: another registered version (v1.1.0 here), another port.
+    # The README's second line: another registered version (v1.1.0 here), another port;
+    # with the README's token, which all but the health checks need.
+    shell(project, shown[5], "")
+    assert shown[6] == ["SERVE_TOKEN_FILE=serve-token", "make", "serve"]
     with serving(project, ["make", "serve"], tmp_path / "v11.log", PORT="{port}",
-                 VERSION="v1.1.0") as url:  # fmt: skip
-        assert get(f"{url}/metadata")["version"] == "v1.1.0"
+                 VERSION="v1.1.0", SERVE_TOKEN_FILE="serve-token") as url:  # fmt: skip
+        assert get(f"{url}/v2/health/ready") == {"ready": True}
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            get(f"{url}/metadata")
+        assert len(json.loads(shell(project, shown[7], url))["predictions"]) == 2
+        token = (project / "serve-token").read_text(encoding="utf-8").strip()
+        request = urllib.request.Request(f"{url}/metadata", headers={
+            "Authorization": f"Bearer {token}"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert json.load(answer)["version"] == "v1.1.0"
+
+
+def shell(project, command: list[str], url: str) -> str:
+    """The output of a README ``command`` run by bash in ``project`` (the project's
+    environment), its http://127.0.0.1:8000 replaced by ``url``."""
+    line = " ".join(command).replace("http://127.0.0.1:8000", url)
+    done = subprocess.run(["bash", "-c", line], cwd=project, env=environ(),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout
+
+
+def protocol_client_scores(url: str, row: dict) -> dict:
+    """``row`` scored through the Open Inference Protocol by a real client of it (Triton's
+    HTTP client), its inputs built from the model's metadata; as /predict answers."""
+    client = tritonclient.http.InferenceServerClient(url.removeprefix("http://"))
+    try:
+        assert client.is_server_live() and client.is_server_ready()
+        assert client.is_model_ready("churn-model", "v1.0.0")
+        metadata = client.get_model_metadata("churn-model")
+        assert metadata["versions"] == ["v1.0.0"] and len(metadata["inputs"]) == len(row)
+        inputs = []
+        for tensor in metadata["inputs"]:
+            assert tensor["datatype"] == "FP64" and tensor["shape"] == [-1]
+            sent = tritonclient.http.InferInput(tensor["name"], [1], "FP64")
+            sent.set_data_from_numpy(np.array([row[tensor["name"]]]), binary_data=False)
+            inputs.append(sent)
+        result = client.infer("churn-model", inputs, model_version="v1.0.0")
+        assert result.get_response()["model_version"] == "v1.0.0"
+        probabilities = {label: float(result.as_numpy(f"proba_{label}")[0]) for label in "01"}
+        return {"predicted": int(result.as_numpy("predicted")[0]), "probabilities": probabilities}
+    finally:
+        client.close()
 
 
 def rss_kb(pid: int, field: str) -> int:

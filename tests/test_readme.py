@@ -172,7 +172,8 @@ def test_make_demo(tmp_path):
     assert "The issue it would open: #2 'Drift: churn-model v1.1.0 (prod)'" in operate
     assert "labels: model-drift" in operate
     served = out.split("Serve the production version over HTTP")[1]
-    answer = json.loads(served[served.index("\n{") : served.index("\n}") + 2])
+    start = served.index("\n{\n")  # the answer, indented (the server logs JSON lines too)
+    answer = json.loads(served[start : served.index("\n}", start) + 2])
     assert answer["model"] == "churn-model" and answer["version"] == "v1.1.0"
     [prediction] = answer["predictions"]
     assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
@@ -218,6 +219,7 @@ def test_make_bench_on_small_data():
         r"Single-row p99 overhead of HTTP \(one client\), 1 thread\(s\): -?[\d.]+ ms",
         result.stdout,
     )
+    assert re.search(r"\| `/v2/models/bench/infer` \| [\d.]+ ms \| [\d.]+ ms \|", result.stdout)
     assert "Drift monitoring, 3,000 rows × 20 features" in result.stdout
     assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "A table with text: 2,000 rows, 15 numeric and 5 text columns" in result.stdout

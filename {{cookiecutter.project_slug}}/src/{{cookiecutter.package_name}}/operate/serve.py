@@ -51,6 +51,7 @@ from ..pipeline.model import Model
 from ..scoring import predict
 from ..threads import ENV as THREADS_ENV
 from ..threads import limit
+from . import auth, inference_protocol, metrics
 from .bundle import Served, from_bundle
 from .predict import from_bytes, registered
 
@@ -208,6 +209,7 @@ def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
     if found:
         raise ProjectError(found[0][1])
     predicted, probabilities = predict(model, frame)
+    metrics.rows_scored(len(frame))
     labels = [str(label) for label in model.classes]
     ids = [name for name in model.ids if name in frame.columns]
     id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records")
@@ -317,15 +319,24 @@ def app(served: Served, model: Model, limits: Limits = Limits()):
             raise Refused(422, str(error)) from None
         return {"model": served.model, "version": served.version, **result}
 
+    async def on_scoring(function, *arguments):
+        return await asyncio.get_running_loop().run_in_executor(scoring, function, *arguments)
+
     @service.post("/predict")
     async def predict_rows(request: Request):
         body = await request.body()
         try:
-            result = await asyncio.get_running_loop().run_in_executor(scoring, answer, body)
+            result = await on_scoring(answer, body)
         except Refused as refused:
             return JSONResponse({"detail": refused.detail}, status_code=refused.status)
         return JSONResponse(result)
 
+    protocol = inference_protocol.router(served, model, scored, limits.max_rows, on_scoring)
+    service.include_router(protocol)
+    token = auth.configured_token()
+    if token:
+        service.add_middleware(auth.BearerToken, token=token)
+    service.add_middleware(metrics.Observed, model=served.model, version=served.version)
     return service
 
 
@@ -412,12 +423,13 @@ def main(
         "host": host,
         "port": port,
         "log_level": "info",
+        "access_log": False,  # one JSON line per request instead (metrics.py)
         "http": Guarded,
         "timeout_keep_alive": limits.keep_alive,
         "h11_max_incomplete_event_size": 16_384,  # a request's line and headers
     }
     if limits.workers == 1:
-        uvicorn.run(app(served, model, limits), **options)
+        uvicorn.run(app(served, model, limits), **options)  # app() reads the token
         return
     # Each worker (a process of its own) loads and checks the model itself; uvicorn's
     # health check of a worker waits 5 s by default, less than a loaded machine takes to
