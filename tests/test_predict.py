@@ -405,12 +405,28 @@ def test_the_image_serves_the_bundle_of_a_version(registry, tmp_path):
         f"md5 {md5}, as the registry's record of v1.1.0 names it"
         in (tmp_path / "image.log").read_text()
     )
-    # As in the image: no checkout, the md5 the build was given.
+    # As in the image: no checkout, the md5 the build was given, and the environment its
+    # `RUN uv` lines make (the `serve` group and the package, from uv.lock): nothing of
+    # the training stack, and the bundle served from it.
     elsewhere = tmp_path / "app"
     shutil.copytree(bundle, elsewhere / "model")
+    venv = tmp_path / "serve-venv"  # the image's /opt/venv, made by its Python
+    run(project, "uv", "venv", "--quiet", "--python", "python", str(venv))
+    image_env = {"UV_PROJECT_ENVIRONMENT": str(venv), "VIRTUAL_ENV": str(venv)}
+    for line in dockerfile.splitlines():
+        if line.startswith("RUN uv "):
+            run(project, "sh", "-c", line.removeprefix("RUN "), **image_env)
+    installed = {
+        path.name.split("-")[0].lower() for path in venv.glob("lib/*/site-packages/*.dist-info")
+    }
+    assert {"fastapi", "uvicorn", "scikit_learn", "churn_model"} <= installed
+    assert not {"dvc", "dvclive", "gto", "pytest", "ruff"} & installed, installed
     moved = image_command(project, elsewhere / "model")
+    moved[0] = str(venv / "bin" / "python")
     with serving(elsewhere, moved, tmp_path / "app.log", MODEL_MD5=md5) as url:
         assert get(f"{url}/metadata")["version"] == "v1.1.0"
+        status, answer = post(f"{url}/predict", {"rows": records})
+        assert status == 200 and answer["version"] == "v1.1.0"
     assert f"md5 {md5}, as MODEL_MD5 names it" in (tmp_path / "app.log").read_text()
 
     # The build's check that the bundle is of VERSION and its model file of MODEL_MD5

@@ -7,6 +7,8 @@ import os
 import pickle
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import yaml
@@ -71,6 +73,29 @@ def promote(repo, event: dict):
     return repo.run("promote.yaml", "push", event)
 
 
+def verify_image(repo) -> subprocess.CompletedProcess:
+    """The README's `gh attestation verify` of the production image, for this repository,
+    through the `gh` stand-in (GitHub's attestations are emulated)."""
+    gh = repo.gh
+    [command] = [
+        c for c in readme_commands(repo.project, "Serving") if c[:2] == ["gh", "attestation"]
+    ]
+    command = [
+        part.replace("OWNER/REPO", gh.repository.lower() if "ghcr.io" in part else gh.repository)
+        for part in command
+    ]
+    standin = Path(localgh.__file__).with_name("gh.py")
+    env = {**os.environ, localgh.STATE_ENV: str(gh.state_file)}
+    return subprocess.run(
+        [sys.executable, str(standin), *command[1:]], capture_output=True, text=True, env=env
+    )
+
+
+def image_digest(gh, tag: str) -> str:
+    """The digest ghcr.io's tag ``tag`` of the repository's image points at now."""
+    return [p for p in gh.packages() if p["tag"] == tag][-1]["digest"]
+
+
 def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, tmp_path):
     """Merges promote, once each and in order; a developer on another platform (other
     bytes whatever params.yaml's thread setting) gets the bytes CI made shipped and named
@@ -97,12 +122,28 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert job.permissions == {"contents": "write", "metadata": "read"}
     assert "Running stage" not in job.log and "Running stage" in gate.log
     # PUBLISH_IMAGE: the version's image, built from its bundle, pushed to ghcr.io by a
-    # job that alone may write packages.
+    # job that alone (with the jobs moving its production tag) may write packages, with
+    # its build provenance attested; straight to production, its production tag follows.
     image = first.jobs["image"]
     assert image.conclusion == "success", image.log
-    assert image.permissions == {"contents": "read", "metadata": "read", "packages": "write"}
-    [package] = gh.packages()
+    assert image.permissions == {
+        "contents": "read", "metadata": "read", "packages": "write",
+        "id-token": "write", "attestations": "write",
+    }  # fmt: skip
+    package, production = gh.packages()
     assert (package["name"], package["tag"]) == (gh.repository.lower(), "v1.1.0")
+    assert (production["name"], production["tag"]) == (package["name"], "production")
+    assert production["digest"] == package["digest"]  # a carbon copy: the same image
+    [attestation] = localgh.read(gh.state_file)["attestations"]
+    assert attestation["subject"] == {
+        "name": f"ghcr.io/{package['name']}",
+        "digest": package["digest"],
+    }
+    assert attestation["sha"] == merged and attestation["pushed_to_registry"]
+    assert ".github/workflows/promote.yaml@refs/heads/main" in attestation["workflow"]
+    verified = verify_image(repo)
+    assert verified.returncode == 0, verified.stderr
+    assert f"Loaded digest {package['digest']}" in verified.stdout
     [(path, shipped)] = re.findall(
         r"^shipped (\S+) ([0-9a-f]{32})$", tag_message(repo, f"{NAME}@v1.1.0"), re.M
     )
@@ -164,12 +205,19 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
 
     first_push = land(repo, staging_and_retrain, "Stage first; fewer iterations", "staged")
     second_push = land(repo, retrain(repo, max_leaf_nodes=15), "Smaller trees", "smaller")
-    for event in (first_push, second_push):
-        run = promote(repo, event)
+    # The image's production tag moves once the production stage is assigned (after the
+    # approval), to the approved version's image.
+    for event, version in ((first_push, "v1.2.0"), (second_push, "v1.3.0")):
+        run = repo.run("promote.yaml", "push", event, vars={"PUBLISH_IMAGE": "true"})
         assert run.conclusion == "success", run.log()
         assert run.jobs["production"].conclusion == "success", run.log()
-        assert run.jobs["image"].conclusion == "skipped"  # PUBLISH_IMAGE is not set
         assert "-> staging; prod after approval" in run.jobs["promote"].log, run.log()
+        assert run.jobs["image"].step("Point the production tag at it").outcome == "skipped"
+        assert run.jobs["image-production"].permissions == {
+            "metadata": "read",
+            "packages": "write",
+        }
+        assert image_digest(gh, "production") == image_digest(gh, version), run.log()
     history = git(repo.project, "ls-remote", "--tags", str(gh.origin))
     assert f"{NAME}@v1.2.0" in history and f"{NAME}@v1.3.0" in history
     repo.sh("git", "fetch", "-q", "--tags", "origin")
@@ -193,8 +241,16 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert origin_tags(repo) == tags
 
     # Rollback: the previous production version by default; an unknown one is refused.
-    rolled = repo.run("rollback.yaml", "workflow_dispatch", gh.dispatch_event("main"))
+    rolled = repo.run(
+        "rollback.yaml", "workflow_dispatch", gh.dispatch_event("main"),
+        vars={"PUBLISH_IMAGE": "true"},
+    )  # fmt: skip
     assert rolled.conclusion == "success", rolled.log()
+    # The image's production tag goes back with it, to v1.2.0's image.
+    assert rolled.jobs["image"].permissions == {"metadata": "read", "packages": "write"}
+    assert (
+        image_digest(gh, "production") == image_digest(gh, "v1.2.0") != image_digest(gh, "v1.3.0")
+    )
     # Behind the production environment's reviewers, and never forward.
     rollback_job = yaml.safe_load(
         (repo.project / ".github" / "workflows" / "rollback.yaml").read_text()
@@ -212,12 +268,16 @@ def test_merges_promote_in_order_once_each_and_rollback_is_one_action(trained, t
     assert origin_tags(repo) == tags
     # Re-running the promotion of v1.3.0 (its production step, say a late approval)
     # never undoes the rollback: the registry moved since, so it changes nothing.
+    # Nor the image's production tag, which stays v1.2.0's.
     tags = origin_tags(repo)
-    again = promote(repo, second_push)
+    again = repo.run("promote.yaml", "push", second_push, vars={"PUBLISH_IMAGE": "true"})
     assert again.jobs["production"].conclusion == "failure"
     assert "v1.3.0 not assigned prod: the registry moved since it was promoted" in (
         again.jobs["production"].log
     )
+    assert again.jobs["image-production"].conclusion == "skipped"
+    assert image_digest(gh, "production") == image_digest(gh, "v1.2.0")
+    assert verify_image(repo).returncode == 0  # the image put back is attested too
     assert origin_tags(repo) == tags
     # Neither workflow's run can cancel the other's: each has its own concurrency group.
     groups = {

@@ -1134,3 +1134,18 @@ def test_the_docker_standin_keeps_to_the_context_and_ghcr_rules(repo, tmp_path):
     pushed = run_standin(gh, "docker", "push", tag)
     assert pushed.returncode == 0, pushed.stderr
     assert [(p["name"], p["tag"]) for p in gh.packages()] == [(gh.repository, "v1.0.0")]
+    # A tag moved in the registry: a carbon copy keeps the digest, an index does not;
+    # the source must have been pushed. No attestation of it: `gh attestation verify` fails.
+    image, production = f"ghcr.io/{gh.repository}", f"ghcr.io/{gh.repository}:production"
+    create = ["docker", "buildx", "imagetools", "create", "--tag", production]
+    missing = run_standin(gh, *create, "--prefer-index=false", f"{image}:v9.9.9")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert run_standin(gh, *create, tag).returncode == 0
+    assert gh.packages()[-1]["digest"] != gh.packages()[0]["digest"]
+    copied = run_standin(gh, *create, "--prefer-index=false", tag)
+    assert copied.returncode == 0, copied.stderr
+    assert gh.packages()[-1]["tag"] == "production"
+    assert gh.packages()[-1]["digest"] == gh.packages()[0]["digest"]
+    verify = ["gh", "attestation", "verify", f"oci://{production}", "--repo", gh.repository]
+    unattested = run_standin(gh, *verify)
+    assert unattested.returncode == 1 and "no attestations found" in unattested.stderr

@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -290,3 +292,23 @@ def test_serve_refuses_numbers_out_of_range_with_a_short_4xx(
     status, answer = post(service, placeholder.replace('"PLACEHOLDER"', value).encode())
     assert status in (400, 422) and message in json.dumps(answer, ensure_ascii=False)
     assert len(json.dumps(answer)) < 500
+
+
+# The training stack: what pyproject.toml's `serve` group (the image's environment) leaves
+# out, as the modules it would import under.
+TRAINING_STACK = {"dvc", "dvc_data", "dvc_objects", "dvclive", "gto", "scmrepo", "dulwich"}
+
+
+def test_serving_imports_nothing_of_the_training_stack():
+    """`serve` with everything it loads at start (the bundle's loader, FastAPI, uvicorn)
+    imports no module of the training stack: the image holds only the `serve` group."""
+    code = (
+        "import sys, fastapi, uvicorn\n"
+        "from {{ cookiecutter.package_name }}.cli import main\n"
+        "from {{ cookiecutter.package_name }}.operate import bundle, serve\n"
+        "print(*sorted({name.partition('.')[0] for name in sys.modules}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported = set(done.stdout.split())
+    assert {"{{ cookiecutter.package_name }}", "fastapi", "uvicorn", "sklearn"} <= imported
+    assert not TRAINING_STACK & imported, sorted(TRAINING_STACK & imported)

@@ -1,7 +1,7 @@
 """The actions the runner emulates, by ``owner/repo``: each module holds one action's (or
 one family's) emulation and its inputs; ``uses:`` of anything else is a RunnerError."""
 
-from . import artifacts, cache, checkout, clouds, cml, python
+from . import artifacts, attest, cache, checkout, clouds, cml, python
 from .base import Action, Call
 
 ACTIONS: dict[str, Action] = {
@@ -10,6 +10,7 @@ ACTIONS: dict[str, Action] = {
     "actions/cache": cache.ACTION,
     "actions/upload-artifact": artifacts.UPLOAD,
     "actions/download-artifact": artifacts.DOWNLOAD,
+    "actions/attest-build-provenance": attest.ACTION,
     "iterative/setup-cml": cml.ACTION,
     "aws-actions/configure-aws-credentials": clouds.AWS,
     "google-github-actions/auth": clouds.GOOGLE,

@@ -11,8 +11,11 @@ arguments, labels and the sha256 of each copied file, so a test can see what the
 would hold. ``docker push T`` sends a recorded image to the registry of its name
 (ghcr.io/OWNER/NAME:TAG): it needs a login whose token grants packages: write, a
 lowercase name and OWNER the repository's owner, as GHCR does; the package is recorded
-in the emulated GitHub state (localgh.py). Anything else exits 1 saying it is not
-emulated.
+in the emulated GitHub state (localgh.py) with its digest. ``docker buildx imagetools
+create [--prefer-index=false] --tag T SOURCE`` points tag T at a pushed SOURCE in the
+registry (no pull), as ``push`` checks the login: with ``--prefer-index=false`` a carbon
+copy (the same digest), else a new index around it (another digest). Anything else exits
+1 saying it is not emulated.
 """
 
 import fnmatch
@@ -139,23 +142,64 @@ def push(args: list[str]) -> int:
         image = state.get("docker_images", {}).get(name)
         if image is None:
             return fail(f"An image does not exist locally with the tag: {name}")
-        registry, _, path = name.partition("/")
-        token = state.get("registry_logins", {}).get(registry)
-        if registry != REGISTRY or token is None:
-            return fail(f"push to {registry}: no login (run docker login {REGISTRY} first)")
-        owner = state["repository"].split("/")[0]
-        repository, _, tag = path.rpartition(":")
-        if repository != repository.lower() or not repository.startswith(f"{owner.lower()}/"):
-            return fail(f"invalid reference format: {name} (lowercase, under {owner.lower()}/)")
-        if not localgh.allows(token, "packages", "write"):
-            return fail("denied: permission_denied: write_package (the token lacks packages)")
-        state.setdefault("packages", []).append({"name": repository, "tag": tag, **image})
-    print(f"{tag}: digest: sha256:{hashlib.sha256(json.dumps(image).encode()).hexdigest()}")
+        if why := pushable(state, name):
+            return fail(f"push to {why}" if "no login" in why else why)
+        repository, _, tag = name.partition("/")[2].rpartition(":")
+        digest = f"sha256:{hashlib.sha256(json.dumps(image).encode()).hexdigest()}"
+        package = {"name": repository, "tag": tag, **image, "digest": digest}
+        state.setdefault("packages", []).append(package)
+    print(f"{tag}: digest: {digest} size: 1234")
     return 0
 
 
+def pushable(state: dict, name: str) -> str | None:
+    """Why ``name`` (REGISTRY/OWNER/NAME:TAG) cannot be written with this login, or None."""
+    registry, _, path = name.partition("/")
+    token = state.get("registry_logins", {}).get(registry)
+    if registry != REGISTRY or token is None:
+        return f"{registry}: no login (run docker login {REGISTRY} first)"
+    owner = state["repository"].split("/")[0]
+    repository = path.rpartition(":")[0]
+    if repository != repository.lower() or not repository.startswith(f"{owner.lower()}/"):
+        return f"invalid reference format: {name} (lowercase, under {owner.lower()}/)"
+    if not localgh.allows(token, "packages", "write"):
+        return "denied: permission_denied: write_package (the token lacks packages)"
+    return None
+
+
+def imagetools(args: list[str]) -> int:
+    if args[:1] != ["create"]:
+        return fail(f"buildx imagetools {' '.join(args[:1])}: not emulated by the local runner")
+    found, positional = options(args[1:], {"--tag", "-t", "--prefer-index"})
+    tags = found.get("--tag", []) + found.get("-t", [])
+    if len(positional) != 1 or len(tags) != 1:
+        return fail("buildx imagetools create: emulated only as `--tag T SOURCE`")
+    [source], [target] = positional, tags
+    carbon_copy = found.get("--prefer-index", ["true"])[-1] == "false"
+    with localgh.locked(localgh.state_path()) as state:
+        if why := pushable(state, target):
+            return fail(f"buildx imagetools create: {why}")
+        name, _, tag = source.partition("/")[2].rpartition(":")
+        pushed = [p for p in state.get("packages", []) if (p["name"], p["tag"]) == (name, tag)]
+        if not pushed:
+            return fail(f"ERROR: {source}: not found")
+        image = dict(pushed[-1])
+        if not carbon_copy:  # an index of one manifest: another digest
+            image["digest"] = f"sha256:{hashlib.sha256(image['digest'].encode()).hexdigest()}"
+        image["name"], image["tag"] = target.partition("/")[2].rpartition(":")[::2]
+        state["packages"].append(image)
+    print(f"pushing {image['digest']} to {target}")
+    return 0
+
+
+def buildx(args: list[str]) -> int:
+    if args[:1] != ["imagetools"]:
+        return fail(f"buildx {' '.join(args[:1])}: not emulated by the local runner")
+    return imagetools(args[1:])
+
+
 def main(args: list[str]) -> int:
-    commands = {"login": login, "build": build, "push": push}
+    commands = {"login": login, "build": build, "push": push, "buildx": buildx}
     if not args or args[0] not in commands:
         return fail(f"{' '.join(args[:1]) or '(nothing)'}: not emulated by the local runner")
     os.environ.setdefault("DOCKER_CLI_HINTS", "false")

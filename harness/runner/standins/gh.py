@@ -13,7 +13,10 @@ create --title T --body-file F [--label L]``, ``gh issue edit N --body-file F``,
 issue comment N --body B``; ``gh workflow run FILE --ref REF`` (recorded as a dispatch);
 ``gh pr create --base B --head H --title T --body-file F [--label L]`` (the head branch
 must be on origin; the runner's ``GitHub.synchronize`` computes its refs) and ``gh pr
-merge N|URL --auto --merge`` (recorded as auto-merge). Each checks the token's
+merge N|URL --auto --merge`` (recorded as auto-merge). ``gh attestation verify
+oci://ghcr.io/OWNER/NAME:TAG --repo OWNER/REPO`` finds the digest the tag points at
+(the ``docker`` stand-in's packages) and an attestation of it (the
+actions/attest-build-provenance emulation's) made in that repository. Each checks the token's
 permission as GitHub does. Anything else exits 1 saying it is not emulated. To add an
 endpoint, add a (method, pattern, handler) row to ROUTES.
 """
@@ -427,6 +430,40 @@ def create_pull(state: dict, options: dict, web: str) -> int:
     return 0
 
 
+def attestation(args: list[str]) -> int:
+    """``gh attestation verify oci://IMAGE:TAG --repo OWNER/REPO``: the image's digest has
+    a provenance attestation from a workflow of that repository."""
+    try:
+        options, positional = options_of(args[1:], {"--repo", "-R"}, set())
+    except ValueError as error:
+        return not_emulated(f"gh attestation verify {error}")
+    repository = options.get("--repo") or options.get("-R")
+    if args[:1] != ["verify"] or len(positional) != 1 or not repository:
+        return not_emulated("gh attestation: only `verify oci://IMAGE:TAG --repo OWNER/REPO`")
+    image = positional[0].removeprefix("oci://")
+    state = localgh.read(localgh.state_path())
+    name, _, tag = image.partition("/")[2].rpartition(":")
+    pushed = [p for p in state.get("packages", []) if (p["name"], p["tag"]) == (name, tag)]
+    if not image.startswith("ghcr.io/") or not pushed:
+        print(f"Error: failed to fetch image {image}: not found", file=sys.stderr)
+        return 1
+    digest = pushed[-1]["digest"]
+    found = [
+        item for item in state.get("attestations", [])
+        if item["subject"] == {"name": image.rpartition(":")[0], "digest": digest}
+        and item["repository"].lower() == repository.lower()
+    ]  # fmt: skip
+    if not found:
+        print(f"Error: failed to verify {image}: no attestations found from {repository}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"Loaded digest {digest} for {positional[0]}")
+    print(f"✓ Verification succeeded!\n\n{digest} was attested by:")
+    print(f"REPO {repository}  PREDICATE_TYPE {found[-1]['predicate_type']}  "
+          f"WORKFLOW {found[-1]['workflow']}")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print("usage: gh api <endpoint> (local stand-in)", file=sys.stderr)
@@ -435,6 +472,8 @@ def main(argv: list[str]) -> int:
         return api(argv[1:])
     if argv[0] == "release":
         return release(argv[1:])
+    if argv[0] == "attestation":
+        return attestation(argv[1:])
     if argv[0] in ("label", "issue", "workflow", "pr") and len(argv) > 1:
         return records(argv[0], argv[1], argv[2:])
     return not_emulated(f"gh {argv[0]}")

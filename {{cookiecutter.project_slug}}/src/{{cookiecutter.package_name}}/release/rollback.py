@@ -3,6 +3,7 @@ registry's history keeps every move; `predict` and the next report use it at onc
 
 from ..config import load_lifecycle
 from ..errors import ProjectError
+from ..github import step_outputs
 from ..registry import (
     Version,
     allowed,
@@ -26,6 +27,8 @@ def set_stage(name: str, stage: str, version: Version, push_tags: bool) -> None:
         print(f"{name}: {stage} -> {version.version} (tags {', '.join(made)}{where})")
     else:
         print(f"{name}: {version.version} already holds {stage}; nothing to do")
+    # The workflows' jobs that follow (the image's production tag) take the version.
+    step_outputs({"version": version.version})
 
 
 def assign(
