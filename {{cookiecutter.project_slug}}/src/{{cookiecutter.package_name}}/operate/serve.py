@@ -32,6 +32,7 @@ subclass of its h11 protocol, adds them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -320,7 +321,10 @@ def app(served: Served, model: Model, limits: Limits = Limits()):
         return {"model": served.model, "version": served.version, **result}
 
     async def on_scoring(function, *arguments):
-        return await asyncio.get_running_loop().run_in_executor(scoring, function, *arguments)
+        # in the request's context (its metrics record), as FastAPI's own thread pool does
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(scoring, context.run, function, *arguments)
 
     @service.post("/predict")
     async def predict_rows(request: Request):
