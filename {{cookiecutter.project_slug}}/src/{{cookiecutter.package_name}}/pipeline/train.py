@@ -33,7 +33,7 @@ from ..config import Params, load_params
 from ..errors import ProjectError
 from ..progress import Progress
 from .data import read_split
-from .features import Schema, encoder, typed
+from .features import Schema, encoder, seen, typed
 from .model import Model, save
 from .tracking import log_training
 
@@ -134,8 +134,7 @@ def train(
     except InvalidParameterError as error:
         raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
     categories = {
-        column: sorted(features[column].dropna().astype(str).unique().tolist())
-        for column in schema.of("categorical")
+        column: seen(features[column]) for column in schema.of("categorical")
     }
     return Model(
         estimator=estimator,
