@@ -34,6 +34,11 @@ Serving (bench_serve.py): a bounded load test of `serve` over HTTP on loopback,
 BENCH_SERVE_REQUESTS single-row requests (10,000 by default) and a tenth as many of 100
 rows, against the same scoring called in-process.
 
+Each time and peak measured here (the pipeline, tracking, predict, pr, monitor, text and
+big sections) is printed against the last saved run, harness/bench_last.json, a rise of
+more than 10% flagged; `make bench SAVE=1` (BENCH_SAVE=1) saves this run's figures there,
+over those of the same names, to be committed with the change they measure.
+
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
 tracking, predict, serve, pr, monitor, text, big, statistics (every one by default),
 e.g. BENCH_SECTIONS=monitor,big. `tracking`, `predict` and `serve` train a project at
