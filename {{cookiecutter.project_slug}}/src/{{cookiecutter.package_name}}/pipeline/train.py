@@ -133,9 +133,7 @@ def train(
             estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
-    categories = {
-        column: seen(features[column]) for column in schema.of("categorical")
-    }
+    categories = {column: seen(features[column]) for column in schema.of("categorical")}
     return Model(
         estimator=estimator,
         features=dict(schema.features),
