@@ -44,8 +44,8 @@ test: env $(SSHD) ## run the template's whole test suite
 test-fast: env $(SSHD) ## the test suite on a reduced option matrix
 	FAST=1 $(BIN)/python -m pytest
 
-bench: env ## benchmark the generated pipeline against a plain script
-	$(BIN)/python -m harness.bench
+bench: env ## benchmark the generated pipeline against a plain script (SAVE=1: keep its figures)
+	BENCH_SAVE=$(SAVE) $(BIN)/python -m harness.bench
 
 lock: env ## refresh the generated projects' uv.lock files (UPGRADE=1: newest allowed)
 	$(BIN)/python -m harness.lock

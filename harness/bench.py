@@ -38,6 +38,11 @@ before and after the `serve` group: the whole project environment (what the imag
 before) against the `serve` group and the package alone (the Dockerfile's `RUN uv`
 lines); the base image is not counted.
 
+Each time and peak measured here (the pipeline, tracking, predict, pr, monitor, text and
+big sections) is printed against the last saved run, harness/bench_last.json, a rise of
+more than 10% flagged; `make bench SAVE=1` (BENCH_SAVE=1) saves this run's figures there,
+over those of the same names, to be committed with the change they measure.
+
 BENCH_SECTIONS picks sections by name, comma-separated, in this order: pipeline,
 tracking, predict, serve, pr, monitor, text, big, statistics (every one by default),
 e.g. BENCH_SECTIONS=monitor,big. `tracking`, `predict` and `serve` train a project at
@@ -78,9 +83,11 @@ print(json.dumps({"code": code, "seconds": seconds, "peak": peak}))
 """
 
 
-def measure(command: list[str], cwd: Path, env: dict, ok: tuple[int, ...] = (0,)) -> dict:
+def measure(
+    command: list[str], cwd: Path, env: dict, name: str = "", ok: tuple[int, ...] = (0,)
+) -> dict:
     """Wall time, peak memory and exit code of ``command``; an exit code not in ``ok``
-    stops the benchmark."""
+    stops the benchmark. Named, its time and peak are figures of this run (``record``)."""
     result = subprocess.run(
         [sys.executable, "-c", MEASURE, *command],
         cwd=cwd,
@@ -92,7 +99,72 @@ def measure(command: list[str], cwd: Path, env: dict, ok: tuple[int, ...] = (0,)
     figures = json.loads(result.stdout)
     if figures["code"] not in ok:
         raise SystemExit(f"{' '.join(command)} failed ({figures['code']}) in {cwd}")
+    if name:
+        record(f"{name}: time", figures["seconds"], "s")
+        record(f"{name}: peak memory", figures["peak"] / MIB, "MiB")
     return figures
+
+
+# The figures of a run, compared with those of the last saved run (LAST, in the
+# repository): `make bench SAVE=1` saves them there, merged into the figures of sections
+# not run. Every figure is a time or a memory peak: lower is better.
+LAST = TEMPLATE / "harness" / "bench_last.json"
+REGRESSION = 0.10  # a figure more than this much above its last value is flagged
+FIGURES: dict[str, dict] = {}  # this run's: name -> {"value": ..., "unit": "s" or "MiB"}
+
+
+def record(name: str, value: float, unit: str) -> None:
+    FIGURES[name] = {"value": round(value, 3), "unit": unit}
+
+
+def changes(last: dict, now: dict) -> list[tuple[str, str, str, str, bool]]:
+    """(figure, last value, this value, change, regression) for each figure of ``now``,
+    in its order; a figure the last run lacks has no change. A regression is a value
+    more than REGRESSION above the last one."""
+    rows = []
+    for name, figure in now.items():
+        value, unit = figure["value"], figure["unit"]
+        before = last.get(name)
+        if before is None or before["unit"] != unit:
+            rows.append((name, "none", f"{value:,.2f} {unit}", "new", False))
+            continue
+        old = before["value"]
+        change = (value - old) / old if old > 0 else 0.0
+        rows.append(
+            (
+                name,
+                f"{old:,.2f} {unit}",
+                f"{value:,.2f} {unit}",
+                f"{100 * change:+.1f}%",
+                change > REGRESSION,
+            )
+        )
+    return rows
+
+
+def compare_with_last(save: bool) -> None:
+    """Print this run's figures against the last saved run's; with ``save``, save them."""
+    last = json.loads(LAST.read_text(encoding="utf-8")) if LAST.is_file() else {}
+    rows = changes(last.get("figures", {}), FIGURES)
+    where = LAST.relative_to(TEMPLATE)
+    print(
+        f"\nAgainst the last saved run ({where}, {last.get('saved', 'none')}); "
+        f"⚠ marks a time or peak more than {REGRESSION:.0%} above it.\n"
+    )
+    print("| figure | last run | this run | change | |")
+    print("|---|---:|---:|---:|---|")
+    for name, old, new, change, regressed in rows:
+        print(f"| {name} | {old} | {new} | {change} | {'⚠ regression' if regressed else ''} |")
+    flagged = sum(regressed for *_, regressed in rows)
+    print(f"\n{flagged} regression(s) of more than {REGRESSION:.0%}.")
+    if save:
+        saved = {
+            "saved": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": f"{os.cpu_count()} cores, {memory() / GIB:.0f} GiB",
+            "figures": {**last.get("figures", {}), **FIGURES},
+        }
+        LAST.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"Saved as the last run: {where} (commit it with the change it measures).")
 
 
 def answers(project: Path) -> dict:
@@ -221,6 +293,8 @@ def training_log(project: Path, env_dir: Path, env: dict) -> None:
     python = str(env_dir / "bin" / "python")
     script = TRAINING_LOG.format(package=package)
     found = json.loads(shell(project, env, python, "-c", script).splitlines()[-1])
+    record(f"tracking {found['rows']:,} rows: fit time", found["fit"], "s")
+    record(f"tracking {found['rows']:,} rows: DVCLive log time", found["log"], "s")
     print(
         f"\nExperiment tracking, {found['rows']:,} training rows × {FEATURES} features "
         f"(curves: {', '.join(found['curves'])}); baseline = the fit, in the same process.\n"
@@ -244,9 +318,16 @@ def batch_scoring(project: Path, env_dir: Path, env: dict, rows: int) -> None:
         env=env,
         check=True,
     )
-    plain = measure([python, "-c", PLAIN_PREDICT, str(batch)], project, env)
+    plain = measure(
+        [python, "-c", PLAIN_PREDICT, str(batch)], project, env, f"predict {rows:,} rows: plain"
+    )
     command = [python, "-m", package, "predict", str(batch), str(scored)]
-    ours = measure([*command, "--model", "models/model.joblib"], project, env)
+    ours = measure(
+        [*command, "--model", "models/model.joblib"],
+        project,
+        env,
+        f"predict {rows:,} rows: predict",
+    )
     print(
         f"\nBatch scoring, {rows:,} rows × {FEATURES} features, the model trained above; "
         "baseline = a plain script: read the file, one predict_proba call.\n"
@@ -277,11 +358,16 @@ def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
     sh("git", "add", "--all")
     sh("git", *IDENTITY, "commit", "-q", "-m", "Lower the learning rate")
 
+    pr = f"pull request {test_rows:,} test rows"
     sh("python", "-m", package, "lock-check")  # as `make pr-report` does before repro
     python = str(env_dir / "bin" / "python")
-    base = measure([python, "-c", SCORE_ONLY.format(package=package)], project, env)
-    report = measure([python, "-m", package, "report", "--base", "main"], project, env)
-    gate = measure([python, "-m", package, "gate"], project, env)
+    base = measure(
+        [python, "-c", SCORE_ONLY.format(package=package)], project, env, f"{pr}: score only"
+    )
+    report = measure(
+        [python, "-m", package, "report", "--base", "main"], project, env, f"{pr}: report"
+    )
+    gate = measure([python, "-m", package, "gate"], project, env, f"{pr}: gate")
     text = (project / "build" / "pr" / "report.md").read_text(encoding="utf-8")
     if "Every model scored on this pull request's" not in text:
         raise SystemExit("the benchmark's report did not score the baselines on its rows")
@@ -305,6 +391,7 @@ def pull_request(env_dir: Path, env: dict, test_rows: int) -> None:
         text=True,
     ).stdout
     noop = time.perf_counter() - start
+    record(f"{pr}: no-op pr-report time", noop, "s")
     reran = output.count("Running stage")
 
     both = report["seconds"] + gate["seconds"]
@@ -357,8 +444,16 @@ def monitoring(project: Path, env: dict, rows: int) -> None:
     maker = [python, "-c", MAKE_DRIFTED.format(package=package), str(rows), str(FEATURES)]
     subprocess.run([*maker, str(seed), str(batch)], cwd=project, env=env, check=True)
     plain = str(TEMPLATE / "harness" / "bench_plain.py")
-    base = measure([python, plain, "monitor", str(batch)], project, env)
-    ours = measure([python, "-m", package, "monitor", str(batch)], project, env, ok=(0, 3))
+    base = measure(
+        [python, plain, "monitor", str(batch)], project, env, f"monitor {rows:,} rows: plain"
+    )
+    ours = measure(
+        [python, "-m", package, "monitor", str(batch)],
+        project,
+        env,
+        f"monitor {rows:,} rows: monitor",
+        ok=(0, 3),
+    )
     drift = json.loads((project / "build" / "monitor" / "drift.json").read_text("utf-8"))
     if ours["code"] != 3 or sorted(drift["drifted_features"]) != list(DRIFTED):
         raise SystemExit(
@@ -394,8 +489,10 @@ def text_pipeline(env_dir: Path, env: dict, rows: int) -> None:
     python = str(env_dir / "bin" / "python")
     plain = str(TEMPLATE / "harness" / "bench_plain.py")
     shape = [str(rows), str(FEATURES), str(TEXT_COLUMNS)]
-    base = measure([python, plain, "mixed", package, *shape], project, env)
-    full = measure(["dvc", "repro"], project, env)
+    base = measure(
+        [python, plain, "mixed", package, *shape], project, env, f"text {rows:,} rows: plain"
+    )
+    full = measure(["dvc", "repro"], project, env, f"text {rows:,} rows: dvc repro")
     table = int(shell(project, env, python, "-c", TABLE_BYTES.format(package=package), *shape))
     libraries = measure([python, "-c", LIBRARIES], project, env)["peak"]
     numbers = FEATURES - TEXT_COLUMNS
@@ -425,9 +522,13 @@ def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:
     install(project, env_dir)
     python = str(env_dir / "bin" / "python")
     plain = str(TEMPLATE / "harness" / "bench_plain.py")
-    base = measure([python, plain, str(rows), str(FEATURES)], project, env)
-    full = measure(["dvc", "repro"], project, env)
-    noop = measure(["dvc", "repro"], project, env)  # DVC's own process, beside each stage
+    base = measure(
+        [python, plain, str(rows), str(FEATURES)], project, env, f"big {rows:,} rows: plain"
+    )
+    full = measure(["dvc", "repro"], project, env, f"big {rows:,} rows: dvc repro")
+    noop = measure(
+        ["dvc", "repro"], project, env, f"big {rows:,} rows: no-op repro"
+    )  # DVC's own process, beside each stage
     dataset = rows * (FEATURES + 1) * 8
     total = full["peak"] + noop["peak"]
     print(
@@ -525,9 +626,10 @@ def pipeline(sizes: list[int], first: Path, env_dir: Path, env: dict) -> dict[in
         project = first if rows == sizes[0] else prepare_project(rows)
         install(project, env_dir)
         dataset = rows * (FEATURES + 1) * 8  # float64 features and target, in memory
-        base = measure([python, plain, str(rows), str(FEATURES)], project, env)
-        full = measure(["dvc", "repro"], project, env)
-        noop = measure(["dvc", "repro"], project, env)
+        named = f"pipeline {rows:,} rows"
+        base = measure([python, plain, str(rows), str(FEATURES)], project, env, f"{named}: plain")
+        full = measure(["dvc", "repro"], project, env, f"{named}: dvc repro")
+        noop = measure(["dvc", "repro"], project, env, f"{named}: no-op repro")
         table.append((rows, dataset, base, full, noop))
         projects[rows] = project
 
@@ -616,6 +718,7 @@ def main() -> None:
     big = int(os.environ.get("BENCH_BIG_ROWS", "5000000"))
     if "big" in chosen and big > 0:
         big_pipeline(env_dir, env, big)
+    compare_with_last(os.environ.get("BENCH_SAVE", "") not in ("", "0"))
     if "statistics" in chosen:
         statistics(env_dir, env, os.environ.get("BENCH_STAT_SCALE", "1"))
 

@@ -226,6 +226,10 @@ def test_make_bench_on_small_data():
     assert re.search(r"\| dvc repro \| [\d.]+ s \| [\d.]+× \| \d+ MiB", result.stdout)
     assert "The pipeline at 4,000 rows × 20 features" in result.stdout
     assert "within the memory of a 24 GB machine" in result.stdout
+    # Each figure against the last saved run (sizes not saved there are new).
+    assert "Against the last saved run (harness/bench_last.json" in ratios
+    assert re.search(r"\| pipeline 3,000 rows: dvc repro: time \| .+ \| [\d.]+ s \| ", ratios)
+    assert re.search(r"\d+ regression\(s\) of more than 10%", ratios)
     assert re.search(
         r"\| binary, 114 rows, production ≠ base \| [\d.]+% \(\d+/\d+; ≤ [\d.]+%\) \| ≤ 5% \|",
         statistics,

@@ -276,8 +276,8 @@ def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[dict[s
     sample = frame.sample(n=LEAK_SAMPLE, random_state=0) if rows > LEAK_SAMPLE else frame
     for name, kind in schema.features.items():
         values = frame[name]
-        whole = kind == "categorical" or (
-            kind == "numeric" and np.all(np.mod(values.dropna().to_numpy("float64"), 1) == 0)
+        whole = kind == "categorical" or (  # the sample first: it mostly settles it
+            kind == "numeric" and integral(sample[name]) and integral(values)
         )
         if rows >= 20 and whole and values.nunique(dropna=True) == rows:
             warning = (
@@ -303,6 +303,11 @@ def leaks(frame: pd.DataFrame, schema: Schema, problem_type: str) -> list[dict[s
             )
             found.append({"column": str(name), "warning": warning})
     return found
+
+
+def integral(values: pd.Series) -> bool:
+    """Whether every number present is a whole number."""
+    return bool(np.all(np.mod(values.dropna().to_numpy("float64"), 1) == 0))
 
 
 def separation(values: pd.Series, kind: str, target: pd.Series, problem_type: str):
@@ -402,7 +407,11 @@ def read_split(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     each row's key. Text is read as categories, which take a fraction of the memory."""
     import pyarrow.parquet as pq
 
-    frame = pq.read_table(path).to_pandas(strings_to_categorical=True, self_destruct=True)
+    # A block per column, each freed from Arrow's memory as it is converted: the table is
+    # never held twice.
+    frame = pq.read_table(path).to_pandas(
+        strings_to_categorical=True, split_blocks=True, self_destruct=True
+    )
     if target not in frame.columns:
         raise ProjectError(
             f"{path}: no column {target!r} (params.yaml: prepare.target): it was prepared "

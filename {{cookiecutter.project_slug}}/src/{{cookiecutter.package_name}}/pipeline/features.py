@@ -25,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 KINDS = ("numeric", "boolean", "categorical", "datetime")
+FLOATS = ("float32", "float64")  # numeric columns held as they are (no copy, no widening)
 TRUE, FALSE = {"true", "yes", "y", "t"}, {"false", "no", "n", "f"}
 SAMPLE = 2_000  # values looked at to infer a text column's kind
 MAX_CATEGORIES = 250  # distinct values an encoder keeps per column; rarer ones are grouped
@@ -64,14 +65,17 @@ def as_booleans(values: pd.Series) -> pd.Series | None:
         return values
     if types.is_numeric_dtype(values) or types.is_datetime64_any_dtype(values):
         return None
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
     present = values.dropna()
     if present.empty:
         return None
-    text = present.map(lambda value: str(value).strip().lower())
-    if not text.isin(TRUE | FALSE).all():
+    try:  # each distinct value looked at once, not once a row
+        distinct = pd.unique(present)
+    except TypeError:  # unhashable values (lists): each row's
+        distinct = present
+    if not all(str(value).strip().lower() in TRUE | FALSE for value in distinct):
         return None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
     mapped = values.map(lambda value: None if pd.isna(value) else str(value).strip().lower())
     return mapped.map({**dict.fromkeys(TRUE, True), **dict.fromkeys(FALSE, False)})
 
@@ -98,10 +102,10 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def looks_like_dates(values: pd.Series) -> bool:
     """Whether a text column holds dates: almost every value (of a sample) parses as one
     and has the digits and separators of a date."""
-    present = values.dropna().astype(str)
+    present = values.dropna()
     if present.empty:
         return False
-    sample = present.sample(min(len(present), SAMPLE), random_state=0)
+    sample = present.sample(min(len(present), SAMPLE), random_state=0).astype(str)
     shaped = sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True)
     if shaped.mean() < 0.95:
         return False
@@ -141,17 +145,18 @@ def schema_of(
 
 
 def typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The feature columns as their kinds hold them: numbers as floats, booleans as
-    True/False/missing (pandas' nullable boolean), categories as text, dates as
-    datetimes. The same function serves training, evaluation and scoring, so a column is
-    read one way everywhere."""
+    """The feature columns as their kinds hold them: numbers as floats (float32 stays
+    float32), booleans as True/False/missing (pandas' nullable boolean), categories as
+    text, dates as datetimes. The same function serves training, evaluation and scoring,
+    so a column is read one way everywhere. A column already held so is not copied."""
     columns = {}
     for name, kind in schema.features.items():
         values = frame[name]
-        if kind == "numeric" and values.dtype == "float64":
-            columns[name] = values  # already as the model reads it (serving's rows)
-        elif kind == "numeric":
-            columns[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        if kind == "numeric":
+            held = isinstance(values.dtype, np.dtype) and values.dtype.name in FLOATS
+            columns[name] = (
+                values if held else pd.to_numeric(values, errors="coerce").astype("float64")
+            )
         elif kind == "boolean":
             booleans = as_booleans(values)
             if booleans is None:  # declared boolean, but some values are not
@@ -161,7 +166,8 @@ def typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             columns[name] = parse_dates(values)
         else:
             columns[name] = as_categories(values)
-    return pd.DataFrame(columns, index=frame.index)
+    # Not consolidated into one block: that would copy the whole table.
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def as_categories(values: pd.Series) -> pd.Series:
@@ -282,7 +288,8 @@ def describe(frame: pd.DataFrame, schema: Schema) -> list[list[str]]:
         values = frame[column]
         role = roles.get(name) or schema.features[name]
         how = "inferred" if name in schema.inferred else "declared"
-        example = values.dropna().iloc[0] if values.notna().any() else ""
+        present = values.notna().to_numpy()
+        example = values.iloc[int(present.argmax())] if present.any() else ""
         rows.append(
             [
                 name,
@@ -311,12 +318,14 @@ def notes(frame: pd.DataFrame, schema: Schema) -> list[dict[str, str]]:
     Warnings only: unlike a leak, a note does not fail the gate."""
     found = []
     for name, kind in schema.features.items():
-        values = frame[name].dropna()
-        if frame[name].nunique(dropna=False) <= 1:
+        column = frame[name]
+        missing = column.isna()
+        # A single value or none, compared, not counted (counting hashes every value).
+        if missing.all() or (not missing.any() and bool((column == column.iloc[0]).all())):
             held = (
                 "no values (all missing)"
-                if values.empty
-                else f"a single value ({str(values.iloc[0])[:SHOWN]!r})"
+                if missing.all()
+                else f"a single value ({str(column.iloc[0])[:SHOWN]!r})"
             )
             found.append(
                 {
@@ -329,15 +338,15 @@ def notes(frame: pd.DataFrame, schema: Schema) -> list[dict[str, str]]:
             )
         elif (
             kind == "categorical"
-            and free_text(values.astype(str))
-            and values.nunique() < len(frame)  # one value a row: named as a likely ID (leaks)
+            and free_text(text := as_categories(column).dropna())  # each value as text once
+            and column.nunique() < len(frame)  # one value a row: named as a likely ID (leaks)
         ):
             found.append(
                 {
                     "column": name,
                     "note": (
-                        f"column {name!r} looks like free text ({values.nunique():,} "
-                        f"distinct values in {len(values):,} training rows): it is encoded "
+                        f"column {name!r} looks like free text ({text.nunique():,} "
+                        f"distinct values in {len(text):,} training rows): it is encoded "
                         f"as a category, where only its {MAX_CATEGORIES - 1} most frequent "
                         "values keep their own code, so its words are not used; drop it "
                         "(params.yaml: prepare.drop) or make features of its words "
@@ -346,6 +355,16 @@ def notes(frame: pd.DataFrame, schema: Schema) -> list[dict[str, str]]:
                 }
             )
     return found
+
+
+def seen(values: pd.Series) -> list[str]:
+    """A column's distinct values as text, sorted, missing left out: those of a
+    categorical column turned into text once each, not once a row."""
+    values = values.dropna()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        used = values.cat.remove_unused_categories().dtype
+        values = pd.Series(pd.Categorical.from_codes(range(len(used.categories)), dtype=used))
+    return sorted(values.astype(str).unique().tolist())
 
 
 def unseen(frame: pd.DataFrame, known: dict[str, list]) -> dict[str, int]:

@@ -49,8 +49,9 @@ def main() -> None:
     if kind == "classification":
         check_split(labels, train, test, method, column)
         positive = positive_class(labels, settings.positive_class)
-    found = leaks(frame.iloc[train], schema, kind)
-    noted = notes(frame.iloc[train], schema)
+    training = frame.iloc[train]  # one copy of the training rows, for both
+    found, noted = leaks(training, schema, kind), notes(training, schema)
+    del training
     kept = [settings.target, *settings.ids, *schema.features]
     if column is not None and column not in kept:  # the report's intervals read it
         kept.append(column)

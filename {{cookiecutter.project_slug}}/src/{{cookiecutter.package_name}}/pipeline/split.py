@@ -29,6 +29,12 @@ def column_hash(values: pd.Series) -> np.ndarray:
         return pd.util.hash_array(np.where(np.isnan(numbers), np.inf, numbers))
     if types.is_datetime64_any_dtype(values):
         return pd.util.hash_array(values.to_numpy("datetime64[ns]").view("int64"))
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype == object:
+        # Text held as categories: each category hashed once, then taken by its codes
+        # (the hash of a value does not depend on the others).
+        names = pd.Series(values.cat.categories).astype("string").to_numpy(dtype=object)
+        hashes = pd.util.hash_array(np.append(names, "\0missing"), categorize=False)
+        return hashes[values.cat.codes.to_numpy()]  # code -1 (missing): the last
     text = values.astype("string").fillna("\0missing").to_numpy(dtype=object)
     return pd.util.hash_array(text, categorize=True)
 

@@ -34,7 +34,7 @@ from ..errors import ProjectError
 from ..progress import Progress
 from ..threads import available
 from .data import read_split
-from .features import Schema, encoder, typed
+from .features import Schema, encoder, seen, typed
 from .model import Model, save
 from .tracking import log_training
 
@@ -134,10 +134,7 @@ def train(
             estimator.fit(features, target)
     except InvalidParameterError as error:
         raise ProjectError(f"params.yaml: train.hyperparameters.{name}: {error}") from None
-    categories = {
-        column: sorted(features[column].dropna().astype(str).unique().tolist())
-        for column in schema.of("categorical")
-    }
+    categories = {column: seen(features[column]) for column in schema.of("categorical")}
     return Model(
         estimator=estimator,
         features=dict(schema.features),
