@@ -36,7 +36,8 @@ rows, against the same scoring called in-process. Then the container image's Pyt
 environment, built here with uv as its Dockerfile builds it (copies, bytecode compiled),
 before and after the `serve` group: the whole project environment (what the image held
 before) against the `serve` group and the package alone (the Dockerfile's `RUN uv`
-lines); the base image is not counted.
+lines); the base image is not counted. BENCH_IMAGE_BYTECODE=0 leaves the bytecode out
+(faster; the sizes are then smaller than the image's).
 
 Each time and peak measured here (the pipeline, tracking, predict, pr, monitor, text and
 big sections) is printed against the last saved run, harness/bench_last.json, a rise of
@@ -558,8 +559,10 @@ def tree_size(folder: Path) -> int:
 
 
 def image_environment(project: Path, env_dir: Path, env: dict) -> None:
-    """The image's environment before and after the `serve` group, built with uv."""
+    """The image's environment before and after the `serve` group, built with uv (its
+    bytecode compiled, as the Dockerfile does, unless BENCH_IMAGE_BYTECODE=0)."""
     python = str(env_dir / "bin" / "python")
+    bytecode = os.environ.get("BENCH_IMAGE_BYTECODE", "1") != "0"
     package = answers(project)["package_name"]
     dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
     after = [
@@ -579,7 +582,8 @@ def image_environment(project: Path, env_dir: Path, env: dict) -> None:
                            check=True)  # fmt: skip
             build = {
                 **env, "UV_PROJECT_ENVIRONMENT": str(venv), "VIRTUAL_ENV": str(venv),
-                "UV_PYTHON_DOWNLOADS": "never", "UV_LINK_MODE": "copy", "UV_COMPILE_BYTECODE": "1",
+                "UV_PYTHON_DOWNLOADS": "never", "UV_LINK_MODE": "copy",
+                "UV_COMPILE_BYTECODE": str(int(bytecode)),
             }  # fmt: skip
             for command in commands:
                 subprocess.run(["sh", "-c", command], cwd=project, env=build, check=True,
@@ -591,8 +595,9 @@ def image_environment(project: Path, env_dir: Path, env: dict) -> None:
             packages = len(list(site.glob("*.dist-info")))
             training = sorted(n for n in ("dvc", "dvclive", "gto") if (site / n).is_dir())
             rows.append((name, tree_size(venv), packages, training))
+    compiled = "" if bytecode else "; without bytecode (BENCH_IMAGE_BYTECODE=0)"
     print("\nThe image's Python environment (built here with uv, as the Dockerfile does; "
-          "the base image not counted):\n")  # fmt: skip
+          f"the base image not counted{compiled}):\n")  # fmt: skip
     print("| environment | size | packages | training stack in it |")
     print("|---|---:|---:|---|")
     for name, size, packages, training in rows:

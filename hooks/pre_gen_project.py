@@ -47,8 +47,8 @@ DEPENDENCY_MODULES = """
     google_crc32c grandalf grpc grpc_status gto h11 hydra idna images iniconfig isodate
     iterative_telemetry jmespath joblib jwt knack kombu markdown_it mdurl msal
     msal_extensions multidict networkx numpy oauthlib omegaconf opentelemetry orjson
-    packaging pandas pathspec platformdirs pluggy prompt_toolkit propcache proto psutil
-    public py pyarrow pyasn1 pyasn1_modules pycparser pydantic pydantic_core
+    packaging pandas pathspec platformdirs pluggy prometheus_client prompt_toolkit
+    propcache proto psutil public py pyarrow pyasn1 pyasn1_modules pycparser pydantic pydantic_core
     pydantic_settings pydevd_plugins pydot pygit2 pygments pygtrie pynvml pyparsing
     pytest pytz requests requests_oauthlib rich ruamel ruff s3fs scipy scmrepo semver
     setuptools shortuuid shtab six sklearn smmap sqltrie sshfs starlette tabulate

@@ -66,6 +66,7 @@ def expected_files(answers: dict) -> set[str]:
         "registry",
         "scoring",
         "signatures",
+        "threads",
         *(
             f"pipeline/{name}"
             for name in (
@@ -133,6 +134,7 @@ def expected_files(answers: dict) -> set[str]:
         "test_stages",
         "test_stats",
         "test_storage",
+        "test_threads",
         "test_tracking",
     ]
     files = {
