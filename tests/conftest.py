@@ -361,8 +361,8 @@ WORKFLOWS = Path(".github") / "workflows"
 TEMPLATE_BIN = Path(sys.executable).parent  # uv, which the workflow's `make install` uses
 
 
-# The developer's machine differs from the runner (which inherits this process's one
-# thread): more threads for OpenMP and BLAS.
+# The developer's machine differs from the runner: more threads for OpenMP and BLAS. Set
+# per flow (Repository.sh and Repository.run), never for the whole suite.
 LAPTOP = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
 # The CI runner the workflow tests emulate: one thread, unlike the laptop.
 RUNNER = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
