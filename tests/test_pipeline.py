@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from harness.env import run
+from harness.runner import GitHub
 
-from .conftest import git, readme_commands
+from .conftest import Repository, git, readme_commands
 
 METRICS = {
     "classification": {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"},
@@ -34,14 +35,26 @@ def dvc_status(project) -> dict:
 
 
 @pytest.mark.parametrize("problem_type", ["classification", "regression"])
-def test_project_checks_and_pipeline(baked, problem_type):
-    """Its tests and ruff pass; `dvc repro` trains, evaluates and locks; a second run
-    does nothing; the model registers in GTO under the declared name."""
+def test_project_checks_and_pipeline(baked, problem_type, project_env, tmp_path):
+    """Its tests and ruff pass, in its Code workflow (ci.yaml) on a push; `dvc repro`
+    trains, evaluates and locks; a second run does nothing; the model registers in GTO
+    under the declared name."""
     project = baked(problem_type=problem_type, model_name="churn-model")
     if problem_type == "classification":  # the project's tests cover both kinds themselves
-        run(project, "make", "test")
-    run(project, "make", "lint")
-    run(project, "make", "validate")
+        repo = Repository(project, GitHub(tmp_path / "github"), project_env)
+        git(project, "push", "-q", "origin", "main")
+        checked = repo.run("ci.yaml", "push", repo.gh.push_event("main"))
+        job = checked.jobs["check"]
+        assert job.conclusion == "success", job.log
+        assert job.permissions == {"contents": "read", "metadata": "read"}
+        validate, lint, tests = job.steps[-3:]
+        assert [validate.name, lint.name, tests.name] == [
+            f"Run make {name}" for name in ("validate", "lint", "test")
+        ]
+        assert re.search(r"\d+ passed", tests.log) and "failed" not in tests.log
+    else:
+        run(project, "make", "lint")
+        run(project, "make", "validate")
     # The lock is current (nothing moves), and refreshing it to the newest allowed works.
     run(project, "make", "lock")
     assert git(project, "status", "--porcelain") == ""
