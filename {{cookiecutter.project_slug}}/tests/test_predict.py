@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -27,11 +28,28 @@ def run(*arguments) -> int:
     return main(["predict", *map(str, arguments)])
 
 
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """Fits each problem type's model once for this module's tests."""
+    made = {}
+
+    def get(problem_type: str, table: pd.DataFrame):
+        if problem_type not in made:
+            path = tmp_path_factory.mktemp(problem_type) / "model.joblib"
+            model = fit(table, problem_type)
+            save(model, path)
+            made[problem_type] = model, path
+        return made[problem_type]
+
+    return get
+
+
 @pytest.fixture
-def model_file(tmp_path, table, problem_type):
-    model = fit(table, problem_type)
+def model_file(tmp_path, table, problem_type, fitted):
+    """The module's model of this problem type, in a file of this test's own."""
+    model, saved = fitted(problem_type, table)
     path = tmp_path / "model.joblib"
-    save(model, path)
+    shutil.copyfile(saved, path)
     return model, path
 
 
