@@ -52,7 +52,7 @@ from ..pipeline.model import Model
 from ..scoring import predict
 from ..threads import ENV as THREADS_ENV
 from ..threads import limit
-from . import auth, inference_protocol, metrics
+from . import auth, fast, inference_protocol, metrics
 from .bundle import Served, from_bundle
 from .predict import from_bytes, registered
 
@@ -199,31 +199,41 @@ def frame_of(rows: list[dict[str, Any]], model: Model) -> tuple[pd.DataFrame, di
     return pd.DataFrame(columns, copy=False), unchecked
 
 
-def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """`/predict`'s answer for ``rows`` (raw columns, each feature in one row at least); a
-    ProjectError names the row and column of a value the model cannot read."""
-    problem = value_problem(rows, model.features, model.ids)
-    if problem:
-        raise ProjectError(problem)
+def through_pipeline(model: Model, rows: list[dict[str, Any]]) -> tuple:
+    """(predictions, probabilities or None, each row's IDs or None, unseen values per
+    column) of ``rows`` by the model's pipeline (scoring.predict); a ProjectError names the
+    row and column of a value the model cannot read."""
     frame, unchecked = frame_of(rows, model)
     found = problems(frame, unchecked, rows="rows")
     if found:
         raise ProjectError(found[0][1])
     predicted, probabilities = predict(model, frame)
-    metrics.rows_scored(len(frame))
-    labels = [str(label) for label in model.classes]
     ids = [name for name in model.ids if name in frame.columns]
-    id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records")
+    id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records") if ids else None
+    return predicted.tolist(), probabilities, id_values, unseen(frame, model.categories)
+
+
+def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`/predict`'s answer for ``rows`` (raw columns, each feature in one row at least):
+    by the fast path when it takes them (fast.py: the same bits), else by the pipeline; a
+    ProjectError names the row and column of a value the model cannot read."""
+    problem = value_problem(rows, model.features, model.ids)
+    if problem:
+        raise ProjectError(problem)
+    compiled = fast.compiled(model)
+    found = compiled.scores(rows) if compiled else None
+    predicted, probabilities, ids, new = found or through_pipeline(model, rows)
+    metrics.rows_scored(len(rows))
+    labels = [str(label) for label in model.classes]
     answers = []
-    for index, value in enumerate(predicted.tolist()):
+    for index, value in enumerate(predicted):
         answer: dict[str, Any] = {"predicted": value}
         if probabilities is not None:
             answer["probabilities"] = dict(zip(labels, probabilities[index].tolist(), strict=True))
         if ids:
-            answer["ids"] = id_values[index]
+            answer["ids"] = ids[index]
         answers.append(answer)
     result: dict[str, Any] = {"predictions": answers}
-    new = unseen(frame, model.categories)
     if new:
         result["unseen"] = {column: int(count) for column, count in new.items()}
     return result
@@ -304,6 +314,7 @@ def app(served: Served, model: Model, limits: Limits = Limits()):
     service = FastAPI(title=f"{served.model} {served.version or ''}".strip())
     service.add_middleware(Guard, limits=limits)
     described = {**asdict(served), **schema(model)}
+    fast.compiled(model)  # before the first request
 
     @service.get("/health")
     async def health() -> dict[str, str]:
