@@ -73,6 +73,13 @@ def as_serve(function, *arguments):
 def compare(model, rows: list[dict]) -> None:
     compiled = fast.compiled(model)
     assert compiled is not None
+    # Rows whose number is a split's threshold exactly (a split sends it left).
+    numbers = {position: name for name, kind, position, _ in compiled.columns if kind == "numeric"}
+    feature, threshold, *_ = compiled.trees[0][0]
+    splits = [(numbers[f], value) for f, value in zip(feature, threshold, strict=True)
+              if f in numbers and value != 0][:fast.SMALL]  # fmt: skip
+    assert splits
+    rows = [*rows, *({**rows[0], name: value} for name, value in splits)]
     batches = [[row] for row in rows[:8]]
     batches += [rows[start : start + fast.SMALL] for start in range(0, len(rows), fast.SMALL)]
     for batch in batches:
