@@ -9,7 +9,9 @@ after the other (the baseline: the model's own cost, without HTTP and JSON). Twi
 with the model library's thread pools at the CPUs this process may use (as they were
 before `serve` limited them: SCORING_THREADS set to that number), and at one thread
 (`serve`'s default, one scoring thread per worker). Prints throughput and latency
-percentiles, the ratios to the baseline, and the single-row p99 overhead of HTTP.
+percentiles, the ratios to the baseline, the single-row p99 overhead of HTTP, the same
+single rows scored in-process through the pipeline without serve's fast path
+(operate/fast.py), and the issue's targets next to this run's figures.
 """
 
 import contextlib
@@ -163,10 +165,17 @@ def main() -> None:
     cpus = importlib.import_module(f"{package}.threads").available()
     limit = importlib.import_module(f"{package}.threads").limit
     results = []
+    pipeline: dict = {}
     for threads in dict.fromkeys((cpus, 1)):
         for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
             seconds, latency = in_process(serve.scored, model, bodies, threads, limit)
             results.append((threads, label, "in-process", len(bodies), seconds, latency))
+        # Single rows through the pipeline, as serve scored them before its fast path
+        # (operate/fast.py): the value checks, then scoring.predict on a table (at most
+        # 500: slow with more threads on a busy machine).
+        some = singles[:500]
+        _, latency = in_process(through_pipeline(serve), model, some, threads, limit)
+        pipeline[threads] = (len(some), percentiles(latency))
         with serving(package, folder, threads) as port:
             for label, bodies in (("1 row", singles), (f"{BATCH} rows", batches)):
                 for clients in (1, CLIENTS):
@@ -205,7 +214,35 @@ def main() -> None:
         print(
             f"\nSingle-row p99 overhead of HTTP (one client), {threads} thread(s): {over:.2f} ms"
         )
+        calls, slow = pipeline[threads]
+        print(
+            f"In-process single row through the pipeline (no fast path; {calls:,} calls), "
+            f"{threads} thread(s): p50 {slow['p50']:.2f} ms, p99 {slow['p99']:.2f} ms; the "
+            f"fast path's p99 is {p99[(*single, 'in-process')] / slow['p99']:.2f}× it"
+        )
     print(overhead)
+    seconds = {(t, label, how): wall for t, label, how, _, wall, _ in results}
+    batch = (1, f"{BATCH} rows")
+    ratio = seconds[(*batch, "HTTP, 1 client")] / seconds[(*batch, "in-process")]
+    print(
+        "\nTargets (issue 28, the default estimator, 1 thread): in-process single-row p99 "
+        f"{p99[(1, '1 row', 'in-process')]:.2f} ms (≤ 2 ms); HTTP's single-row p99 overhead "
+        f"{p99[(1, '1 row', 'HTTP, 1 client')] - p99[(1, '1 row', 'in-process')]:.2f} ms "
+        f"(≤ 5 ms); {BATCH}-row requests over HTTP (one client) {ratio:.2f}× in-process "
+        "(≤ 1.2×)."
+    )
+
+
+def through_pipeline(serve):
+    """serve's scoring without its fast path: the value checks, then the pipeline."""
+
+    def scored(model, rows: list[dict]):
+        problem = serve.value_problem(rows, model.features, model.ids)
+        if problem:
+            raise SystemExit(problem)
+        return serve.through_pipeline(model, rows)
+
+    return scored
 
 
 @contextlib.contextmanager

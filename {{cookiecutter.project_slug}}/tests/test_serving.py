@@ -1,21 +1,29 @@
-"""`serve` over real HTTP on loopback (uvicorn in a thread): the Open Inference Protocol
-beside /predict, the bearer token, the metrics and the access log. (A client of the
+"""`serve` over real HTTP on loopback (uvicorn in a thread; `serve` itself for two
+workers): the Open Inference Protocol beside /predict, the bearer token, the metrics
+and the access log. (A client of the
 protocol, tritonclient, scores a registered model in the template's tests.)"""
 
 import contextlib
+import hashlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvicorn
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.operate.bundle import Served
+from {{ cookiecutter.package_name }}.operate.bundle import EXPECTED_MD5, Served, write_bundle
+from {{ cookiecutter.package_name }}.operate.metrics import MULTIPROCESS
 from {{ cookiecutter.package_name }}.operate.serve import app
+from {{ cookiecutter.package_name }}.pipeline.model import save
 
 from .conftest import fit, mixed_table
 
@@ -282,3 +290,42 @@ def test_metrics_and_one_log_line_per_request(url, model_and_rows, capsys):
     assert {line["version"] for line in logged} == {"v1.0.0"}
     assert all(line["duration_ms"] >= 0 and line["time"].endswith("Z") for line in logged)
     assert "high" not in "\n".join(lines) and rows[0]["customer_id"] not in "\n".join(lines)
+
+
+def test_two_workers_report_their_metrics_together(model_and_rows, tmp_path):
+    """`serve --workers 2` over real HTTP: whichever worker answers a scrape, /metrics
+    counts the requests both answered (prometheus-client's multiprocess mode)."""
+    model, rows = model_and_rows
+    folder = tmp_path / "bundle"
+    save(model, tmp_path / "model.joblib")
+    data = (tmp_path / "model.joblib").read_bytes()
+    write_bundle(Served("a-model", "v1.0.0", None, None), data, folder)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environment = {**os.environ, EXPECTED_MD5: hashlib.md5(data).hexdigest()}
+    environment.pop(MULTIPROCESS, None)
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--bundle",
+               str(folder), "--port", str(port), "--workers", "2"]  # fmt: skip
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180  # three processes import the stack
+        while (text := (tmp_path / "serve.log").read_text()).count("startup complete") < 2:
+            assert server.poll() is None and time.monotonic() < deadline, text[-2000:]
+            time.sleep(0.2)
+        # Four clients at once, so that both workers answer (each is busy in turn).
+        with ThreadPoolExecutor(4) as clients:
+            body = {"rows": rows}
+            answers = list(clients.map(lambda _: call(f"{url}/predict", body), range(24)))
+        assert {status for status, _, _ in answers} == {200}
+        labels = {"route": "/predict", "status": "200", "model": "a-model"}
+        for _ in range(6):  # scrapes: each answered by either worker
+            scraped = call(f"{url}/metrics")[2]
+            assert sample(scraped, "serve_requests_total", **labels) == 24
+            assert sample(scraped, "serve_rows_scored_total", route="/predict") == 24 * len(rows)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()

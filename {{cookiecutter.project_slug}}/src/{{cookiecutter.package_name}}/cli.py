@@ -16,9 +16,11 @@ from typing import Any
 
 from . import __version__
 from .errors import ProjectError
+from .operate.limits import Limits
 from .paths import IMAGE_BUNDLE
 
 BUNDLE = str(IMAGE_BUNDLE)  # the bundle the image serves
+LIMITS = Limits()  # `serve`'s defaults
 # command -> (its help, its arguments as (flags, options) for argparse, what it runs)
 COMMANDS: dict[str, tuple[str, list[tuple[tuple[str, ...], dict]], Callable[..., Any]]] = {}
 
@@ -275,33 +277,35 @@ def predict(
     ),
     argument("--host", default="127.0.0.1", help="the address to listen on (%(default)s)"),
     argument("--port", type=port, default=8000, help="the port, 1 to 65535 (%(default)s)"),
-    argument("--workers", type=positive(int), default=1, help="processes (%(default)s)"),
     argument(
-        "--max-body-bytes", type=positive(int), default=1_048_576,
+        "--workers", type=positive(int), default=LIMITS.workers, help="processes (%(default)s)"
+    ),
+    argument(
+        "--max-body-bytes", type=positive(int), default=LIMITS.max_body_bytes,
         help="a request's body at most, else 413 (%(default)s)",
     ),
     argument(
-        "--max-rows", type=positive(int), default=1_000,
+        "--max-rows", type=positive(int), default=LIMITS.max_rows,
         help="rows per request at most, else 422 (%(default)s)",
     ),
     argument(
-        "--max-concurrent", type=positive(int), default=4,
+        "--max-concurrent", type=positive(int), default=LIMITS.max_concurrent,
         help="scoring requests in flight per worker, else 503 (%(default)s)",
     ),
     argument(
-        "--max-connections", type=positive(int), default=256,
+        "--max-connections", type=positive(int), default=LIMITS.max_connections,
         help="open connections per worker; more are closed (%(default)s)",
     ),
     argument(
-        "--header-timeout", type=positive(float), default=10.0,
+        "--header-timeout", type=positive(float), default=LIMITS.header_timeout,
         help="seconds for a request's headers, else closed (%(default)s)",
     ),
     argument(
-        "--body-timeout", type=positive(float), default=30.0,
+        "--body-timeout", type=positive(float), default=LIMITS.body_timeout,
         help="seconds for a request's body, else closed (%(default)s)",
     ),
     argument(
-        "--keep-alive", type=positive(float), default=5.0,
+        "--keep-alive", type=positive(float), default=LIMITS.keep_alive,
         help="seconds an idle connection stays open (%(default)s)",
     ),
 )  # fmt: skip
@@ -313,7 +317,7 @@ def serve(
     port: int,
     **limits: Any,
 ) -> None:
-    from .operate.serve import Limits, main
+    from .operate.serve import main
 
     main(stage, version, bundle_dir, host, port, Limits(**limits))
 

@@ -2,6 +2,8 @@
 
 - predict.py   batch scoring with a registered version
 - serve.py     the same over HTTP (FastAPI)
+- limits.py    serve's limits and their defaults (its options)
+- fast.py      serve's fast path: a few rows through a gradient-boosted model, the same bits
 - bundle.py    the bundle a container serves, its image, and their checks against the
                registry's record of the version
 - drift.py     the statistics of drift: two-sample tests, PSI, missing values, schema

@@ -11,6 +11,11 @@ Metrics (each labelled with the model and its version):
   for rows the model cannot read, ``invalid_request`` for a body that is not the
   protocol's, else named by the status: ``unauthorized``, ``not_found``, ...).
 
+With `serve --workers N`, /metrics reports every worker's requests, summed, whichever
+worker answers the scrape (prometheus-client's multiprocess mode: serve sets
+PROMETHEUS_MULTIPROC_DIR to a folder of its own for the workers' files); the log lines
+are each worker's, on the same stdout.
+
 The log line holds the time, method, path (cut at 200 characters), route, status,
 duration, rows scored, error kind, model and version: never the body, the query string
 or a header.
@@ -19,6 +24,7 @@ or a header.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from contextvars import ContextVar
@@ -32,7 +38,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"  # set before prometheus_client is imported
 PATH_SHOWN = 200  # characters of a request's path in its log line
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 KINDS = {
@@ -121,7 +129,11 @@ class Observed:
             self.observe(scope, status, time.perf_counter() - start, record)
 
     async def exposition(self, send) -> None:
-        body = generate_latest(self.registry)
+        registry = self.registry
+        if os.environ.get(MULTIPROCESS):  # every worker's, from their files
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        body = generate_latest(registry)
         headers = [(b"content-type", CONTENT_TYPE_LATEST.encode()),
                    (b"content-length", str(len(body)).encode())]  # fmt: skip
         await send({"type": "http.response.start", "status": 200, "headers": headers})

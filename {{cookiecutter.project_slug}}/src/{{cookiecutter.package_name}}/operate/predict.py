@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .. import paths
 from ..config import load_lifecycle
@@ -61,6 +59,9 @@ def from_bytes(data: bytes, where: Path) -> Model:
 def chunks(path: Path, rows: int) -> Iterator[tuple[pd.DataFrame, float]]:
     """The input table, ``rows`` rows at a time, each with the share of the input read
     so far (of its rows for Parquet, of its bytes for CSV)."""
+    import pyarrow as pa  # here: `serve` imports this module, and its image has no pyarrow
+    import pyarrow.parquet as pq
+
     if not path.is_file():
         raise ProjectError(f"{path}: file not found")
     suffix = path.suffix.lower()
@@ -111,6 +112,9 @@ def score_file(
     ID columns (as in the input), its position (``row``), the prediction and, for
     classification, each class's probability. Returns (rows, unseen values per column,
     the input's columns the model does not read)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if output.suffix.lower() not in PARQUET | CSV:
         raise ProjectError(f"{output}: expected a .csv or .parquet output file")
     scored, writer, unseen_values, ignored = 0, None, {}, []

@@ -17,7 +17,7 @@ before it is loaded). Then it answers:
 - ``GET /metadata``: model, version, stage, commit, and the schema (features and their
   kinds, ID columns, target, classes).
 
-Limits (``Limits``; `serve`'s options set them): a body beyond ``max_body_bytes`` is a
+Limits (limits.py's ``Limits``; `serve`'s options set them): a body beyond ``max_body_bytes`` is a
 413 (refused by its Content-Length before it is read, or once that many bytes have
 arrived); more than ``max_rows`` rows a 422; more than ``max_concurrent`` scoring
 requests in flight in a worker a 503 with Retry-After (each worker scores on one
@@ -35,8 +35,10 @@ import asyncio
 import contextvars
 import json
 import os
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -52,25 +54,12 @@ from ..pipeline.model import Model
 from ..scoring import predict
 from ..threads import ENV as THREADS_ENV
 from ..threads import limit
-from . import auth, inference_protocol, metrics
+from . import auth, fast, inference_protocol, metrics
 from .bundle import Served, from_bundle
+from .limits import Limits
 from .predict import from_bytes, registered
 
 ARGUMENTS = "SERVE_ARGUMENTS"  # what each worker process loads (`serve --workers N`)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one request, and one worker process, may take (`serve`'s options)."""
-
-    max_body_bytes: int = 1_048_576  # a request's body: 1 MiB
-    max_rows: int = 1_000  # rows in one request (`predict` scores files of any size)
-    max_concurrent: int = 4  # scoring requests in flight in a worker, queued included
-    max_connections: int = 256  # open connections per worker
-    header_timeout: float = 10.0  # seconds for a request's line and headers to arrive
-    body_timeout: float = 30.0  # seconds for its body to arrive
-    keep_alive: float = 5.0  # seconds an idle kept-alive connection stays open
-    workers: int = 1  # processes, each scoring on one thread
 
 
 LIMITS = Limits()  # this process's, set by app()
@@ -199,31 +188,41 @@ def frame_of(rows: list[dict[str, Any]], model: Model) -> tuple[pd.DataFrame, di
     return pd.DataFrame(columns, copy=False), unchecked
 
 
-def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """`/predict`'s answer for ``rows`` (raw columns, each feature in one row at least); a
-    ProjectError names the row and column of a value the model cannot read."""
-    problem = value_problem(rows, model.features, model.ids)
-    if problem:
-        raise ProjectError(problem)
+def through_pipeline(model: Model, rows: list[dict[str, Any]]) -> tuple:
+    """(predictions, probabilities or None, each row's IDs or None, unseen values per
+    column) of ``rows`` by the model's pipeline (scoring.predict); a ProjectError names the
+    row and column of a value the model cannot read."""
     frame, unchecked = frame_of(rows, model)
     found = problems(frame, unchecked, rows="rows")
     if found:
         raise ProjectError(found[0][1])
     predicted, probabilities = predict(model, frame)
-    metrics.rows_scored(len(frame))
-    labels = [str(label) for label in model.classes]
     ids = [name for name in model.ids if name in frame.columns]
-    id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records")
+    id_values = frame[ids].where(frame[ids].notna(), None).to_dict("records") if ids else None
+    return predicted.tolist(), probabilities, id_values, unseen(frame, model.categories)
+
+
+def scored(model: Model, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`/predict`'s answer for ``rows`` (raw columns, each feature in one row at least):
+    by the fast path when it takes them (fast.py: the same bits), else by the pipeline; a
+    ProjectError names the row and column of a value the model cannot read."""
+    problem = value_problem(rows, model.features, model.ids)
+    if problem:
+        raise ProjectError(problem)
+    compiled = fast.compiled(model)
+    found = compiled.scores(rows) if compiled else None
+    predicted, probabilities, ids, new = found or through_pipeline(model, rows)
+    metrics.rows_scored(len(rows))
+    labels = [str(label) for label in model.classes]
     answers = []
-    for index, value in enumerate(predicted.tolist()):
+    for index, value in enumerate(predicted):
         answer: dict[str, Any] = {"predicted": value}
         if probabilities is not None:
             answer["probabilities"] = dict(zip(labels, probabilities[index].tolist(), strict=True))
         if ids:
-            answer["ids"] = id_values[index]
+            answer["ids"] = ids[index]
         answers.append(answer)
     result: dict[str, Any] = {"predictions": answers}
-    new = unseen(frame, model.categories)
     if new:
         result["unseen"] = {column: int(count) for column, count in new.items()}
     return result
@@ -289,14 +288,14 @@ class Guard:
             self.busy -= 1
 
 
-def app(served: Served, model: Model, limits: Limits = Limits()):
-    """The FastAPI application serving ``model`` within ``limits``: routes (and other
-    middleware) can be added to it."""
+def app(served: Served, model: Model, limits: Limits | None = None):
+    """The FastAPI application serving ``model`` within ``limits`` (by default, Limits'
+    defaults): routes (and other middleware) can be added to it."""
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
     global LIMITS
-    LIMITS = limits
+    LIMITS = limits = limits or Limits()
     threads = int(os.environ[THREADS_ENV]) if os.environ.get(THREADS_ENV, "").isdigit() else 1
     # One scoring thread: the model library's pools limited to `threads` on it (OpenMP's
     # limit is a thread's own), and the event loop left free for /health.
@@ -304,6 +303,7 @@ def app(served: Served, model: Model, limits: Limits = Limits()):
     service = FastAPI(title=f"{served.model} {served.version or ''}".strip())
     service.add_middleware(Guard, limits=limits)
     described = {**asdict(served), **schema(model)}
+    fast.compiled(model)  # before the first request
 
     @service.get("/health")
     async def health() -> dict[str, str]:
@@ -412,11 +412,12 @@ def main(
     bundle_dir: str | None,
     host: str,
     port: int,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
 ) -> None:
     """The `serve` command: answer on http://host:port until stopped (Ctrl-C)."""
     import uvicorn
 
+    limits = limits or Limits()
     served, model = loaded(stage, version, bundle_dir)
     held = f", {served.stage}" if served.stage else ""
     commit = f" ({served.commit[:7]}{held})" if served.commit else ""
@@ -443,4 +444,11 @@ def main(
     )
     del model
     options["timeout_worker_healthcheck"] = 120
-    uvicorn.run(f"{__name__}:worker", factory=True, workers=limits.workers, **options)
+    # The workers' metrics, summed at /metrics whichever worker answers: prometheus-client's
+    # multiprocess mode, each worker's values in files of a folder made for this run.
+    folder = tempfile.mkdtemp(prefix="serve-metrics-")
+    os.environ[metrics.MULTIPROCESS] = folder
+    try:
+        uvicorn.run(f"{__name__}:worker", factory=True, workers=limits.workers, **options)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
