@@ -626,26 +626,7 @@ def main() -> None:
     detectable_section()
     pushes_section()
 
-    print(
-        "\nA model exactly at its allowance (its population metric worse than both baselines' "
-        "by the allowance), 1,000 rows, that criterion alone: it must fail at most 5%.\n"
-    )
-    print("| At the allowance | Fails the gate | Target |")
-    print("|---|---:|---:|")
-    for make, metric, base_noise, full_gate in (
-        (binary, "f1", 1.0, CLASSIFICATION_GATE),
-        (binary, "roc_auc", 1.0, CLASSIFICATION_GATE),
-        (regression, "r2", 0.3, REGRESSION_GATE),
-    ):
-        rule = full_gate.metrics[metric]
-        noise = noise_for(make, base_noise, metric, rule.max_regression)
-        gate = config.Gate.model_validate({"metrics": {metric: rule.model_dump()}})
-        failures, total, _ = gate_runs(
-            make, 1000, [noise, base_noise, base_noise], gate, False, runs(500), 8
-        )
-        name = f"{metric} worse by its allowance ({rule.max_regression:g})"
-        print(f"| {name} | {rate(failures, total)} | ≤ 5% |")
-
+    allowance_section()
     proposal_section()
 
     print(
@@ -678,6 +659,33 @@ def main() -> None:
 
     drift_section()
     print(f"\n(statistics section: {time.perf_counter() - started:.0f} s)")
+
+
+def allowance_section() -> None:
+    """A model exactly at its allowance against production ≠ base, that criterion alone:
+    how often the gate fails it. 2,000 runs each, so that the 95% upper bound of a rate
+    near 5% is within 1.5× of it (at 500 runs, R²'s 29 failures, 5.8%, had a bound of
+    8.2%; the same seed's 2,000 runs fail 4.3%, ≤ 5.3%)."""
+    print(
+        "\nA model exactly at its allowance (its population metric worse than both baselines' "
+        "by the allowance), 1,000 rows, that criterion alone: it must fail at most 5% (the 95% "
+        "upper bound within 1.5× of it).\n"
+    )
+    print("| At the allowance | Fails the gate | Target |")
+    print("|---|---:|---:|")
+    for make, metric, base_noise, full_gate in (
+        (binary, "f1", 1.0, CLASSIFICATION_GATE),
+        (binary, "roc_auc", 1.0, CLASSIFICATION_GATE),
+        (regression, "r2", 0.3, REGRESSION_GATE),
+    ):
+        rule = full_gate.metrics[metric]
+        noise = noise_for(make, base_noise, metric, rule.max_regression)
+        gate = config.Gate.model_validate({"metrics": {metric: rule.model_dump()}})
+        failures, total, _ = gate_runs(
+            make, 1000, [noise, base_noise, base_noise], gate, False, runs(2000), 8
+        )
+        name = f"{metric} worse by its allowance ({rule.max_regression:g})"
+        print(f"| {name} | {rate(failures, total)} | ≤ 5% |")
 
 
 def caught(found: int, total: int) -> str:
