@@ -96,7 +96,8 @@ def test_numbers_alone_are_encoded_as_a_column_transformer_passes_them_through()
     assert isinstance(transformer, Numbers) and categorical == []
     passed = ColumnTransformer([("numeric", "passthrough", ["a", "b"])]).fit_transform(frame)
     encoded = transformer.fit_transform(frame)
-    assert encoded.dtype == passed.dtype and encoded.flags.f_contiguous == passed.flags.f_contiguous
+    assert encoded.dtype == passed.dtype
+    assert encoded.flags.f_contiguous and passed.flags.f_contiguous
     assert encoded.tobytes("A") == passed.tobytes("A")
     assert list(transformer.get_feature_names_out()) == ["a", "b"]
 
