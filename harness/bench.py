@@ -39,6 +39,11 @@ before) against the `serve` group and the package alone (the Dockerfile's `RUN u
 lines); the base image is not counted. BENCH_IMAGE_BYTECODE=0 leaves the bytecode out
 (faster; the sizes are then smaller than the image's).
 
+Both sides of each comparison run on the same CPU threads: BENCH_THREADS (this machine's
+CPUs by default) for the plain script and as the recipe's train.threads and
+SCORING_THREADS. Each measurement gives its wall time, its CPU time (user and system, all
+its processes: on a busy machine, the figure that still compares) and its peak memory.
+
 Each time and peak measured here (the pipeline, tracking, predict, pr, monitor, text and
 big sections) is printed against the last saved run, harness/bench_last.json, a rise of
 more than 10% flagged; `make bench SAVE=1` (BENCH_SAVE=1) saves this run's figures there,
@@ -72,16 +77,22 @@ SECTIONS = (
 MIB, GIB = 2**20, 2**30
 MACHINE = 24 * 10**9  # the issue's target: a 2-core, 24 GB machine
 WORK = TEMPLATE / "build" / "bench"  # the bakes, kept between runs
-# Runs a command and reports its wall time and the peak RSS of its largest process
-# (RUSAGE_CHILDREN covers every descendant that was waited for).
+# Runs a command and reports its wall time, its CPU time (user and system, every process
+# of it) and the peak RSS of its largest process (RUSAGE_CHILDREN covers every
+# descendant that was waited for). CPU time says what wall time means on a busy machine.
 MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-print(json.dumps({"code": code, "seconds": seconds, "peak": peak}))
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu, peak = used.ru_utime + used.ru_stime, used.ru_maxrss * 1024
+print(json.dumps({"code": code, "seconds": seconds, "cpu": cpu, "peak": peak}))
 """
+# The CPU threads of both sides of each comparison: the plain script's (threadpoolctl,
+# bench_plain.py) and the recipe's, params.yaml's train.threads and the scoring's
+# SCORING_THREADS; BENCH_THREADS, by default this machine's CPUs.
+THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
 
 
 def measure(
@@ -102,6 +113,7 @@ def measure(
         raise SystemExit(f"{' '.join(command)} failed ({figures['code']}) in {cwd}")
     if name:
         record(f"{name}: time", figures["seconds"], "s")
+        record(f"{name}: CPU time", figures["cpu"], "s")
         record(f"{name}: peak memory", figures["peak"] / MIB, "MiB")
     return figures
 
@@ -184,7 +196,12 @@ def prepare_project(rows: int, name: str | None = None, categorical: int = 0) ->
     shutil.rmtree(WORK / (name or str(rows)), ignore_errors=True)
     project = bake(WORK / (name or str(rows)))
     synthetic = {"rows": rows, "features": FEATURES, "categorical": categorical}
-    edit_params(project, lambda p: p["prepare"].update(source="synthetic", synthetic=synthetic))
+
+    def change(params: dict) -> None:
+        params["prepare"].update(source="synthetic", synthetic=synthetic)
+        params["train"]["threads"] = THREADS  # the plain script's (bench_plain.py)
+
+    edit_params(project, change)
     return project
 
 
@@ -501,14 +518,18 @@ def text_pipeline(env_dir: Path, env: dict, rows: int) -> None:
         f"\nA table with text: {rows:,} rows, {numbers} numeric and {TEXT_COLUMNS} text columns "
         "(one of 1,000 distinct values, the others 20), a full `dvc repro` (kinds inferred, "
         "hash split, encoding inside the model); baseline = a plain script doing the same "
-        "encoding and fit in one process.\n"
+        f"encoding and fit in one process. {threads()}\n"
     )
-    print("| | time | ratio | peak memory | peak ratio | peak ÷ table | same, less libraries |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| | time | ratio | CPU time | peak memory | peak ratio | peak ÷ table "
+        "| same, less libraries |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, figures in (("plain script (baseline)", base), ("dvc repro", full)):
         print(
             f"| {name} | {figures['seconds']:.2f} s | {figures['seconds'] / base['seconds']:.2f}× "
-            f"| {figures['peak'] / MIB:.0f} MiB | {figures['peak'] / base['peak']:.2f}× "
+            f"| {figures['cpu']:.2f} s | {figures['peak'] / MIB:.0f} MiB "
+            f"| {figures['peak'] / base['peak']:.2f}× "
             f"| {figures['peak'] / table:.2f}× | {(figures['peak'] - libraries) / table:.2f}× |"
         )
     print(
@@ -534,14 +555,15 @@ def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:
     total = full["peak"] + noop["peak"]
     print(
         f"\nThe pipeline at {rows:,} rows × {FEATURES} features (synthetic source), a full "
-        "`dvc repro` in a fresh project; baseline = the plain script.\n"
+        f"`dvc repro` in a fresh project; baseline = the plain script. {threads()}\n"
     )
-    print("| | time | ratio | peak memory | peak ratio | peak ÷ dataset |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| | time | ratio | CPU time | peak memory | peak ratio | peak ÷ dataset |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, figures in (("plain script (baseline)", base), ("dvc repro", full)):
         print(
             f"| {name} | {figures['seconds']:.2f} s | {figures['seconds'] / base['seconds']:.2f}× "
-            f"| {figures['peak'] / GIB:.2f} GiB | {figures['peak'] / base['peak']:.2f}× "
+            f"| {figures['cpu']:.2f} s | {figures['peak'] / GIB:.2f} GiB "
+            f"| {figures['peak'] / base['peak']:.2f}× "
             f"| {figures['peak'] / dataset:.2f}× |"
         )
     verdict = "within" if total <= MACHINE else "NOT within"
@@ -550,6 +572,15 @@ def big_pipeline(env_dir: Path, env: dict, rows: int) -> None:
         f"({noop['peak'] / MIB:.0f} MiB, a no-op repro) = {total / GIB:.2f} GiB: {verdict} "
         f"the memory of a 24 GB machine ({MACHINE / GIB:.1f} GiB). "
         f"This machine: {os.cpu_count()} cores, {memory() / GIB:.1f} GiB."
+    )
+
+
+def threads() -> str:
+    """The threads of both sides, as the tables' captions say them."""
+    return (
+        f"Threads: {THREADS} for the plain script (threadpoolctl) and for the recipe "
+        f"(params.yaml's train.threads, SCORING_THREADS); BENCH_THREADS sets both. Load "
+        f"average (1 minute) now: {os.getloadavg()[0]:.2f}."
     )
 
 
@@ -642,18 +673,20 @@ def pipeline(sizes: list[int], first: Path, env_dir: Path, env: dict) -> dict[in
 
     print(
         f"\nSynthetic classification, {FEATURES} features; baseline = one plain script "
-        "doing the same work in one process, measured in this run.\n"
+        f"doing the same work in one process, measured in this run. {threads()}\n"
     )
     print(
-        "| rows | plain script | dvc repro | time ratio | overhead | no-op repro "
-        "| peak plain / repro | peak ratio | repro peak ÷ dataset | same, less libraries |"
+        "| rows | plain script | dvc repro | time ratio | overhead | CPU plain / repro "
+        "| no-op repro | peak plain / repro | peak ratio | repro peak ÷ dataset "
+        "| same, less libraries |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rows, dataset, base, full, noop in table:
         print(
             f"| {rows:,} | {base['seconds']:.2f} s | {full['seconds']:.2f} s "
             f"| {full['seconds'] / base['seconds']:.2f}× "
-            f"| {full['seconds'] - base['seconds']:+.2f} s | {noop['seconds']:.2f} s "
+            f"| {full['seconds'] - base['seconds']:+.2f} s "
+            f"| {base['cpu']:.2f} / {full['cpu']:.2f} s | {noop['seconds']:.2f} s "
             f"| {base['peak'] / MIB:.0f} / {full['peak'] / MIB:.0f} MiB "
             f"| {full['peak'] / base['peak']:.2f}× "
             f"| {full['peak'] / dataset:.2f}× | {(full['peak'] - libraries) / dataset:.2f}× |"
@@ -692,7 +725,8 @@ def main() -> None:
     sizes = [int(n) for n in os.environ.get("BENCH_ROWS", "100000,1000000").split(",")]
     first = prepare_project(sizes[0])
     env_dir = project_env(pins())
-    env = environ(env_dir)
+    # Both sides of a comparison on THREADS threads (bench_plain.py reads BENCH_THREADS).
+    env = environ(env_dir, SCORING_THREADS=str(THREADS), BENCH_THREADS=str(THREADS))
     projects = pipeline(sizes, first, env_dir, env) if "pipeline" in chosen else {}
 
     def project_of(rows: int, name: str | None = None) -> Path:

@@ -4,6 +4,9 @@
 estimator, predictions and metrics as the generated classification project with its
 default params.yaml, with no DVC and no files.
 
+Each runs on BENCH_THREADS CPU threads (threadpoolctl; by default the machine's CPUs), as
+bench.py sets the recipe's train.threads and SCORING_THREADS.
+
 ``python bench_plain.py mixed PACKAGE ROWS FEATURES CATEGORICAL``: the pipeline on a
 table whose last CATEGORICAL features are text (the project's synthetic rows), encoded
 as the generated project encodes them for its default estimator.
@@ -143,6 +146,13 @@ def monitor(batch_path: str, sample_rows: int = 100_000, bins: int = 10) -> None
 
 
 if __name__ == "__main__":
+    import os
+
+    import sklearn.ensemble  # noqa: F401 (loads OpenMP and BLAS, for threadpoolctl to find)
+    from threadpoolctl import threadpool_limits
+
+    # The recipe's threads (bench.py sets both): OpenMP's and BLAS's pools, as train does.
+    threadpool_limits(limits=int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1))
     if sys.argv[1] == "monitor":
         monitor(sys.argv[2])
     elif sys.argv[1] == "mixed":

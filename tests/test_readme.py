@@ -226,7 +226,7 @@ def test_make_bench_on_small_data():
     assert "Drift monitoring, 3,000 rows × 20 features" in result.stdout
     assert re.search(r"\| `monitor` command \| [\d.]+ s \| [\d,]+ \| [\d.]+× \|", result.stdout)
     assert "A table with text: 2,000 rows, 15 numeric and 5 text columns" in result.stdout
-    assert re.search(r"\| dvc repro \| [\d.]+ s \| [\d.]+× \| \d+ MiB", result.stdout)
+    assert re.search(r"\| dvc repro \| [\d.]+ s \| [\d.]+× \| [\d.]+ s \| \d+ MiB", result.stdout)
     assert "The pipeline at 4,000 rows × 20 features" in result.stdout
     assert "within the memory of a 24 GB machine" in result.stdout
     # Each figure against the last saved run (sizes not saved there are new).

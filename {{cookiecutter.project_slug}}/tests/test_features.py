@@ -4,12 +4,15 @@ unseen values handled; rows keyed and split so that a test row never moves."""
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 
 from {{ cookiecutter.package_name }}.operate import drift
 from {{ cookiecutter.package_name }}.operate.drift import schema_changes
 from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
 from {{ cookiecutter.package_name }}.pipeline.features import (
     MAX_CATEGORIES,
+    Numbers,
+    distinct,
     encoder,
     free_text,
     infer_kind,
@@ -80,6 +83,36 @@ def test_a_text_column_keeps_its_most_frequent_values_and_groups_the_rest(style)
     frequent = names[: MAX_CATEGORIES - 1]
     assert codes[frequent].groupby(level=0).first().nunique() == MAX_CATEGORIES - 1
     assert codes.drop(frequent).nunique() == 1
+
+
+def test_numbers_alone_are_encoded_as_a_column_transformer_passes_them_through():
+    """A table of numbers only skips the ColumnTransformer (which copies it three times):
+    the array the estimator fits on is the same, values, dtype and layout."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50).astype("float32")})
+    frame.loc[3, "a"] = np.nan
+    schema = schema_of(frame, "none", [], [], {})
+    transformer, categorical = encoder(schema, "native")
+    assert isinstance(transformer, Numbers) and categorical == []
+    passed = ColumnTransformer([("numeric", "passthrough", ["a", "b"])]).fit_transform(frame)
+    encoded = transformer.fit_transform(frame)
+    assert encoded.dtype == passed.dtype
+    assert encoded.flags.f_contiguous and passed.flags.f_contiguous
+    assert encoded.tobytes("A") == passed.tobytes("A")
+    assert list(transformer.get_feature_names_out()) == ["a", "b"]
+
+
+def test_distinct_values_are_counted_as_pandas_counts_them():
+    """Numbers are counted by sorting: missing left out, 0.0 and -0.0 one value."""
+    columns = [
+        pd.Series([1.0, np.nan, -0.0, 0.0, 1.0, 2.5]),
+        pd.Series([3, 1, 3, 2], dtype="int64"),
+        pd.Series([np.nan, np.nan]),
+        pd.Series(["a", None, "b", "a"]),
+        pd.Series([True, False, True]),
+    ]
+    for values in columns:
+        assert distinct(values) == values.nunique(dropna=True)
 
 
 def test_values_not_of_their_kind_are_named():

@@ -405,13 +405,16 @@ def out_of_fold(levels: np.ndarray, values: np.ndarray, fold: np.ndarray) -> np.
 def read_split(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
     """Read a prepared table (see prepare.py) as (its raw columns, the target), indexed by
     each row's key. Text is read as categories, which take a fraction of the memory."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     # A block per column, each freed from Arrow's memory as it is converted: the table is
-    # never held twice.
+    # never held twice. Arrow's allocator keeps what reading and converting freed (about
+    # the table's size) for tables to come: given back to the system, for the fit.
     frame = pq.read_table(path).to_pandas(
         strings_to_categorical=True, split_blocks=True, self_destruct=True
     )
+    pa.default_memory_pool().release_unused()
     if target not in frame.columns:
         raise ProjectError(
             f"{path}: no column {target!r} (params.yaml: prepare.target): it was prepared "

@@ -222,13 +222,35 @@ class Booleans(BaseEstimator, TransformerMixin):
         return np.array(self.columns_)
 
 
-def encoder(schema: Schema, style: str) -> tuple[ColumnTransformer, list[int]]:
+class Numbers(BaseEstimator, TransformerMixin):
+    """Numeric columns as one array, as a ColumnTransformer passing them through gives
+    it (the same values, dtype and column-major layout), copied once where that copies
+    the table three times."""
+
+    def fit(self, frame, y=None):  # noqa: ARG002 (scikit-learn's signature)
+        self.columns_ = list(frame.columns)
+        return self
+
+    def transform(self, frame):
+        columns = [frame[name].to_numpy() for name in self.columns_]
+        numbers = np.empty((len(frame), len(columns)), np.result_type(*columns), order="F")
+        for position, values in enumerate(columns):
+            numbers[:, position] = values
+        return numbers
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ARG002
+        return np.array(self.columns_)
+
+
+def encoder(schema: Schema, style: str) -> tuple[ColumnTransformer | Numbers, list[int]]:
     """The transformer from raw (typed) columns to numbers, and the positions of its
     categorical outputs. ``style``: "native" (trees that take categories as ordinal codes
     and missing values as they are: gradient boosting, random forests) or "linear"
     (imputed, scaled, one-hot; any other estimator)."""
     numeric, booleans = schema.of("numeric"), schema.of("boolean")
     categorical, dates = schema.of("categorical"), schema.of("datetime")
+    if style == "native" and numeric == list(schema.features):
+        return Numbers(), []  # numbers only: no columns to combine
     parts = []
     if style == "native":
         parts += [("numeric", "passthrough", numeric)] if numeric else []
@@ -296,11 +318,22 @@ def describe(frame: pd.DataFrame, schema: Schema) -> list[list[str]]:
                 role,
                 how if name in schema.features else "",
                 f"{int(values.isna().sum()):,}",
-                f"{values.nunique(dropna=True):,}",
+                f"{distinct(values):,}",
                 str(example)[:30],
             ]
         )
     return rows
+
+
+def distinct(values: pd.Series) -> int:
+    """How many distinct values a column holds, missing left out; numbers counted by
+    sorting them, several times faster than hashing them (as pandas' nunique does)."""
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu"):
+        return values.nunique(dropna=True)
+    numbers = values.to_numpy()
+    if values.dtype.kind == "f":
+        numbers = numbers[~np.isnan(numbers)]
+    return int(np.unique(numbers).size)
 
 
 def free_text(values: pd.Series) -> bool:
