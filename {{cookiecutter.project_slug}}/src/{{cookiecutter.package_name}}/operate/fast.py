@@ -34,7 +34,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
-from ..pipeline.features import Booleans
+from ..pipeline.features import Booleans, Numbers
 from ..pipeline.model import Model
 from ..pipeline.train import Columns
 
@@ -157,13 +157,16 @@ def compile_model(model: Model) -> Fast | None:
     columns, encode, trees = (step for _, step in steps.steps)
     if not (
         isinstance(columns, Columns)
-        and isinstance(encode, ColumnTransformer)
+        and isinstance(encode, (ColumnTransformer, Numbers))
         and isinstance(trees, (HistGradientBoostingClassifier, HistGradientBoostingRegressor))
         and set(model.features.values()) <= set(TAKEN)
         and dict(columns.schema.features) == model.features
     ):
         return None
-    encoded = positions(encode)
+    if isinstance(encode, Numbers):  # numbers only: each column where it stands
+        encoded = {name: index for index, name in enumerate(encode.columns_)}
+    else:
+        encoded = positions(encode)
     if encoded is None or not set(model.features) <= set(encoded):
         return None
     # The trees' input: the HistGradientBoosting's own encoding of categorical codes puts
@@ -174,7 +177,7 @@ def compile_model(model: Model) -> Fast | None:
     place = {name: inner[encoded[name]] if inner else encoded[name] for name in model.features}
     # The value each known category becomes there: the pipeline's encoders run once on
     # every category (a table as long as the longest list, shorter ones padded).
-    known = categories_of(encode)
+    known = categories_of(encode) if isinstance(encode, ColumnTransformer) else {}
     categorical = [name for name, kind in model.features.items() if kind == "categorical"]
     if not set(categorical) <= set(known) & set(model.categories):
         return None
