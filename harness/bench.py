@@ -24,7 +24,9 @@ Then the pipeline at BENCH_BIG_ROWS rows
 whether its peak memory fits a 24 GB machine. Last, the statistics (bench_statistics.py):
 the gate's and the drift monitor's error rates, power and coverage by seeded simulation
 with the generated project's own functions, each next to its target (BENCH_STAT_SCALE
-scales the number of simulated runs, 1 by default).
+scales the number of simulated runs, 1 by default; BENCH_STAT_PARTS picks some of its
+parts, comma-separated: gate, proposal, coverage, structure, seeds, drift, long_tails,
+monitor_year, every one by default; each part's wall and CPU time is printed).
 
 Experiment tracking: at the largest BENCH_ROWS size, the train stage's fit (the
 project's own `fitted`) against what its DVCLive log adds after it (`log_training`, its
