@@ -117,3 +117,26 @@ def test_curves_are_thinned_but_keep_their_ends():
     thinned = evaluate_stage.thin(curve)
     assert len(thinned) == evaluate_stage.CURVE_POINTS
     assert thinned["x"].iloc[0] == 0 and thinned["x"].iloc[-1] == 9_999
+
+
+def test_a_class_of_one_training_row_under_early_stopping_is_named():
+    """Above 10,000 rows the default estimator's early stopping sets validation rows
+    aside stratified by class: a class with one training row is named with the ways out,
+    not scikit-learn's traceback; with early stopping off, the same rows train."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=10_001), "y": rng.normal(size=10_001)})
+    table["target"] = np.where(table["x"] > 0, "yes", "no")
+    table.loc[7, "target"] = "rare"
+    schema = schema_of(table, "target", [], [], {})
+    features, target = table.drop(columns="target"), table["target"]
+    hgb = "hist_gradient_boosting"
+    with pytest.raises(ProjectError) as raised:
+        train(features, target, "classification", hgb, {"max_iter": 5}, 0, schema)
+    assert str(raised.value) == (
+        "train: class 'rare' has 1 training row(s); HistGradientBoostingClassifier's early "
+        "stopping (on above 10,000 rows) sets validation rows aside stratified by class and "
+        "needs 2 of each: give that class more rows, merge it with another, or set "
+        f"params.yaml: train.hyperparameters.{hgb}.early_stopping: false"
+    )
+    off = {"max_iter": 5, "early_stopping": False}
+    assert train(features, target, "classification", hgb, off, 0, schema).classes is not None

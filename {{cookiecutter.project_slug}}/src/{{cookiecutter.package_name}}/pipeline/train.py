@@ -113,6 +113,29 @@ def build_estimator(
     )
 
 
+def check_early_stopping(estimator, target: pd.Series, name: str) -> None:
+    """A classifier's early stopping (HistGradientBoosting's: on above 10,000 rows when
+    "auto") sets validation rows aside stratified by class, which needs two training rows
+    of each class: a class with one is named here, not in scikit-learn's words."""
+    stopping = getattr(estimator, "early_stopping", False)
+    if not is_classifier(estimator) or stopping is False:
+        return
+    if getattr(estimator, "validation_fraction", None) is None:  # scored on the training rows
+        return
+    if stopping == "auto" and len(target) <= 10_000:
+        return
+    counts = target.value_counts()
+    if (rare := counts[counts < 2]).empty:
+        return
+    raise ProjectError(
+        f"train: class {rare.index[0]!r} has {rare.iloc[0]} training row(s); "
+        f"{type(estimator).__name__}'s early stopping (on above 10,000 rows) sets "
+        "validation rows aside stratified by class and needs 2 of each: give that class "
+        "more rows, merge it with another, or set params.yaml: "
+        f"train.hyperparameters.{name}.early_stopping: false"
+    )
+
+
 def train(
     features: pd.DataFrame,
     target: pd.Series,
@@ -128,6 +151,7 @@ def train(
     threads (OpenMP's and BLAS's pools, limited in this process)."""
     estimator = build_estimator(problem_type, name, hyperparameters, seed, schema)
     # One call: no step to count, so a heartbeat says how long it has run.
+    check_early_stopping(estimator[-1], target, name)
     fitting = f"fitting {type(estimator[-1]).__name__} on {len(features):,} rows"
     try:
         with Progress("train", fitting, heartbeat=True), threadpool_limits(limits=threads):
