@@ -1,6 +1,6 @@
 """Fixtures: isolated git configuration, baked projects, the projects' environment.
 
-FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in two processes
+FAST=1 bakes a reduced option matrix (see test_bake.py). The tests run in three processes
 (pytest-xdist, pyproject.toml). No thread count is pinned for the suite: the train stage
 sets its own (params.yaml: train.threads), and the workflow tests set the developer's
 machine (``LAPTOP``: two threads) and the runner (``RUNNER``: one) apart on purpose.
@@ -46,9 +46,9 @@ for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
 
 
 # The modules whose tests take minutes (the demo, the benchmark, whole workflows) run
-# first, and a worker that runs out of tests takes some of the other's (pytest-xdist's
-# worksteal, pyproject.toml): the two finish together, instead of one running the last
-# long test alone while the other idles (that cost five minutes).
+# first, and a worker that runs out of tests takes some of another's (pytest-xdist's
+# worksteal, pyproject.toml): they finish together, instead of one running the last
+# long test alone while the others idle (that cost five minutes).
 LONGEST_FIRST = (
     "test_readme.py",
     "test_promote_workflow.py",
