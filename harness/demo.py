@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -169,7 +170,15 @@ def serve(project: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     command = [f".venv/bin/{project.name}", "serve", f"--port={port}"]
     print(f"$ {' '.join(command)}", flush=True)
-    service = subprocess.Popen(command, cwd=project, start_new_session=True)
+    # The server's lines (one JSON line a request) are printed by this process, a line at
+    # a time: written to the terminal by both, a busy machine's partial writes could cut
+    # one into the middle of the other's.
+    service = subprocess.Popen(
+        command, cwd=project, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    echo = threading.Thread(target=relay, args=(service.stdout,))
+    echo.start()
     try:
         deadline = time.monotonic() + 180  # a loaded machine imports the stack slowly
         while time.monotonic() < deadline:
@@ -186,15 +195,23 @@ def serve(project: Path) -> None:
             [".venv/bin/python", "-c", ONE_ROW], cwd=project, capture_output=True,
             text=True, check=True,
         ).stdout.strip()  # fmt: skip
-        print(f"$ curl -s {url}/predict -H 'Content-Type: application/json' -d '{rows}'")
+        curl = f"$ curl -s {url}/predict -H 'Content-Type: application/json' -d '{rows}'"
+        print(curl + "\n", end="", flush=True)  # one write: the server's lines come whole
         request = urllib.request.Request(
             f"{url}/predict", data=rows.encode(), headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
-            print(json.dumps(json.load(answer), indent=2), flush=True)
+            print(json.dumps(json.load(answer), indent=2) + "\n", end="", flush=True)  # whole
     finally:
         service.send_signal(signal.SIGINT)  # what Ctrl-C sends: uvicorn shuts down cleanly
         service.wait(timeout=30)
+        echo.join()
+
+
+def relay(lines) -> None:
+    """Print each line the server writes, whole, until it closes its output."""
+    for line in lines:
+        print(line, end="", flush=True)
 
 
 def promote(gh: GitHub, project: Path, demo: Path, event: dict) -> None:
